@@ -1,0 +1,7 @@
+"""``python -m chaos`` is ``llm-chaos``."""
+
+import sys
+
+from chaos.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""One module per ``llm-chaos`` verb (see :mod:`chaos.cli`)."""

@@ -1,0 +1,93 @@
+"""The request journal's record: one per HTTP request the gateway saw.
+
+The gateway writes records, the verdict reads them, reports render them. The
+record is plain data with a stable JSON form (:meth:`JournalRecord.to_dict`),
+which is also what the admin API serves, so tests in any language can read it.
+Secrets are redacted before a record is created, never after.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+__all__ = ["JournalRecord", "WireOutcome"]
+
+WireOutcome = Literal[
+    "ok",  # a complete response was written
+    "fault",  # the gateway answered with an HTTP fault (status/body decided by a rule)
+    "hang",  # the gateway never answered (until the client gave up)
+    "reset",  # the connection was reset (RST)
+    "closed",  # FIN before any response byte
+    "truncated",  # part of the response body, then close
+    "stream_cut",  # an SSE stream was cut before its terminal event
+    "stream_error",  # an SSE stream carried an in-stream error event
+    "stream_ended_early",  # an SSE stream ended cleanly without its terminal event
+    "stream_stalled",  # an SSE stream stopped sending with the connection open
+    "client_gone",  # the client disconnected before the response was complete
+    "upstream_error",  # forwarding to the upstream failed
+]
+
+
+@dataclass(frozen=True)
+class JournalRecord:
+    """What happened to one request.
+
+    :param seq: position in the journal, from 0, across all targets.
+    :param time: wall-clock start, seconds since the epoch.
+    :param target: the harness target that received it.
+    :param method: HTTP method.
+    :param path: request path (query included).
+    :param operation: the dialect operation, e.g. ``messages.create`` (None if unknown).
+    :param stream: whether the request asked for a stream.
+    :param model: the model named in the request, if any.
+    :param retry_count: the SDK's ``x-stainless-retry-count`` (None when absent).
+    :param fingerprint: a hash of the request body with volatile fields removed,
+        equal for the SDK's and the app's retries of the same logical call.
+    :param rule: the name of the fault rule applied, or None when passed through.
+    :param action: the applied action's description, e.g. ``error:overloaded``.
+    :param phase: the profile phase the rule belongs to, if any.
+    :param status: the HTTP status sent (None when no status line was sent).
+    :param outcome: what happened on the wire.
+    :param bytes_in: request body bytes received.
+    :param bytes_out: response bytes written (headers included).
+    :param events: SSE events written (0 for non-streaming answers).
+    :param duration: seconds from the request's arrival to the end of the response.
+    :param request_headers: request headers, secrets redacted.
+    :param response_headers: response headers, secrets redacted.
+    """
+
+    seq: int
+    time: float
+    target: str
+    method: str
+    path: str
+    operation: str | None = None
+    stream: bool = False
+    model: str | None = None
+    retry_count: int | None = None
+    fingerprint: str = ""
+    rule: str | None = None
+    action: str | None = None
+    phase: str | None = None
+    status: int | None = None
+    outcome: WireOutcome = "ok"
+    bytes_in: int = 0
+    bytes_out: int = 0
+    events: int = 0
+    duration: float = 0.0
+    request_headers: Mapping[str, str] = field(default_factory=dict)
+    response_headers: Mapping[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as JSON-ready data (the admin API's and the reports' form)."""
+        data = asdict(self)
+        data["request_headers"] = dict(self.request_headers)
+        data["response_headers"] = dict(self.response_headers)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> JournalRecord:
+        """Rebuild a record from :meth:`to_dict` output (e.g. read over the admin API)."""
+        return cls(**dict(data))

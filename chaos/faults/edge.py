@@ -1,0 +1,21 @@
+"""``edge: NAME``: a page from the edge layer in front of a provider (Cloudflare, Envoy)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chaos.faults._base import Action
+
+
+@dataclass(frozen=True)
+class EdgeAction(Action):
+    """Answer with an edge page, e.g. ``cloudflare_502``, ``cloudflare_524``, ``envoy_503``.
+
+    :param edge: the page name in the edge catalogue.
+    """
+
+    kind = "edge"
+    edge: str
+
+    def describe(self) -> str:
+        return f"edge:{self.edge}"

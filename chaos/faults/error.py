@@ -1,0 +1,29 @@
+"""``error: KIND``: an error answer rendered by the target's dialect (exact provider bytes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chaos.faults._base import Action
+
+
+@dataclass(frozen=True)
+class ErrorAction(Action):
+    """Answer with the dialect's error ``kind`` (``server_error``, ``overloaded``, ...).
+
+    :param error: the fault kind, looked up in the target dialect's error catalogue.
+    :param retry_after: seconds for a ``retry-after`` header.
+    :param retry_after_ms: milliseconds for a ``retry-after-ms`` header.
+    :param should_retry: sets ``x-should-retry: true|false``.
+    :param message: replaces the provider's default error message.
+    """
+
+    kind = "error"
+    error: str
+    retry_after: float | None = None
+    retry_after_ms: int | None = None
+    should_retry: bool | None = None
+    message: str | None = None
+
+    def describe(self) -> str:
+        return f"error:{self.error}"

@@ -1,0 +1,36 @@
+"""``wire: MODE``: break the HTTP exchange on the wire."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from chaos.faults._base import Action
+
+WireMode = Literal["hang", "reset", "close", "truncate", "malformed", "drip"]
+WIRE_MODES: tuple[WireMode, ...] = ("hang", "reset", "close", "truncate", "malformed", "drip")
+
+
+@dataclass(frozen=True)
+class WireAction(Action):
+    """A wire-level failure of the response.
+
+    ``hang`` never answers; ``reset`` sends a TCP RST; ``close`` sends FIN before
+    any byte; ``truncate`` sends headers and part of the body, then closes;
+    ``malformed`` answers 200 with invalid JSON or a wrong content-type; ``drip``
+    sends the body slowly.
+
+    :param wire: the mode.
+    :param fraction: for ``truncate``, the share of the body that is sent.
+    :param interval: for ``drip``, milliseconds between chunks.
+    :param chunk: for ``drip``, bytes per chunk.
+    """
+
+    kind = "wire"
+    wire: WireMode
+    fraction: float = 0.5
+    interval: int = 100
+    chunk: int = 16
+
+    def describe(self) -> str:
+        return f"wire:{self.wire}"

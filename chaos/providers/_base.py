@@ -1,0 +1,150 @@
+"""The dialect contract: how one provider speaks, and the fake that speaks it.
+
+A dialect knows its operations (``messages.create`` -> ``POST /v1/messages``),
+how to tell a streaming request, its error catalogue (fault kind -> exact
+status, headers and body bytes), its SSE framing and in-stream errors, and
+serves a deterministic fake of the provider. Dialects register by ``name``.
+
+The gateway talks to dialects only through :class:`Request`, :class:`Response`
+and the methods below, so a new provider is one new module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import ClassVar
+
+__all__ = ["DIALECTS", "CallInfo", "Dialect", "Operation", "Request", "Response"]
+
+_DIALECTS: dict[str, type[Dialect]] = {}
+DIALECTS: Mapping[str, type[Dialect]] = MappingProxyType(_DIALECTS)
+"""Every registered dialect class, by name."""
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One API method of a provider.
+
+    :param name: the SDK-style name, e.g. ``messages.create``.
+    :param method: the HTTP method.
+    :param path: the path pattern, ``{name}`` for one segment, e.g. ``/v1/models/{model_id}``.
+    :param streams: whether the operation can stream.
+    """
+
+    name: str
+    method: str
+    path: str
+    streams: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CallInfo:
+    """What a dialect reads from a request: its operation, stream flag and model."""
+
+    operation: str | None
+    stream: bool
+    model: str | None
+
+
+@dataclass(slots=True)
+class Request:
+    """An HTTP request as the gateway received it.
+
+    :param method: upper-case HTTP method.
+    :param path: the request target, query string included.
+    :param headers: header pairs in arrival order, names as sent.
+    :param body: the complete request body.
+    """
+
+    method: str
+    path: str
+    headers: list[tuple[str, str]]
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        """The first value of header ``name`` (case-insensitive), or None."""
+        wanted = name.lower()
+        for key, value in self.headers:
+            if key.lower() == wanted:
+                return value
+        return None
+
+
+@dataclass(slots=True)
+class Response:
+    """An HTTP response a dialect (or a fault) produces.
+
+    Exactly one of ``body`` and ``events`` carries the payload: ``events`` is an
+    SSE stream, each item one complete event frame including its terminating
+    blank line, so the gateway can count, cut, delay or replace events.
+
+    :param status: the HTTP status code.
+    :param headers: header pairs, in the order to send them.
+    :param body: the complete body of a non-streaming answer.
+    :param events: the frames of a streaming answer.
+    """
+
+    status: int
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+    events: AsyncIterator[bytes] | None = None
+
+
+class Dialect:
+    """Base of every provider dialect; subclasses register under their ``name``.
+
+    Subclasses set the class attributes and implement the methods below.
+    """
+
+    name: ClassVar[str]
+    operations: ClassVar[tuple[Operation, ...]]
+    auth_headers: ClassVar[tuple[str, ...]]
+    request_id_header: ClassVar[str]
+    env: ClassVar[Mapping[str, str]]
+    """Environment variables that route an official SDK to a base URL:
+    variable -> value template, ``{url}`` being the chaos endpoint; dummy keys too."""
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        name = cls.__dict__.get("name")
+        if name is None:
+            return
+        if name in _DIALECTS:
+            raise TypeError(f"dialect {name!r} is already registered by {_DIALECTS[name]}")
+        _DIALECTS[name] = cls
+
+    def identify(self, method: str, path: str, body: bytes) -> CallInfo:
+        """Tell which operation a request is, whether it streams, and its model."""
+        raise NotImplementedError
+
+    def error(
+        self,
+        kind: str,
+        *,
+        retry_after: float | None = None,
+        retry_after_ms: int | None = None,
+        should_retry: bool | None = None,
+        message: str | None = None,
+    ) -> Response:
+        """The provider's exact error answer for fault ``kind`` (see ``error_kinds``)."""
+        raise NotImplementedError
+
+    def error_kinds(self) -> tuple[str, ...]:
+        """Every fault kind :meth:`error` can render."""
+        raise NotImplementedError
+
+    def stream_error(
+        self, kind: str, *, operation: str | None, message: str | None = None
+    ) -> bytes:
+        """The in-stream error frame(s) the provider sends after a 200 for ``kind``."""
+        raise NotImplementedError
+
+    def is_terminal_event(self, frame: bytes, *, operation: str | None) -> bool:
+        """Whether ``frame`` is the stream's terminal event (``message_stop``, ``[DONE]``, ...)."""
+        raise NotImplementedError
+
+    async def serve(self, request: Request) -> Response:
+        """Answer ``request`` as the fake provider: deterministic, offline, validated."""
+        raise NotImplementedError
