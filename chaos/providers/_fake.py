@@ -1,0 +1,146 @@
+"""Deterministic building blocks for every fake provider: answers, tokens, ids, tool arguments.
+
+The fakes answer from the request alone, so a test can predict the answer:
+:func:`answer_text` echoes the prompt, :func:`tokenize` cuts text into the
+pieces a stream emits (their concatenation is the text), and
+:func:`count_tokens` counts them, so usage adds up across endpoints
+(``count_tokens`` == ``usage.input_tokens``; ``output_tokens`` == pieces sent).
+
+This module is shared by the dialects; its names and results are stable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Mapping, Sequence
+
+__all__ = [
+    "ANSWER_PREFIX",
+    "answer_text",
+    "count_tokens",
+    "limit_tokens",
+    "random_id",
+    "stable_id",
+    "tokenize",
+    "tool_arguments",
+]
+
+ANSWER_PREFIX = "Echo:"
+"""Every fake answer starts with this, followed by the prompt's words."""
+
+_MAX_ECHO_WORDS = 40
+_TOKEN = re.compile(r"\s*\w+|\s*[^\w\s]|\s+$")
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_WORDS = (
+    "amber", "basil", "cedar", "delta", "ember", "fjord", "grove", "harbor",
+    "iris", "juniper", "kelp", "lumen", "maple", "nectar", "onyx", "pebble",
+)  # fmt: skip
+
+
+def answer_text(prompt: str, *, max_words: int = _MAX_ECHO_WORDS) -> str:
+    """The fake's answer to ``prompt``: ``"Echo: "`` + its first ``max_words`` words.
+
+    Whitespace is collapsed; an empty prompt gives ``"Echo: (empty)"``.
+
+    >>> answer_text("What  is\\n2+2?")
+    'Echo: What is 2+2?'
+    """
+    words = prompt.split()[:max_words]
+    return f"{ANSWER_PREFIX} {' '.join(words) if words else '(empty)'}"
+
+
+def tokenize(text: str) -> list[str]:
+    """Cut ``text`` into tokens: a word or one punctuation mark, with the whitespace before it.
+
+    ``"".join(tokenize(text)) == text`` for every ``text``.
+    """
+    tokens = _TOKEN.findall(text)
+    if "".join(tokens) != text:  # characters outside \w\s (none in practice), keep it exact
+        return [text] if text else []
+    return tokens
+
+
+def count_tokens(text: str) -> int:
+    """The number of :func:`tokenize` tokens in ``text``."""
+    return len(tokenize(text))
+
+
+def limit_tokens(text: str, max_tokens: int | None) -> tuple[list[str], bool]:
+    """The tokens of ``text``, at most ``max_tokens`` of them, and whether it was cut.
+
+    :param max_tokens: the request's output budget; None means no limit.
+    """
+    tokens = tokenize(text)
+    if max_tokens is not None and len(tokens) > max_tokens:
+        return tokens[: max(max_tokens, 0)], True
+    return tokens, False
+
+
+def _base62(digest: bytes, length: int) -> str:
+    number = int.from_bytes(digest, "big")
+    chars = []
+    for _ in range(length):
+        number, rest = divmod(number, 62)
+        chars.append(_BASE62[rest])
+    return "".join(chars)
+
+
+def stable_id(prefix: str, *parts: str, length: int = 24) -> str:
+    """A deterministic id: ``prefix`` + ``length`` base62 characters hashed from ``parts``.
+
+    >>> stable_id("batch_", "x") == stable_id("batch_", "x")
+    True
+    """
+    digest = hashlib.sha256("\x00".join(parts).encode()).digest()
+    return prefix + _base62(digest, length)
+
+
+def random_id(prefix: str, length: int = 24) -> str:
+    """A fresh random id: ``prefix`` + ``length`` base62 characters (``msg_``, ``req_``...)."""
+    return prefix + _base62(secrets.token_bytes(32), length)
+
+
+def tool_arguments(schema: Mapping[str, object], seed: str) -> dict[str, object]:
+    """Arguments that satisfy a JSON-Schema ``object``: a value for each required property.
+
+    When ``required`` is absent every property gets a value. Strings are a word
+    picked by hashing ``seed`` and the property name (so they are deterministic),
+    enums take their first value, numbers are 1, booleans true, arrays and
+    objects empty.
+
+    :param schema: the tool's input schema (``{"type": "object", "properties": ...}``).
+    :param seed: text the choice is derived from, e.g. the last user message.
+    """
+    properties = schema.get("properties")
+    if not isinstance(properties, Mapping):
+        return {}
+    required = schema.get("required")
+    names: Sequence[object] = required if isinstance(required, list) else list(properties)
+    arguments: dict[str, object] = {}
+    for name in names:
+        prop = properties.get(name) if isinstance(name, str) else None
+        if not isinstance(name, str) or not isinstance(prop, Mapping):
+            continue
+        arguments[name] = _example_value(prop, f"{seed}\x00{name}")
+    return arguments
+
+
+def _example_value(prop: Mapping[object, object], seed: str) -> object:
+    enum = prop.get("enum")
+    if isinstance(enum, list) and enum:
+        return enum[0]
+    kind = prop.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "string")
+    if kind in ("integer", "number"):
+        return 1
+    if kind == "boolean":
+        return True
+    if kind == "array":
+        return []
+    if kind == "object":
+        return {}
+    digest = hashlib.sha256(seed.encode()).digest()
+    return _WORDS[digest[0] % len(_WORDS)]

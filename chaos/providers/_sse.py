@@ -1,0 +1,116 @@
+"""Server-sent-events framing shared by every dialect: encode frames, split and parse them.
+
+A *frame* is one complete event as it goes on the wire, including the blank
+line that ends it (``event: ping\\ndata: {...}\\n\\n``). Dialects build frames
+with :func:`frame` and :func:`json_data`; the gateway and tests split a raw
+stream back into frames with :func:`split_frames` and read them with
+:func:`parse_frame`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+
+__all__ = ["SseEvent", "frame", "json_data", "pace", "parse_frame", "split_frames"]
+
+_FRAME_END = re.compile(rb"\r\n\r\n|\n\n|\r\r")
+_LINE_END = re.compile(r"\r\n|\n|\r")
+
+
+def json_data(obj: object, *, padding: int = 0, compact: bool = True) -> str:
+    """Serialize ``obj`` for a ``data:`` line.
+
+    :param obj: a JSON-serializable value.
+    :param padding: spaces inserted before the final ``}`` of an object, as
+        Anthropic pads its stream events (``{"type":"message_stop"      }``).
+    :param compact: ``(",", ":")`` separators (Anthropic, OpenAI chunks) when
+        true, Python's default ``", "`` / ``": "`` otherwise (Anthropic's ``ping``).
+    """
+    separators = (",", ":") if compact else (", ", ": ")
+    text = json.dumps(obj, separators=separators, ensure_ascii=False)
+    if padding > 0 and text.endswith("}"):
+        text = text[:-1] + " " * padding + "}"
+    return text
+
+
+def frame(data: str, *, event: str | None = None, newline: str = "\n") -> bytes:
+    """One SSE frame: optional ``event:`` line, one ``data:`` line per line of ``data``.
+
+    :param data: the payload; embedded newlines become several ``data:`` lines.
+    :param event: the event name, or None for a data-only frame (OpenAI style).
+    :param newline: the line ending, ``"\\n"`` or ``"\\r\\n"``.
+    """
+    lines = [] if event is None else [f"event: {event}"]
+    lines.extend(f"data: {line}" for line in _LINE_END.split(data))
+    return (newline.join(lines) + newline + newline).encode()
+
+
+@dataclass(frozen=True, slots=True)
+class SseEvent:
+    """A parsed frame: ``event`` name (None if absent), ``data`` (lines joined by ``\\n``)."""
+
+    event: str | None
+    data: str
+    id: str | None = None
+    retry: int | None = None
+
+    def json(self) -> object:
+        """``data`` decoded as JSON (raises ``ValueError`` when it is not JSON)."""
+        return json.loads(self.data)
+
+
+def parse_frame(raw: bytes) -> SseEvent:
+    """Parse one frame the way the WHATWG algorithm (and the SDK decoders) do.
+
+    Comment lines (``:...``) are skipped, one space after the colon is dropped,
+    and several ``data:`` lines join with ``\\n``.
+    """
+    event: str | None = None
+    data: list[str] = []
+    event_id: str | None = None
+    retry: int | None = None
+    for line in _LINE_END.split(raw.decode("utf-8", errors="replace")):
+        if not line or line.startswith(":"):
+            continue
+        name, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if name == "event":
+            event = value
+        elif name == "data":
+            data.append(value)
+        elif name == "id":
+            event_id = value
+        elif name == "retry" and value.isdigit():
+            retry = int(value)
+    return SseEvent(event=event, data="\n".join(data), id=event_id, retry=retry)
+
+
+def split_frames(raw: bytes) -> list[bytes]:
+    """Split a whole stream into frames, each keeping its terminating blank line.
+
+    Frames end at ``\\n\\n``, ``\\r\\n\\r\\n`` or ``\\r\\r``; a trailing partial
+    frame (no blank line yet) is returned last, as is.
+    """
+    frames: list[bytes] = []
+    start = 0
+    for match in _FRAME_END.finditer(raw):
+        frames.append(raw[start : match.end()])
+        start = match.end()
+    if start < len(raw):
+        frames.append(raw[start:])
+    return frames
+
+
+async def pace(frames: Iterable[bytes], delay: float = 0.0) -> AsyncIterator[bytes]:
+    """Yield ``frames`` one by one, sleeping ``delay`` seconds before each after the first.
+
+    This is the fake provider's token rate; ``delay=0`` still yields to the loop.
+    """
+    for index, item in enumerate(frames):
+        if index and delay > 0:
+            await asyncio.sleep(delay)
+        yield item
