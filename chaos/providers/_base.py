@@ -11,12 +11,23 @@ and the methods below, so a new provider is one new module.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+import difflib
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import ClassVar
 
-__all__ = ["DIALECTS", "CallInfo", "Dialect", "Operation", "Request", "Response"]
+from chaos._errors import ConfigError
+
+__all__ = [
+    "DIALECTS",
+    "CallInfo",
+    "Dialect",
+    "Operation",
+    "Request",
+    "Response",
+    "unknown_choice",
+]
 
 _DIALECTS: dict[str, type[Dialect]] = {}
 DIALECTS: Mapping[str, type[Dialect]] = MappingProxyType(_DIALECTS)
@@ -148,3 +159,18 @@ class Dialect:
     async def serve(self, request: Request) -> Response:
         """Answer ``request`` as the fake provider: deterministic, offline, validated."""
         raise NotImplementedError
+
+
+def unknown_choice(what: str, name: str, choices: Iterable[str]) -> ConfigError:
+    """A :class:`ConfigError` for an unknown ``name``, listing the valid ``choices``.
+
+    The closest choice, if any is close, is suggested first::
+
+        unknown error kind 'overload' (did you mean 'overloaded'?); valid: bad_request, ...
+
+    :param what: what the name names, e.g. ``"error kind for dialect 'anthropic'"``.
+    """
+    valid = sorted(choices)
+    close = difflib.get_close_matches(name, valid, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return ConfigError(f"unknown {what} {name!r}{hint}; valid: {', '.join(valid)}")
