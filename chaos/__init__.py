@@ -29,7 +29,9 @@ from chaos._errors import (
 __version__ = "0.1.0"
 
 # name -> module that defines it; resolved on first attribute access.
-_LAZY: dict[str, str] = {}
+_LAZY: dict[str, str] = {
+    "Verdict": "chaos.verdict",
+}
 
 __all__ = [
     "BackendUnavailable",
@@ -43,6 +45,7 @@ __all__ = [
     "ProxyConflict",
     "ProxyNotFound",
     "ToxiproxyError",
+    "Verdict",
     "VerdictError",
     "__version__",
 ]
