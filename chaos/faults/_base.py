@@ -69,6 +69,16 @@ class Action:
 
     kind: ClassVar[str]
     layer: ClassVar[Layer] = "http"
+    shorthand: ClassVar[str | None] = None
+    """The field a scalar value sets (``error: overloaded``); the other fields
+    may then sit next to the action key (``retry_after: 5``). None: mapping only."""
+    extra_into: ClassVar[str | None] = None
+    """A mapping field that collects keys the dataclass does not declare
+    (``network: {toxic: latency, latency: 800}`` -> ``attributes``)."""
+    vocabularies: ClassVar[Mapping[str, str]] = MappingProxyType({})
+    """Field -> the name of a vocabulary its value must belong to, checked where
+    the vocabulary is known (``error_kind``: the target dialect's error kinds,
+    ``edge_page``: the edge catalogue, ``operation``: the dialect's operations)."""
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -82,6 +92,10 @@ class Action:
     def describe(self) -> str:
         """A short human description, used in journals, reports and timelines."""
         return self.kind
+
+    def check(self) -> list[tuple[str, str]]:
+        """Problems across fields that types alone cannot catch, as (field, message)."""
+        return []
 
 
 @dataclass(frozen=True, slots=True)

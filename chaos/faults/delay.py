@@ -15,6 +15,7 @@ class DelayAction(Action):
     """
 
     kind = "delay"
+    shorthand = "delay"
     delay: int
 
     def describe(self) -> str:

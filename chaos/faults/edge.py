@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from chaos.faults._base import Action
 
@@ -15,6 +16,8 @@ class EdgeAction(Action):
     """
 
     kind = "edge"
+    shorthand = "edge"
+    vocabularies = MappingProxyType({"edge": "edge_page"})
     edge: str
 
     def describe(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from chaos.faults._base import Action
 
@@ -19,6 +20,8 @@ class ErrorAction(Action):
     """
 
     kind = "error"
+    shorthand = "error"
+    vocabularies = MappingProxyType({"error": "error_kind"})
     error: str
     retry_after: float | None = None
     retry_after_ms: int | None = None
@@ -27,3 +30,8 @@ class ErrorAction(Action):
 
     def describe(self) -> str:
         return f"error:{self.error}"
+
+    def check(self) -> list[tuple[str, str]]:
+        if self.retry_after is not None and self.retry_after < 0:
+            return [("retry_after", f"must be >= 0 seconds, got {self.retry_after}")]
+        return []

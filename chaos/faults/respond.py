@@ -25,3 +25,8 @@ class RespondAction(Action):
 
     def describe(self) -> str:
         return f"respond:{self.status}"
+
+    def check(self) -> list[tuple[str, str]]:
+        if not 100 <= self.status <= 599:
+            return [("status", f"must be an HTTP status between 100 and 599, got {self.status}")]
+        return []

@@ -27,6 +27,7 @@ class WireAction(Action):
     """
 
     kind = "wire"
+    shorthand = "wire"
     wire: WireMode
     fraction: float = 0.5
     interval: int = 100
@@ -34,3 +35,11 @@ class WireAction(Action):
 
     def describe(self) -> str:
         return f"wire:{self.wire}"
+
+    def check(self) -> list[tuple[str, str]]:
+        problems = []
+        if not 0.0 < self.fraction < 1.0:
+            problems.append(("fraction", f"must be strictly between 0 and 1, got {self.fraction}"))
+        if self.chunk < 1:
+            problems.append(("chunk", f"must be at least 1 byte, got {self.chunk}"))
+        return problems
