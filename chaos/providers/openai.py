@@ -1,0 +1,920 @@
+"""The OpenAI dialect: Chat Completions, Responses, Models, Embeddings, legacy Completions.
+
+Bytes follow ``reference/providers.md`` §2: success bodies are JSON with a
+2-space indent, API error bodies JSON with a 4-space indent (the edge's
+Cloudflare errors compact), Chat Completions streams are data-only SSE ending in
+``data: [DONE]``, Responses streams carry ``event:`` lines and a monotonic
+``sequence_number`` and end in ``response.completed``.
+
+Point the official SDK at the fake with the variables in :attr:`OpenAIDialect.env`
+(``OPENAI_BASE_URL`` includes ``/v1``: the SDK appends ``/chat/completions`` to it).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import itertools
+import json
+import math
+import re
+import secrets
+import struct
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from chaos._errors import ConfigError
+from chaos.providers import _fake, _sse
+from chaos.providers._base import (
+    CallInfo,
+    Dialect,
+    Operation,
+    Request,
+    Response,
+    unknown_choice,
+)
+from chaos.providers._edge import edge_page
+
+__all__ = ["MODELS", "OpenAIDialect", "go_duration"]
+
+_JSON = "application/json"
+_SSE = "text/event-stream; charset=utf-8"
+_HOST = "api.openai.com"
+# The organisation in the recorded "Request too large" 429 (providers.md §2.6).
+_ORG = "org-VDAWofJASuLH0vVz8o9tiQZr"
+_FINGERPRINT = "fp_c4a5ee3b6d"
+
+MODELS: tuple[str, ...] = (
+    "gpt-4o",
+    "gpt-4o-mini",
+    "gpt-4.1",
+    "gpt-4.1-mini",
+    "gpt-5",
+    "gpt-5-mini",
+    "o3",
+    "o4-mini",
+    "text-embedding-3-small",
+    "text-embedding-3-large",
+    "text-embedding-ada-002",
+    "gpt-3.5-turbo-instruct",
+)
+"""The model ids the fake's ``GET /v1/models`` lists (any model id is accepted)."""
+
+_EMBEDDING_DIMENSIONS = {"text-embedding-3-large": 3072}
+
+
+@dataclass(frozen=True, slots=True)
+class _ErrorSpec:
+    """One API error of the catalogue: status and the ``error`` object's fields."""
+
+    status: int
+    message: str
+    type: str
+    code: str | None
+    param: str | None = None
+    rate_limit: bool = False
+
+
+_ERRORS: Mapping[str, _ErrorSpec] = {
+    "bad_request": _ErrorSpec(
+        400,
+        "We could not parse the JSON body of your request. (HINT: This likely means you aren't"
+        " using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was"
+        " sent was not valid JSON. If you have trouble figuring out how to fix this, please"
+        " contact us through our help center at help.openai.com.)",
+        "invalid_request_error",
+        None,
+    ),
+    "unauthorized": _ErrorSpec(
+        401,
+        "Incorrect API key provided: sk-chaos**ummy. You can find your API key at"
+        " https://platform.openai.com/account/api-keys.",
+        "invalid_request_error",
+        "invalid_api_key",
+    ),
+    "forbidden": _ErrorSpec(
+        403,
+        "Country, region, or territory not supported",
+        "request_forbidden",
+        "unsupported_country_region_territory",
+    ),
+    "not_found": _ErrorSpec(
+        404,
+        "The model `gpt-4o` does not exist or you do not have access to it.",
+        "invalid_request_error",
+        "model_not_found",
+    ),
+    "request_too_large": _ErrorSpec(
+        429,
+        f"Request too large for gpt-4o in organization {_ORG} on tokens per min (TPM):"
+        " Limit 30000, Requested 30601. The input or output tokens must be reduced in order to"
+        " run successfully. Visit https://platform.openai.com/account/rate-limits to learn more.",
+        "tokens",
+        "rate_limit_exceeded",
+        rate_limit=True,
+    ),
+    "rate_limited": _ErrorSpec(
+        429,
+        f"Rate limit reached for gpt-4o in organization {_ORG} on tokens per min (TPM):"
+        " Limit 30000, Used 29937, Requested 385. Please try again in 644ms. Visit"
+        " https://platform.openai.com/account/rate-limits to learn more.",
+        "tokens",
+        "rate_limit_exceeded",
+        rate_limit=True,
+    ),
+    "quota_exceeded": _ErrorSpec(
+        429,
+        "You exceeded your current quota, please check your plan and billing details. For more"
+        " information on this error, read the docs:"
+        " https://platform.openai.com/docs/guides/error-codes/api-errors.",
+        "insufficient_quota",
+        "insufficient_quota",
+    ),
+    "server_error": _ErrorSpec(
+        500,
+        "The server had an error while processing your request. Sorry about that!",
+        "server_error",
+        None,
+    ),
+    "bad_gateway": _ErrorSpec(502, "Bad gateway.", "cf_bad_gateway", None),
+    "service_unavailable": _ErrorSpec(503, "Service Unavailable.", "cf_service_unavailable", None),
+    "overloaded": _ErrorSpec(
+        503,
+        "Our servers are currently overloaded. Please try again later.",
+        "service_unavailable_error",
+        "server_is_overloaded",
+    ),
+    "gateway_timeout": _ErrorSpec(504, "Gateway time-out", "cf_gateway_timeout", None),
+}
+
+# Kinds the edge answers, not the API: kind -> edge page (chaos.providers._edge).
+_EDGE_KINDS = {
+    "bad_gateway": "cf_bad_gateway",
+    "service_unavailable": "cf_service_unavailable",
+    "gateway_timeout": "cloudflare_504",
+}
+
+_NO_KEY_MESSAGE = (
+    "You didn't provide an API key. You need to provide your API key in an Authorization header"
+    " using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with"
+    " blank username) if you're accessing the API from your browser and are prompted for a"
+    " username and password. You can obtain an API key from"
+    " https://platform.openai.com/account/api-keys."
+)
+# What OpenAI streams mid-response (providers.md §2.7); {request_id} is 32 hex digits.
+STREAM_SERVER_ERROR = (
+    "The server had an error processing your request. Sorry about that! You can retry your"
+    " request, or contact us through our help center at help.openai.com if you keep seeing this"
+    " error. (Please include the request ID {request_id} in your email.)"
+)
+
+_CHAT = "chat.completions.create"
+_RESPONSES = "responses.create"
+_COMPLETIONS = "completions.create"
+_EMBEDDINGS = "embeddings.create"
+_ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = (
+    ("POST", re.compile(r"/v1/chat/completions"), _CHAT),
+    ("POST", re.compile(r"/v1/responses"), _RESPONSES),
+    ("GET", re.compile(r"/v1/models"), "models.list"),
+    ("GET", re.compile(r"/v1/models/(?P<model>[^/]+)"), "models.retrieve"),
+    ("POST", re.compile(r"/v1/embeddings"), _EMBEDDINGS),
+    ("POST", re.compile(r"/v1/completions"), _COMPLETIONS),
+)
+_TERMINAL_RESPONSE_EVENTS = (b"response.completed", b"response.incomplete", b"response.failed")
+
+
+def error_body(message: str, type_: str, param: str | None, code: str | None) -> bytes:
+    """An OpenAI API error body: ``{"error": {message, type, param, code}}``, 4-space indent."""
+    error = {"message": message, "type": type_, "param": param, "code": code}
+    return (json.dumps({"error": error}, indent=4, ensure_ascii=False) + "\n").encode()
+
+
+def go_duration(seconds: float) -> str:
+    """Format a duration the way OpenAI's ``x-ratelimit-reset-*`` headers do (Go style).
+
+    ``0`` -> ``0s``, ``0.12`` -> ``120ms``, ``8.64`` -> ``8.64s``, ``360`` -> ``6m0s``.
+    """
+    if seconds <= 0:
+        return "0s"
+    if seconds < 1:
+        return f"{round(seconds * 1000)}ms"
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = f"{secs:.3f}".rstrip("0").rstrip(".") + "s"
+    if hours:
+        return f"{int(hours)}h{int(minutes)}m{text}"
+    if minutes:
+        return f"{int(minutes)}m{text}"
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class _ToolCall:
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Reply:
+    """What the fake says to one request: text or a tool call, and the token counts."""
+
+    text: str
+    tool: _ToolCall | None
+    pieces: list[str]
+    truncated: bool
+    input_tokens: int
+
+    @property
+    def output_tokens(self) -> int:
+        return len(self.pieces)
+
+
+class OpenAIDialect(Dialect):
+    """The OpenAI API, and a fake of it that the official ``openai`` SDK takes for the real one.
+
+    :param api_key: the only key the fake accepts; None accepts any non-empty bearer key.
+    :param token_rate: streamed events per second; None streams as fast as possible.
+    """
+
+    name = "openai"
+    operations = (
+        Operation(_CHAT, "POST", "/v1/chat/completions", streams=True),
+        Operation(_RESPONSES, "POST", "/v1/responses", streams=True),
+        Operation("models.list", "GET", "/v1/models"),
+        Operation("models.retrieve", "GET", "/v1/models/{model}"),
+        Operation(_EMBEDDINGS, "POST", "/v1/embeddings"),
+        Operation(_COMPLETIONS, "POST", "/v1/completions", streams=True),
+    )
+    auth_headers = ("authorization",)
+    request_id_header = "x-request-id"
+    env: ClassVar[Mapping[str, str]] = {
+        "OPENAI_BASE_URL": "{url}/v1",
+        "OPENAI_API_KEY": "sk-chaos-dummy",
+    }
+
+    def __init__(self, *, api_key: str | None = None, token_rate: float | None = None) -> None:
+        if token_rate is not None and not (math.isfinite(token_rate) and token_rate > 0):
+            raise ConfigError(
+                f"openai dialect: token_rate must be a positive number of events per second,"
+                f" got {token_rate!r}"
+            )
+        self.api_key = api_key
+        self.token_rate = token_rate
+
+    # -- identification ----------------------------------------------------
+
+    def identify(self, method: str, path: str, body: bytes) -> CallInfo:
+        """Tell the operation (``chat.completions.create``, ...), stream flag and model."""
+        route = path.split("?", 1)[0].rstrip("/")
+        for verb, pattern, operation in _ROUTES:
+            found = pattern.fullmatch(route)
+            if found is None or verb != method.upper():
+                continue
+            if "model" in found.groupdict():
+                return CallInfo(operation, False, found["model"])
+            payload = _json_object(body) or {}
+            model = payload.get("model")
+            return CallInfo(
+                operation, payload.get("stream") is True, model if isinstance(model, str) else None
+            )
+        return CallInfo(None, False, None)
+
+    # -- errors ------------------------------------------------------------
+
+    def error_kinds(self) -> tuple[str, ...]:
+        """Every fault kind :meth:`error` renders."""
+        return tuple(_ERRORS)
+
+    def _spec(self, kind: str) -> _ErrorSpec:
+        spec = _ERRORS.get(kind)
+        if spec is None:
+            raise unknown_choice("error kind for dialect 'openai'", kind, _ERRORS)
+        return spec
+
+    def error(
+        self,
+        kind: str,
+        *,
+        retry_after: float | None = None,
+        retry_after_ms: int | None = None,
+        should_retry: bool | None = None,
+        message: str | None = None,
+    ) -> Response:
+        """OpenAI's exact answer for ``kind``; :meth:`error_kinds` lists the choices.
+
+        ``bad_gateway``, ``service_unavailable`` and ``gateway_timeout`` come from
+        OpenAI's Cloudflare edge (compact ``cf_*`` JSON, the HTML 504 page), the
+        others from the API (4-space JSON with ``x-request-id``).
+
+        :param retry_after: adds ``retry-after`` (seconds; over 120 the SDK never retries).
+        :param retry_after_ms: adds ``retry-after-ms``, which the SDK reads first.
+        :param should_retry: adds ``x-should-retry: true|false``, which overrides the SDK.
+        :param message: replaces the error message.
+        :raises ConfigError: ``kind`` is unknown; the message lists the valid kinds.
+        """
+        spec = self._spec(kind)
+        edge = _EDGE_KINDS.get(kind)
+        if edge is not None and message is None:
+            response = edge_page(edge, host=_HOST)
+        else:
+            headers = [("content-type", _JSON), *_request_headers()]
+            if spec.status == 401:
+                headers.append(("www-authenticate", 'Bearer realm="OpenAI API"'))
+            if spec.rate_limit:
+                headers.extend(_rate_limit_headers(remaining_tokens=0, reset=0.644))
+            text = spec.message if message is None else message
+            body = error_body(text, spec.type, spec.param, spec.code)
+            response = Response(spec.status, headers, body)
+        if retry_after is not None:
+            response.headers.append(("retry-after", _number(retry_after)))
+        if retry_after_ms is not None:
+            response.headers.append(("retry-after-ms", str(retry_after_ms)))
+        if should_retry is not None:
+            response.headers.append(("x-should-retry", "true" if should_retry else "false"))
+        return response
+
+    def stream_error(
+        self, kind: str, *, operation: str | None, message: str | None = None
+    ) -> bytes:
+        """The error OpenAI sends inside a 200 stream.
+
+        Chat and legacy completions: ``data: {"error": ...}`` then ``data: [DONE]``
+        (the SDK raises ``openai.APIError``). Responses: ``event: error`` with the
+        nested ``error`` object (the SDK raises ``APIError`` too); see
+        :meth:`response_failed_event` for the ``response.failed`` form.
+        """
+        spec = self._spec(kind)
+        text = spec.message if message is None else message
+        if operation == _RESPONSES:
+            error: dict[str, object] = {"type": spec.type, "code": spec.code, "message": text}
+            return _sse.frame(_sse.json_data({"type": "error", "error": error}), event="error")
+        if message is None and kind == "server_error":
+            text = STREAM_SERVER_ERROR.format(request_id=secrets.token_hex(16))
+        error = {"message": text, "type": spec.type, "param": spec.param, "code": spec.code}
+        return _sse.frame(_sse.json_data({"error": error})) + _sse.frame("[DONE]")
+
+    def response_failed_event(
+        self,
+        kind: str,
+        *,
+        response_id: str,
+        model: str,
+        sequence_number: int,
+        message: str | None = None,
+    ) -> bytes:
+        """A Responses API ``response.failed`` terminal event for ``kind``.
+
+        The SDK does not raise on it; ``responses.stream(...).get_final_response()``
+        then fails for want of ``response.completed``.
+        """
+        spec = self._spec(kind)
+        failed = {
+            "type": "response.failed",
+            "sequence_number": sequence_number,
+            "response": {
+                "id": response_id,
+                "created_at": int(time.time()),
+                "status": "failed",
+                "error": {"code": spec.code or spec.type, "message": message or spec.message},
+                "model": model,
+                "usage": None,
+                "output": [],
+            },
+        }
+        return _sse.frame(_sse.json_data(failed), event="response.failed")
+
+    def is_terminal_event(self, frame: bytes, *, operation: str | None) -> bool:
+        """``data: [DONE]`` ends chat/completions; ``response.completed|incomplete|failed``."""
+        event = _sse.parse_frame(frame)
+        if operation == _RESPONSES:
+            return (event.event or "").encode() in _TERMINAL_RESPONSE_EVENTS
+        return event.data == "[DONE]"
+
+    # -- the fake ------------------------------------------------------------
+
+    async def serve(self, request: Request) -> Response:
+        """Answer as the OpenAI API would: validated, deterministic, usage that adds up."""
+        info = self.identify(request.method, request.path, request.body)
+        if info.operation is None:
+            route = request.path.split("?", 1)[0]
+            return _fail(404, f"Invalid URL ({request.method} {route})")
+        denied = self._check_auth(request.header("authorization"))
+        if denied is not None:
+            return denied
+        if info.operation == "models.list":
+            return _ok({"object": "list", "data": [_model_object(m) for m in MODELS]})
+        if info.operation == "models.retrieve":
+            return _ok(_model_object(info.model or ""))
+        payload = _json_object(request.body)
+        if payload is None:
+            return _fail(400, _ERRORS["bad_request"].message)
+        model = payload.get("model")
+        if not isinstance(model, str) or not model:
+            if info.operation == _CHAT:
+                return _fail(400, "you must provide a model parameter")
+            return _missing("model")
+        handler: Callable[[dict[str, Any], str, bool], Response] = {
+            _CHAT: self._chat,
+            _RESPONSES: self._responses,
+            _EMBEDDINGS: self._embeddings,
+            _COMPLETIONS: self._completions,
+        }[info.operation]
+        return handler(payload, model, info.stream)
+
+    def _check_auth(self, value: str | None) -> Response | None:
+        key = value[7:].strip() if value and value[:7].lower() == "bearer " else ""
+        if not key:
+            return _fail(401, _NO_KEY_MESSAGE)
+        if self.api_key is not None and key != self.api_key:
+            return _fail(
+                401,
+                f"Incorrect API key provided: {_mask(key)}. You can find your API key at"
+                " https://platform.openai.com/account/api-keys.",
+                code="invalid_api_key",
+                extra=[("www-authenticate", 'Bearer realm="OpenAI API"')],
+            )
+        return None
+
+    def _stream(self, frames: Iterator[bytes]) -> Response:
+        headers = [
+            ("content-type", _SSE),
+            *_request_headers(),
+            ("access-control-expose-headers", "X-Request-ID"),
+        ]
+        delay = 1 / self.token_rate if self.token_rate else 0.0
+        return Response(200, headers, events=_sse.pace(frames, delay))
+
+    # chat.completions --------------------------------------------------------
+
+    def _chat(self, payload: dict[str, Any], model: str, stream: bool) -> Response:
+        messages = payload.get("messages")
+        if messages is None:
+            return _missing("messages")
+        if not isinstance(messages, list) or not messages:
+            return _fail(
+                400,
+                "Invalid 'messages': empty array. Expected an array with minimum length 1,"
+                " but got an empty array instead.",
+                param="messages",
+                code="empty_array",
+            )
+        turns = [m for m in messages if isinstance(m, dict)]
+        limit = payload.get("max_completion_tokens", payload.get("max_tokens"))
+        reply = _reply(turns, payload.get("tools"), payload.get("tool_choice"), limit)
+        usage = _chat_usage(reply.input_tokens, reply.output_tokens)
+        cid = _fake.random_id("chatcmpl-", 29)
+        created = int(time.time())
+        finish = "tool_calls" if reply.tool else "length" if reply.truncated else "stop"
+        call_id = _fake.random_id("call_", 24)
+        if stream:
+            options = payload.get("stream_options")
+            options = options if isinstance(options, dict) else {}
+            head = {
+                "id": cid,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "service_tier": "default",
+                "system_fingerprint": _FINGERPRINT,
+            }
+            return self._stream(
+                _chat_frames(
+                    head,
+                    reply,
+                    call_id,
+                    finish,
+                    usage,
+                    include_usage=options.get("include_usage") is True,
+                    obfuscate=options.get("include_obfuscation") is not False,
+                )
+            )
+        message: dict[str, object] = {
+            "role": "assistant",
+            "content": None if reply.tool else "".join(reply.pieces),
+            "refusal": None,
+            "annotations": [],
+        }
+        if reply.tool:
+            function = {"name": reply.tool.name, "arguments": reply.tool.arguments}
+            message["tool_calls"] = [{"id": call_id, "type": "function", "function": function}]
+        choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": finish}
+        return _ok(
+            {
+                "id": cid,
+                "object": "chat.completion",
+                "created": created,
+                "model": model,
+                "choices": [choice],
+                "usage": usage,
+                "service_tier": "default",
+                "system_fingerprint": _FINGERPRINT,
+            }
+        )
+
+    # responses -----------------------------------------------------------------
+
+    def _responses(self, payload: dict[str, Any], model: str, stream: bool) -> Response:
+        raw = payload.get("input")
+        if raw is None:
+            return _missing("input")
+        if isinstance(raw, str):
+            raw = [{"role": "user", "content": raw}]
+        if not isinstance(raw, list):
+            return _fail(400, "Invalid type for 'input': expected one of a string or an array.")
+        items: list[Any] = raw
+        turns = [i for i in items if isinstance(i, dict)]
+        instructions = payload.get("instructions")
+        if isinstance(instructions, str):
+            turns.insert(0, {"role": "system", "content": instructions})
+        tools = payload.get("tools")
+        # Responses function tools are flat ({"type": "function", "name", "parameters"}).
+        nested = [
+            {"type": "function", "function": t}
+            for t in (tools if isinstance(tools, list) else [])
+            if isinstance(t, dict) and t.get("type") == "function"
+        ]
+        reply = _reply(turns, nested, payload.get("tool_choice"), payload.get("max_output_tokens"))
+        base = _response_object("resp_" + secrets.token_hex(24), model, payload)
+        item: dict[str, object]
+        if reply.tool:
+            item = {
+                "id": "fc_" + secrets.token_hex(24),
+                "type": "function_call",
+                "status": "completed",
+                "arguments": reply.tool.arguments,
+                "call_id": _fake.random_id("call_", 24),
+                "name": reply.tool.name,
+            }
+        else:
+            part = {
+                "type": "output_text",
+                "annotations": [],
+                "logprobs": [],
+                "text": "".join(reply.pieces),
+            }
+            item = {
+                "id": "msg_" + secrets.token_hex(24),
+                "type": "message",
+                "status": "incomplete" if reply.truncated else "completed",
+                "content": [part],
+                "role": "assistant",
+            }
+        final: dict[str, object] = {
+            **base,
+            "status": "incomplete" if reply.truncated else "completed",
+            "output": [item],
+            "usage": {
+                "input_tokens": reply.input_tokens,
+                "input_tokens_details": {"cached_tokens": 0},
+                "output_tokens": reply.output_tokens,
+                "output_tokens_details": {"reasoning_tokens": 0},
+                "total_tokens": reply.input_tokens + reply.output_tokens,
+            },
+        }
+        if reply.truncated:
+            final["incomplete_details"] = {"reason": "max_output_tokens"}
+        if not stream:
+            return _ok(final)
+        return self._stream(_responses_frames(base, final, item, reply))
+
+    # embeddings and legacy completions ---------------------------------------------
+
+    def _embeddings(self, payload: dict[str, Any], model: str, stream: bool) -> Response:
+        raw = payload.get("input")
+        if raw is None:
+            return _missing("input")
+        inputs: list[Any] = raw if isinstance(raw, list) and raw and not _is_tokens(raw) else [raw]
+        dims = payload.get("dimensions")
+        size = (
+            dims if isinstance(dims, int) and dims > 0 else _EMBEDDING_DIMENSIONS.get(model, 1536)
+        )
+        as_base64 = payload.get("encoding_format") == "base64"
+        data = []
+        tokens = 0
+        for index, value in enumerate(inputs):
+            text = value if isinstance(value, str) else json.dumps(value)
+            tokens += len(value) if _is_tokens(value) else _fake.count_tokens(text)
+            vector = _embedding(text, size)
+            embedding: object = (
+                base64.b64encode(struct.pack(f"<{size}f", *vector)).decode()
+                if as_base64
+                else vector
+            )
+            data.append({"object": "embedding", "index": index, "embedding": embedding})
+        usage = {"prompt_tokens": tokens, "total_tokens": tokens}
+        return _ok({"object": "list", "data": data, "model": model, "usage": usage})
+
+    def _completions(self, payload: dict[str, Any], model: str, stream: bool) -> Response:
+        prompt = payload.get("prompt")
+        if prompt is None:
+            return _missing("prompt")
+        text = prompt if isinstance(prompt, str) else " ".join(map(str, prompt))
+        reply = _reply([{"role": "user", "content": text}], None, None, payload.get("max_tokens"))
+        head = {
+            "id": _fake.random_id("cmpl-", 29),
+            "object": "text_completion",
+            "created": int(time.time()),
+            "model": model,
+        }
+        finish = "length" if reply.truncated else "stop"
+        if stream:
+
+            def frames() -> Iterator[bytes]:
+                steps: list[tuple[str, str | None]] = [(p, None) for p in reply.pieces]
+                for piece, reason in [*steps, ("", finish)]:
+                    choice = {"text": piece, "index": 0, "logprobs": None, "finish_reason": reason}
+                    body = {**head, "choices": [choice], "system_fingerprint": None}
+                    yield _sse.frame(_sse.json_data(body))
+                yield _sse.frame("[DONE]")
+
+            return self._stream(frames())
+        choice = {"text": "".join(reply.pieces), "index": 0, "logprobs": None}
+        usage = {
+            "prompt_tokens": reply.input_tokens,
+            "completion_tokens": reply.output_tokens,
+            "total_tokens": reply.input_tokens + reply.output_tokens,
+        }
+        return _ok(
+            {
+                **head,
+                "choices": [{**choice, "finish_reason": finish}],
+                "usage": usage,
+                "system_fingerprint": _FINGERPRINT,
+            }
+        )
+
+
+# -- the fake's answers --------------------------------------------------------------
+
+
+def _text_of(content: object) -> str:
+    """The text of a message's ``content``: a string or a list of typed parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return ""
+
+
+def _reply(turns: list[dict[str, Any]], tools: object, choice: object, limit: object) -> _Reply:
+    """The deterministic answer to a conversation: echo the last user turn, or call a tool.
+
+    A function tool is called when tools are given, ``tool_choice`` is not ``none``
+    and the last turn is not a tool result (so agent loops end after one call).
+    """
+    texts = [_text_of(t.get("content")) for t in turns]
+    user = [_text_of(t.get("content")) for t in turns if t.get("role", "user") == "user"]
+    seed = user[-1] if user else ""
+    # Every message costs a few tokens of framing, as in the real API.
+    input_tokens = sum(_fake.count_tokens(t) for t in texts) + 3 * len(turns)
+    tool = _pick_tool(tools, choice, turns[-1] if turns else {}, seed)
+    if tool is not None:
+        pieces = _fake.tokenize(tool.arguments)
+        return _Reply("", tool, pieces, False, input_tokens)
+    budget = limit if isinstance(limit, int) and not isinstance(limit, bool) else None
+    pieces, truncated = _fake.limit_tokens(_fake.answer_text(seed), budget)
+    return _Reply("".join(pieces), None, pieces, truncated, input_tokens)
+
+
+def _pick_tool(tools: object, choice: object, last: dict[str, Any], seed: str) -> _ToolCall | None:
+    if not isinstance(tools, list) or not tools or choice == "none":
+        return None
+    if last.get("role") == "tool" or last.get("type") == "function_call_output":
+        return None
+    functions = [
+        t["function"] for t in tools if isinstance(t, dict) and isinstance(t.get("function"), dict)
+    ]
+    if isinstance(choice, dict):
+        nested = choice.get("function")
+        forced = choice.get("name") or (nested.get("name") if isinstance(nested, dict) else None)
+        functions = [f for f in functions if f.get("name") == forced] or functions
+    if not functions:
+        return None
+    schema = functions[0].get("parameters")
+    args = _fake.tool_arguments(schema if isinstance(schema, Mapping) else {}, seed)
+    return _ToolCall(str(functions[0].get("name", "tool")), _sse.json_data(args))
+
+
+def _chat_frames(
+    head: dict[str, object],
+    reply: _Reply,
+    call_id: str,
+    finish: str,
+    usage: dict[str, object],
+    *,
+    include_usage: bool,
+    obfuscate: bool,
+) -> Iterator[bytes]:
+    """The Chat Completions chunks (providers.md §2.4), ending in ``data: [DONE]``."""
+
+    def chunk(delta: dict[str, object], reason: str | None) -> bytes:
+        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": reason}
+        body: dict[str, object] = {**head, "choices": [choice]}
+        if include_usage:
+            body["usage"] = None
+        if obfuscate:
+            # Random-length padding, as the real API sends against length side channels.
+            body["obfuscation"] = _fake.random_id("", 2 + secrets.randbelow(12))
+        return _sse.frame(_sse.json_data(body))
+
+    if reply.tool:
+        yield chunk({"role": "assistant", "content": None, "refusal": None}, None)
+        function = {"name": reply.tool.name, "arguments": ""}
+        call = {"index": 0, "id": call_id, "type": "function", "function": function}
+        yield chunk({"tool_calls": [call]}, None)
+        for piece in reply.pieces:
+            yield chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}, None)
+    else:
+        yield chunk({"role": "assistant", "content": "", "refusal": None}, None)
+        for piece in reply.pieces:
+            yield chunk({"content": piece}, None)
+    yield chunk({}, finish)
+    if include_usage:
+        body: dict[str, object] = {**head, "choices": [], "usage": usage}
+        if obfuscate:
+            body["obfuscation"] = _fake.random_id("", 6)
+        yield _sse.frame(_sse.json_data(body))
+    yield _sse.frame("[DONE]")
+
+
+def _responses_frames(
+    base: dict[str, object], final: dict[str, object], item: dict[str, object], reply: _Reply
+) -> Iterator[bytes]:
+    """The Responses API events (providers.md §2.5), ``sequence_number`` from 0 up."""
+    seq = itertools.count()
+    item_id = item["id"]
+
+    def event(kind: str, **fields: object) -> bytes:
+        data = {"type": kind, "sequence_number": next(seq), **fields}
+        return _sse.frame(_sse.json_data(data), event=kind)
+
+    yield event("response.created", response=base)
+    yield event("response.in_progress", response=base)
+    if reply.tool:
+        added = {**item, "status": "in_progress", "arguments": ""}
+        yield event("response.output_item.added", output_index=0, item=added)
+        for piece in reply.pieces:
+            yield event(
+                "response.function_call_arguments.delta",
+                item_id=item_id,
+                output_index=0,
+                delta=piece,
+            )
+        yield event(
+            "response.function_call_arguments.done",
+            item_id=item_id,
+            output_index=0,
+            arguments=reply.tool.arguments,
+        )
+    else:
+        added = {**item, "status": "in_progress", "content": []}
+        yield event("response.output_item.added", output_index=0, item=added)
+        part = {"type": "output_text", "annotations": [], "logprobs": [], "text": ""}
+        where: dict[str, object] = {"item_id": item_id, "output_index": 0, "content_index": 0}
+        yield event("response.content_part.added", **where, part=part)
+        for piece in reply.pieces:
+            yield event("response.output_text.delta", **where, delta=piece, logprobs=[])
+        yield event("response.output_text.done", **where, text=reply.text, logprobs=[])
+        yield event("response.content_part.done", **where, part={**part, "text": reply.text})
+    yield event("response.output_item.done", output_index=0, item=item)
+    terminal = "response.incomplete" if final["status"] == "incomplete" else "response.completed"
+    yield event(terminal, response=final)
+
+
+def _response_object(rid: str, model: str, payload: dict[str, Any]) -> dict[str, object]:
+    """The Responses API ``response`` object while in progress (no output, no usage)."""
+    tools = payload.get("tools")
+    return {
+        "id": rid,
+        "object": "response",
+        "created_at": int(time.time()),
+        "status": "in_progress",
+        "background": False,
+        "error": None,
+        "incomplete_details": None,
+        "instructions": payload.get("instructions"),
+        "max_output_tokens": payload.get("max_output_tokens"),
+        "model": model,
+        "output": [],
+        "parallel_tool_calls": True,
+        "previous_response_id": payload.get("previous_response_id"),
+        "reasoning": {"effort": None, "summary": None},
+        "service_tier": "auto",
+        "store": payload.get("store", True),
+        "temperature": payload.get("temperature", 1.0),
+        "text": {"format": {"type": "text"}, "verbosity": "medium"},
+        "tool_choice": payload.get("tool_choice", "auto"),
+        "tools": tools if isinstance(tools, list) else [],
+        "top_p": payload.get("top_p", 1.0),
+        "truncation": "disabled",
+        "usage": None,
+        "user": None,
+        "metadata": payload.get("metadata") or {},
+    }
+
+
+def _chat_usage(prompt: int, completion: int) -> dict[str, object]:
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "completion_tokens_details": {
+            "reasoning_tokens": 0,
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
+        },
+    }
+
+
+def _embedding(text: str, size: int) -> list[float]:
+    """A deterministic unit vector of ``size`` floats derived from ``text``."""
+    raw = b""
+    counter = 0
+    while len(raw) < size * 2:
+        raw += hashlib.sha256(f"{counter}\x00{text}".encode()).digest()
+        counter += 1
+    values = [(int.from_bytes(raw[2 * i : 2 * i + 2], "big") - 32768) / 32768 for i in range(size)]
+    norm = math.sqrt(sum(v * v for v in values)) or 1.0
+    # Round through float32 so the JSON and base64 encodings carry the same numbers.
+    return [struct.unpack("<f", struct.pack("<f", v / norm))[0] for v in values]
+
+
+def _model_object(model: str) -> dict[str, object]:
+    created = 1_700_000_000 + int(hashlib.sha256(model.encode()).hexdigest()[:6], 16) % 10**7
+    return {"id": model, "object": "model", "created": created, "owned_by": "system"}
+
+
+# -- HTTP answers ----------------------------------------------------------------------
+
+
+def _request_headers() -> list[tuple[str, str]]:
+    return [
+        ("openai-version", "2020-10-01"),
+        ("openai-processing-ms", "7"),
+        ("x-request-id", f"req_{secrets.token_hex(16)}"),
+    ]
+
+
+def _rate_limit_headers(*, remaining_tokens: int, reset: float) -> list[tuple[str, str]]:
+    return [
+        ("x-ratelimit-limit-requests", "500"),
+        ("x-ratelimit-limit-tokens", "30000"),
+        ("x-ratelimit-remaining-requests", "499"),
+        ("x-ratelimit-remaining-tokens", str(remaining_tokens)),
+        ("x-ratelimit-reset-requests", go_duration(0.12)),
+        ("x-ratelimit-reset-tokens", go_duration(reset)),
+    ]
+
+
+def _ok(body: dict[str, object]) -> Response:
+    headers = [("content-type", _JSON), *_request_headers()]
+    headers.extend(_rate_limit_headers(remaining_tokens=29_984, reset=0.032))
+    return Response(200, headers, json.dumps(body, indent=2, ensure_ascii=False).encode())
+
+
+def _fail(
+    status: int,
+    message: str,
+    *,
+    param: str | None = None,
+    code: str | None = None,
+    extra: list[tuple[str, str]] | None = None,
+) -> Response:
+    headers = [("content-type", _JSON), *_request_headers(), *(extra or [])]
+    return Response(status, headers, error_body(message, "invalid_request_error", param, code))
+
+
+def _missing(param: str) -> Response:
+    return _fail(
+        400,
+        f"Missing required parameter: '{param}'.",
+        param=param,
+        code="missing_required_parameter",
+    )
+
+
+def _json_object(body: bytes) -> dict[str, Any] | None:
+    try:
+        value = json.loads(body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _is_tokens(value: object) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, int) for v in value)
+
+
+def _mask(key: str) -> str:
+    """OpenAI's masking of a rejected key: first 8 characters, stars, last 4."""
+    if len(key) <= 12:
+        return key[:2] + "*" * max(len(key) - 4, 0) + key[-2:]
+    return key[:8] + "*" * (len(key) - 12) + key[-4:]
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
