@@ -110,4 +110,4 @@ class FileReporter(Reporter):
 
 def _slug(name: str) -> str:
     """A file name for a test node id or profile name."""
-    return re.sub(r"[^A-Za-z0-9_.=-]+", "_", name).strip("_")[:150] or "run"
+    return re.sub(r"[^A-Za-z0-9_.=-]+", "_", name).strip("_.")[:150] or "run"
