@@ -1,0 +1,27 @@
+"""How each fault action kind is applied to a request: one module per kind, registered by kind.
+
+An applier's :meth:`Applier.start` either answers at once (returning None: the
+fast path, no task is created) or returns a coroutine the connection runs.
+The registry is keyed by the same ``kind`` as :data:`chaos.faults.ACTIONS`.
+"""
+
+from __future__ import annotations
+
+from chaos.gateway._actions._base import APPLIERS, Applier
+from chaos.gateway._actions.delay import DelayApplier
+from chaos.gateway._actions.edge import EdgeApplier
+from chaos.gateway._actions.error import ErrorApplier
+from chaos.gateway._actions.respond import RespondApplier
+from chaos.gateway._actions.sse import SseApplier
+from chaos.gateway._actions.wire import WireApplier
+
+__all__ = [
+    "APPLIERS",
+    "Applier",
+    "DelayApplier",
+    "EdgeApplier",
+    "ErrorApplier",
+    "RespondApplier",
+    "SseApplier",
+    "WireApplier",
+]

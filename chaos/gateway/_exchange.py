@@ -1,0 +1,304 @@
+"""One request being answered: what the fault actions work with.
+
+An :class:`Exchange` carries the request, what the dialect read from it, the
+rule applied, and the writing primitives (a whole answer, a stream head, one
+event, the terminator, a cut, a reset). When the exchange ends it writes its
+journal record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import TYPE_CHECKING
+
+from chaos._journal import JournalRecord, WireOutcome
+from chaos._redact import redact_headers, redact_path
+from chaos.gateway._http import Connection, status_line
+from chaos.providers._base import CallInfo, Dialect, Request, Response
+
+if TYPE_CHECKING:
+    from chaos.gateway._gateway import _TargetRuntime
+    from chaos.gateway._rules import Rule
+
+__all__ = ["Exchange", "fingerprint"]
+
+_HOP_BY_HOP = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive"})
+# fields that may differ between retries of one logical call
+_VOLATILE = ("metadata", "user", "request_id", "idempotency_key")
+_KEEP = b"connection: keep-alive\r\n"
+_CLOSE = b"connection: close\r\n"
+
+
+def _header_block(headers: Sequence[tuple[str, str]]) -> bytes:
+    return "".join(f"{k}: {v}\r\n" for k, v in headers if k.lower() not in _HOP_BY_HOP).encode(
+        "latin-1"
+    )
+
+
+def fingerprint(body: bytes) -> str:
+    """A hash of a request body, equal across retries of one logical call.
+
+    JSON bodies are canonicalised (keys sorted) with volatile fields removed
+    (``metadata``, ``user``, ``request_id``...), so an app retry that rebuilds
+    the same request gets the same fingerprint; other bodies hash as they are.
+    """
+    if not body:
+        return ""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return hashlib.blake2b(body, digest_size=8).hexdigest()
+    if isinstance(data, dict):
+        for key in _VOLATILE:
+            data.pop(key, None)
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.blake2b(canonical.encode(), digest_size=8).hexdigest()
+
+
+class Exchange:
+    """A request in flight and the ways to answer it (used by the action modules)."""
+
+    __slots__ = (
+        "_finished",
+        "_head_sent",
+        "_stream",
+        "action",
+        "conn",
+        "events",
+        "info",
+        "phase",
+        "request",
+        "response_headers",
+        "rule",
+        "started",
+        "status",
+        "target",
+        "time",
+    )
+
+    def __init__(
+        self,
+        conn: Connection,
+        target: _TargetRuntime,
+        request: Request,
+        info: CallInfo,
+        rule: Rule | None,
+        phase: str | None,
+    ) -> None:
+        self.conn = conn
+        self.target = target
+        self.request = request
+        self.info = info
+        self.rule = rule
+        self.phase = phase
+        self.action: str | None = rule.describe if rule is not None else None
+        self.started = time.perf_counter()
+        self.time = time.time()
+        self.status: int | None = None
+        self.events = 0
+        self.response_headers: Sequence[tuple[str, str]] = ()
+        self._head_sent = False
+        self._stream = False
+        self._finished = False
+
+    @property
+    def dialect(self) -> Dialect:
+        """The target's dialect."""
+        return self.target.dialect
+
+    @property
+    def closed(self) -> bool:
+        """Whether the client is gone."""
+        return self.conn.closed
+
+    # -- upstream -------------------------------------------------------------------
+
+    async def upstream(self) -> Response:
+        """The upstream's answer to the request (the fake, in process, or a forwarded call)."""
+        return await self.target.upstream(self.request)
+
+    async def forward(self) -> None:
+        """Answer with the upstream's answer, unchanged."""
+        try:
+            response = await self.upstream()
+        except Exception as exc:  # the upstream failed: a 502 says so, the journal too
+            self.send(self.target.upstream_failure(exc))
+            self.finish("upstream_error")
+            return
+        await self.send_response(response)
+
+    # -- writing --------------------------------------------------------------------
+
+    def send(self, response: Response, *, outcome: WireOutcome = "ok") -> None:
+        """Write a whole non-streaming answer (one write) and finish the exchange."""
+        conn = self.conn
+        if conn.closed:
+            self.finish("client_gone")
+            return
+        body = response.body
+        self.status = response.status
+        self.response_headers = response.headers
+        head = status_line(response.status, conn.version) + _header_block(response.headers)
+        head += b"content-length: %d\r\n" % len(body)
+        head += (_KEEP if conn.keep_alive else _CLOSE) + b"\r\n"
+        conn.write(head if conn.head_only else head + body)
+        self._head_sent = True
+        self.finish(outcome)
+
+    def send_head(self, response: Response, *, length: int) -> None:
+        """Write only the head of a non-streaming answer announcing ``length`` body bytes."""
+        conn = self.conn
+        self.status = response.status
+        self.response_headers = response.headers
+        head = status_line(response.status, conn.version) + _header_block(response.headers)
+        head += b"content-length: %d\r\n" % length
+        conn.write(head + (_KEEP if conn.keep_alive else _CLOSE) + b"\r\n")
+        self._head_sent = True
+
+    def write(self, data: bytes) -> None:
+        """Write raw body bytes (no framing added)."""
+        if not self.conn.head_only:
+            self.conn.write(data)
+
+    async def send_response(self, response: Response) -> None:
+        """Write ``response``: whole, or as a stream passed through event by event."""
+        if response.events is None:
+            self.send(response)
+            return
+        self.start_stream(response)
+        ended = await self.pass_events(response.events)
+        if ended:
+            self.end_stream()
+            self.finish("ok")
+
+    def start_stream(self, response: Response) -> None:
+        """Write the head of a streaming answer (chunked on HTTP/1.1)."""
+        conn = self.conn
+        self.status = response.status
+        self.response_headers = response.headers
+        self._stream = conn.version == b"HTTP/1.1"
+        if not self._stream:
+            conn.keep_alive = False
+        head = status_line(response.status, conn.version) + _header_block(response.headers)
+        if self._stream:
+            head += b"transfer-encoding: chunked\r\n"
+        head += (_KEEP if conn.keep_alive else _CLOSE) + b"\r\n"
+        conn.write(head)
+        self._head_sent = True
+
+    def send_event(self, frame: bytes) -> None:
+        """Write one SSE frame (one chunk), flushed at once."""
+        if self.conn.head_only or not frame:
+            return
+        if self._stream:
+            self.conn.write(b"%x\r\n%s\r\n" % (len(frame), frame))
+        else:
+            self.conn.write(frame)
+        self.events += 1
+
+    async def pass_events(
+        self,
+        events: AsyncIterator[bytes],
+        *,
+        stop: Callable[[int, bytes], bool] | None = None,
+        delay: float = 0.0,
+    ) -> bool:
+        """Pass frames from ``events`` until they end, ``stop(n_sent, frame)`` says so, or the
+        client goes; returns False if the client went (the exchange is then finished).
+
+        :param stop: called before each frame; True keeps that frame back and stops.
+        :param delay: seconds to wait before each frame (token delay).
+        """
+        conn = self.conn
+        try:
+            async for frame in events:
+                if stop is not None and stop(self.events, frame):
+                    return True
+                if delay:
+                    await asyncio.sleep(delay)
+                if conn.closed:
+                    self.finish("client_gone")
+                    return False
+                self.send_event(frame)
+                await conn.drain()
+            return True
+        finally:
+            aclose = getattr(events, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+    def end_stream(self) -> None:
+        """Write the stream's terminator (the zero chunk) or close an HTTP/1.0 stream."""
+        if self._stream and not self.conn.head_only:
+            self.conn.write(b"0\r\n\r\n")
+        elif not self._stream:
+            self.conn.close()
+
+    def cut(self, outcome: WireOutcome) -> None:
+        """Close the connection now (FIN), with no terminator; finish with ``outcome``."""
+        self.conn.close()
+        self.finish(outcome)
+
+    def reset(self) -> None:
+        """Reset the connection (RST) and finish."""
+        self.conn.reset()
+        self.finish("reset")
+
+    async def hang(self, outcome: WireOutcome = "hang") -> None:
+        """Send nothing more until the client gives up, then finish with ``outcome``."""
+        self.conn.keep_alive = False
+        await self.conn.wait_closed()
+        self.finish(outcome)
+
+    # -- journal --------------------------------------------------------------------
+
+    def finish(self, outcome: WireOutcome) -> None:
+        """Record this exchange in the journal (once; later calls do nothing).
+
+        The record is built lazily when the journal is read: fingerprinting and
+        redaction stay off the hot path.
+        """
+        if self._finished:
+            return
+        self._finished = True
+        target_name = self.target.name
+        request = self.request
+        info = self.info
+        rule = self.rule.name if self.rule is not None else None
+        action, phase, started = self.action, self.phase, self.time
+        status = self.status if self._head_sent else None
+        bytes_out, events = self.conn.bytes_out, self.events
+        duration = time.perf_counter() - self.started
+        response_headers = self.response_headers
+
+        def build(seq: int) -> JournalRecord:
+            retry = request.header("x-stainless-retry-count")
+            return JournalRecord(
+                seq=seq,
+                time=started,
+                target=target_name,
+                method=request.method,
+                path=redact_path(request.path),
+                operation=info.operation,
+                stream=info.stream,
+                model=info.model,
+                retry_count=int(retry) if retry is not None and retry.isdigit() else None,
+                fingerprint=fingerprint(request.body),
+                rule=rule,
+                action=action,
+                phase=phase,
+                status=status,
+                outcome=outcome,
+                bytes_in=len(request.body),
+                bytes_out=bytes_out,
+                events=events,
+                duration=duration,
+                request_headers=redact_headers(request.headers),
+                response_headers=redact_headers(response_headers),
+            )
+
+        self.target.journal.append(build, len(request.body))

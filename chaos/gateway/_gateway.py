@@ -1,0 +1,454 @@
+"""The fault gateway: one HTTP listener per target, rules applied per request, the journal."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Coroutine, Generator, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from chaos._errors import ConfigError, HarnessStartError
+from chaos._journal import JournalRecord
+from chaos.faults import Fault
+from chaos.gateway._actions import APPLIERS
+from chaos.gateway._exchange import Exchange
+from chaos.gateway._http import Connection
+from chaos.gateway._journal import Journal
+from chaos.gateway._rules import RuleSet, RuleSource, StaticRules
+from chaos.gateway._upstream import FakeUpstream, HttpUpstream, check_upstream
+from chaos.providers._base import DIALECTS, CallInfo, Dialect, Request, Response
+
+__all__ = ["Gateway", "TargetConfig"]
+
+log = logging.getLogger("chaos.gateway")
+
+_UNKNOWN = CallInfo(None, False, None)
+
+
+@dataclass(frozen=True)
+class TargetConfig:
+    """One target of the gateway: the dialect it speaks and where requests go.
+
+    :param dialect: a registered dialect name (see ``chaos.providers.DIALECTS``)
+        or a :class:`~chaos.providers.Dialect` instance.
+    :param upstream: ``"fake"`` (the dialect's fake provider, in process) or an
+        ``http(s)://`` base URL to forward to.
+    :param port: the listener's port; 0 picks a free one.
+    """
+
+    dialect: str | Dialect
+    upstream: str = "fake"
+    port: int = 0
+
+
+def _make_dialect(target: str, dialect: str | Dialect) -> Dialect:
+    if isinstance(dialect, Dialect):
+        return dialect
+    cls = DIALECTS.get(dialect)
+    if cls is None:
+        valid = ", ".join(sorted(DIALECTS)) or "(none registered)"
+        raise ConfigError(f"target {target!r}: unknown dialect {dialect!r}; valid: {valid}")
+    return cls()
+
+
+def _url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+class _Done:
+    """An already-finished awaitable (what ``stop()`` returns after a synchronous stop)."""
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return
+        yield
+
+
+class _TargetRuntime:
+    """A target while the gateway runs: dialect, upstream, listener, counters."""
+
+    def __init__(
+        self, name: str, config: TargetConfig, journal: Journal, allow_network: bool
+    ) -> None:
+        self.name = name
+        self.config = config
+        self.dialect = _make_dialect(name, config.dialect)
+        self.journal = journal
+        self.upstream: FakeUpstream | HttpUpstream
+        if config.upstream == "fake":
+            self.upstream = FakeUpstream(self.dialect)
+        else:
+            url = check_upstream(name, config.upstream, allow_network=allow_network)
+            self.upstream = HttpUpstream(url)
+        self.count = 0
+        self.url = ""
+        self.server: asyncio.Server | None = None
+
+    def upstream_failure(self, exc: BaseException) -> Response:
+        """The 502 the gateway answers when the upstream cannot be reached."""
+        body = f"llm-chaos gateway: upstream {self.upstream.description} failed: {exc!r}\n"
+        return Response(502, [("content-type", "text/plain; charset=utf-8")], body.encode())
+
+
+class _TargetHandler:
+    """Decides, per request, which rule applies, and starts the answer."""
+
+    def __init__(self, gateway: Gateway, target: _TargetRuntime) -> None:
+        self.gateway = gateway
+        self.target = target
+
+    def on_request(self, conn: Connection, request: Request) -> Coroutine[Any, Any, None] | None:
+        gw, target = self.gateway, self.target
+        try:
+            info = target.dialect.identify(request.method, request.path, request.body)
+        except Exception:  # a request the dialect cannot read is still answered and journaled
+            info = _UNKNOWN
+        rules = gw._rules
+        request_index = gw._requests
+        gw._requests = request_index + 1
+        target_index = target.count
+        target.count = target_index + 1
+        phase, faults = rules.source.select(
+            target=target.name,
+            request_index=request_index,
+            target_index=target_index,
+            elapsed=time.monotonic() - rules.started,
+        )
+        if phase != gw._phase:
+            gw._enter_phase(phase)
+        chosen = None
+        if faults:
+            for rule in rules.rules_for(target.name, faults):
+                if rule.matches(info, request) and rule.hit():
+                    chosen = rule
+                    break
+        ex = Exchange(conn, target, request, info, chosen, phase)
+        try:
+            coro = (
+                ex.forward() if chosen is None else APPLIERS[chosen.kind].start(ex, chosen.action)
+            )
+        except Exception as exc:
+            self._failed(ex, exc)
+            return None
+        return None if coro is None else self._guard(ex, coro)
+
+    async def _guard(self, ex: Exchange, coro: Coroutine[Any, Any, None]) -> None:
+        try:
+            await coro
+        except asyncio.CancelledError:
+            ex.finish("client_gone")
+            raise
+        except Exception as exc:
+            self._failed(ex, exc)
+
+    def _failed(self, ex: Exchange, exc: Exception) -> None:
+        log.exception(
+            "llm-chaos gateway: answering %s %s failed", ex.request.method, ex.request.path
+        )
+        if ex.status is None and not ex.closed:
+            body = f"llm-chaos gateway error: {exc!r}\n".encode()
+            ex.send(
+                Response(500, [("content-type", "text/plain; charset=utf-8")], body),
+                outcome="upstream_error",
+            )
+        else:
+            ex.cut("upstream_error")
+
+
+class Gateway:
+    """The HTTP/SSE fault gateway: one listener per target, faults applied per request.
+
+    Usable from synchronous code (:meth:`start_in_thread` runs its own event
+    loop in a daemon thread) or inside a running loop (``await gw.start()``).
+    Rules are swapped atomically at any time with :meth:`set_faults`,
+    :meth:`set_source` or :meth:`clear`; no restart, no request sees half a change.
+
+    :param targets: target name -> :class:`TargetConfig`.
+    :param host: the interface to listen on (loopback by default).
+    :param seed: seeds every rule's RNG (with the rule's name); None picks one.
+    :param admin: also serve the admin API (see :attr:`admin_url`).
+    :param admin_port: the admin API's port; 0 picks a free one.
+    :param admin_remote: accept admin clients that are not on loopback.
+    :param allow_network: allow forwarding to non-loopback upstreams.
+    :param journal_size: records kept in the journal (older ones are dropped and counted).
+    """
+
+    def __init__(
+        self,
+        targets: Mapping[str, TargetConfig],
+        *,
+        host: str = "127.0.0.1",
+        seed: int | None = None,
+        admin: bool = True,
+        admin_port: int = 0,
+        admin_remote: bool = False,
+        allow_network: bool = False,
+        journal_size: int = 10_000,
+    ) -> None:
+        if not targets:
+            raise ConfigError("the gateway needs at least one target")
+        self.host = host
+        self.seed: int = seed if seed is not None else random.SystemRandom().randrange(2**32)
+        self._journal = Journal(journal_size)
+        self._targets = {
+            name: _TargetRuntime(name, config, self._journal, allow_network)
+            for name, config in targets.items()
+        }
+        self._admin_enabled = admin
+        self._admin_port = admin_port
+        self.admin_remote = admin_remote
+        self._admin_server: asyncio.Server | None = None
+        self.admin_url: str | None = None
+        """The admin API's base URL once started (None if disabled)."""
+        self._conns: set[Connection] = set()
+        self._rules = RuleSet(StaticRules(), self.seed, time.monotonic())
+        self._retired: dict[str, int] = {}
+        self._requests = 0
+        self._phase: str | None = None
+        self._phases: list[str] = []
+        self._phase_callbacks: list[Callable[[str | None], None]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._started = False
+
+    # -- introspection --------------------------------------------------------------
+
+    @property
+    def urls(self) -> dict[str, str]:
+        """Target name -> the listener's base URL (``http://127.0.0.1:PORT``)."""
+        return {name: t.url for name, t in self._targets.items()}
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """The target names."""
+        return tuple(self._targets)
+
+    def dialect(self, target: str) -> Dialect:
+        """The dialect instance serving ``target``."""
+        return self._targets[target].dialect
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The event loop the gateway runs on (None before start)."""
+        return self._loop
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Open the listeners (and the admin API) on the running loop."""
+        if self._started:
+            return
+        loop = asyncio.get_running_loop()
+        self._loop = loop
+        try:
+            for target in self._targets.values():
+                handler = _TargetHandler(self, target)
+                target.server = await loop.create_server(
+                    lambda h=handler: Connection(h, self._conns),  # type: ignore[misc]
+                    self.host,
+                    target.config.port,
+                )
+                port = target.server.sockets[0].getsockname()[1]
+                target.url = _url(self.host, port)
+            if self._admin_enabled:
+                from chaos.gateway._admin import AdminHandler
+
+                admin = AdminHandler(self)
+                self._admin_server = await loop.create_server(
+                    lambda: Connection(admin, self._conns), self.host, self._admin_port
+                )
+                port = self._admin_server.sockets[0].getsockname()[1]
+                self.admin_url = _url(self.host, port)
+        except OSError as exc:
+            await self._close()
+            raise HarnessStartError(f"the gateway could not listen on {self.host}: {exc}") from exc
+        self._started = True
+
+    def start_in_thread(self, timeout: float = 10.0) -> Gateway:
+        """Start on a new event loop in a daemon thread; returns when the listeners are up."""
+        if self._started:
+            return self
+        ready = threading.Event()
+        failure: list[BaseException] = []
+        loop = asyncio.new_event_loop()
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            try:
+                loop.run_until_complete(self.start())
+            except BaseException as exc:
+                failure.append(exc)
+                ready.set()
+                loop.close()
+                return
+            ready.set()
+            try:
+                loop.run_forever()
+            finally:
+                loop.run_until_complete(loop.shutdown_asyncgens())
+                loop.close()
+
+        self._thread = threading.Thread(target=run, name="llm-chaos-gateway", daemon=True)
+        self._thread.start()
+        if not ready.wait(timeout):
+            raise HarnessStartError(f"the gateway did not start within {timeout} s")
+        if failure:
+            self._thread.join()
+            self._thread = None
+            raise failure[0]
+        return self
+
+    def stop(self) -> Any:
+        """Stop: close listeners and connections, release upstreams. Idempotent.
+
+        Started with :meth:`start_in_thread`: stops synchronously (the return
+        value may be ignored). Started with ``await start()``: returns a task to
+        await.
+        """
+        loop, thread = self._loop, self._thread
+        if not self._started or loop is None:
+            return _Done()
+        if thread is not None:
+            self._thread = None
+            if thread.is_alive():
+                future = asyncio.run_coroutine_threadsafe(self._close(), loop)
+                future.result(timeout=10)
+                loop.call_soon_threadsafe(loop.stop)
+                thread.join(timeout=10)
+            return _Done()
+        return loop.create_task(self._close())
+
+    async def _close(self) -> None:
+        if not self._started and all(t.server is None for t in self._targets.values()):
+            return
+        self._started = False
+        servers = [t.server for t in self._targets.values()] + [self._admin_server]
+        for server in servers:
+            if server is not None:
+                server.close()
+        for conn in list(self._conns):
+            conn.abort()
+        for server in servers:
+            if server is not None:
+                await server.wait_closed()
+        for target in self._targets.values():
+            target.server = None
+            await target.upstream.aclose()
+        self._admin_server = None
+        await asyncio.sleep(0)  # let cancelled answers record themselves
+
+    def __enter__(self) -> Gateway:
+        return self.start_in_thread()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> Gateway:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # -- rules ----------------------------------------------------------------------
+
+    def check(self, faults: Iterable[Fault]) -> None:
+        """Raise :class:`~chaos.ConfigError` if a fault cannot apply here (unknown target,
+        an error kind not in the target dialect's catalogue, an unknown edge page...)."""
+        for fault in faults:
+            if fault.action.layer != "http":
+                continue
+            target = self._targets.get(fault.target)
+            if target is None:
+                raise ConfigError(
+                    f"fault {fault.name or fault.action.describe()!r} names target "
+                    f"{fault.target!r}; the targets are: {', '.join(self._targets)}"
+                )
+            APPLIERS[fault.action.kind].check(fault.action, target.dialect)
+
+    def set_faults(self, faults: Iterable[Fault], *, keep_counts: bool = True) -> None:
+        """Replace every rule with ``faults`` (first applicable wins), atomically.
+
+        :param keep_counts: a fault that was already active (the same object) keeps
+            its schedule counters, so adding a fault does not restart the others.
+        """
+        faults = tuple(faults)
+        self.check(faults)
+        self._apply(StaticRules(faults), keep_counts=keep_counts)
+
+    def set_source(self, source: RuleSource) -> None:
+        """Take rules from ``source`` (e.g. a profile timeline); its clock starts now."""
+        declared = getattr(source, "faults", None)
+        if isinstance(declared, tuple | list):
+            self.check(declared)
+        self._apply(source, keep_counts=False)
+
+    def clear(self) -> None:
+        """Remove every rule (the journal is kept)."""
+        self._apply(StaticRules(), keep_counts=False)
+
+    def _apply(self, source: RuleSource, *, keep_counts: bool) -> None:
+        old = self._rules
+        new = RuleSet(source, self.seed, time.monotonic(), previous=old if keep_counts else None)
+        kept = new.fired()
+        for name, count in old.fired().items():
+            if name not in kept:
+                self._retired[name] = self._retired.get(name, 0) + count
+        self._phase = None
+        self._rules = new  # the one assignment requests read
+
+    @property
+    def source(self) -> RuleSource:
+        """The rule source in use."""
+        return self._rules.source
+
+    def on_phase(self, callback: Callable[[str | None], None]) -> None:
+        """Call ``callback(phase)`` when the phase requests see changes (on the gateway's
+        loop thread: it must not block)."""
+        self._phase_callbacks.append(callback)
+
+    def _enter_phase(self, phase: str | None) -> None:
+        self._phase = phase
+        if phase is not None:
+            self._phases.append(phase)
+        for callback in self._phase_callbacks:
+            try:
+                callback(phase)
+            except Exception:
+                log.exception("llm-chaos gateway: phase callback failed")
+
+    def phases_seen(self) -> list[str]:
+        """Phase names requests saw, in order (a phase seen again after another is listed again)."""
+        return list(self._phases)
+
+    # -- journal --------------------------------------------------------------------
+
+    def journal(self, since: int = 0) -> list[JournalRecord]:
+        """A snapshot of the journal (records with ``seq >= since``), oldest first."""
+        return self._journal.snapshot(since)
+
+    @property
+    def dropped(self) -> int:
+        """Records dropped because the journal was full."""
+        return self._journal.dropped
+
+    def fired(self) -> dict[str, int]:
+        """Fault name -> times it fired, for every fault applied since the last reset."""
+        counts = dict(self._retired)
+        for name, count in self._rules.fired().items():
+            counts[name] = counts.get(name, 0) + count
+        return counts
+
+    def reset(self) -> None:
+        """Forget the journal, the fired counts and the phases; restart the source's clock
+        and counters (the rules stay)."""
+        self._journal.clear()
+        self._retired.clear()
+        self._phases.clear()
+        self._requests = 0
+        for target in self._targets.values():
+            target.count = 0
+        self._apply(self._rules.source, keep_counts=False)

@@ -1,0 +1,321 @@
+"""A lean HTTP/1.1 server connection on a raw asyncio protocol, with full control of the bytes.
+
+No framework: a fault gateway must be able to send a chunked body without its
+terminator, reset a connection, or never answer, and a framework forbids all
+three. :class:`Connection` parses requests (content-length and chunked bodies,
+``Expect: 100-continue``, keep-alive and pipelining), hands each complete one to
+its :class:`Handler`, and offers the writing primitives the fault actions use.
+Requests on one connection are answered strictly in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import struct
+from collections.abc import Coroutine
+from http import HTTPStatus
+from typing import Any, Protocol
+
+from chaos.providers._base import Request
+
+__all__ = ["MAX_BODY", "MAX_HEAD", "Connection", "Handler", "status_line"]
+
+MAX_HEAD = 64 * 1024
+"""Largest request line + headers accepted; more is answered 431."""
+MAX_BODY = 32 * 1024 * 1024
+"""Largest request body accepted; more is answered 413."""
+
+_REASONS: dict[int, bytes] = {s.value: s.phrase.encode() for s in HTTPStatus}
+_REASONS.update({520: b"", 522: b"", 524: b"", 529: b"", 530: b""})
+_STATUS_LINES: dict[int, bytes] = {}
+_LINGER_RST = struct.pack("ii", 1, 0)
+
+
+def status_line(status: int, version: bytes = b"HTTP/1.1") -> bytes:
+    """``HTTP/1.1 529 \\r\\n``-style status line (cached for HTTP/1.1)."""
+    if version == b"HTTP/1.1":
+        line = _STATUS_LINES.get(status)
+        if line is None:
+            line = b"HTTP/1.1 %d %s\r\n" % (status, _REASONS.get(status, b""))
+            _STATUS_LINES[status] = line
+        return line
+    return b"%s %d %s\r\n" % (version, status, _REASONS.get(status, b""))
+
+
+class Handler(Protocol):
+    """What a listener does with each complete request."""
+
+    def on_request(self, conn: Connection, request: Request) -> Coroutine[Any, Any, None] | None:
+        """Answer ``request``: return None if it was answered already, else a coroutine to run."""
+
+
+class _BadRequest(Exception):
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+class Connection(asyncio.Protocol):
+    """One client connection: request parser plus the response-writing primitives."""
+
+    def __init__(self, handler: Handler, registry: set[Connection]) -> None:
+        self.handler = handler
+        self._registry = registry
+        self.transport: asyncio.Transport | None = None
+        self.peer: tuple[Any, ...] | None = None
+        self._buf = bytearray()
+        self._busy = False
+        self._closed = False
+        self._closed_waiter: asyncio.Future[None] | None = None
+        self._drain_waiter: asyncio.Future[None] | None = None
+        self._paused = False
+        self._continue_sent = False
+        self._task: asyncio.Task[None] | None = None
+        # per-request state, valid while a request is being answered
+        self.version = b"HTTP/1.1"
+        self.keep_alive = True
+        self.head_only = False
+        self.bytes_out = 0
+
+    # -- asyncio.Protocol ---------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.peer = transport.get_extra_info("peername")
+        self._registry.add(self)
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._closed = True
+        self._registry.discard(self)
+        for waiter in (self._closed_waiter, self._drain_waiter):
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+
+    def pause_writing(self) -> None:
+        self._paused = True
+
+    def resume_writing(self) -> None:
+        self._paused = False
+        waiter = self._drain_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def data_received(self, data: bytes) -> None:
+        self._buf += data
+        if not self._busy:
+            self._pump()
+        elif len(self._buf) > MAX_HEAD + MAX_BODY and self.transport is not None:
+            self.transport.pause_reading()
+
+    def eof_received(self) -> bool | None:
+        # a half-closed client still gets the answers to what it sent
+        return True
+
+    # -- request side -------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """Whether the connection is gone (closed by either side)."""
+        return self._closed
+
+    def _pump(self) -> None:
+        while not self._busy and not self._closed:
+            try:
+                request = self._parse()
+            except _BadRequest as exc:
+                self._refuse(exc.status, str(exc))
+                return
+            if request is None:
+                return
+            self._busy = True
+            coro = self.handler.on_request(self, request)
+            if coro is None:
+                self._done()
+            else:
+                self._task = asyncio.get_running_loop().create_task(self._run(coro))
+
+    async def _run(self, coro: Coroutine[Any, Any, None]) -> None:
+        try:
+            await coro
+        finally:
+            self._task = None
+            self._done()
+
+    def _done(self) -> None:
+        self._busy = False
+        if self._closed:
+            return
+        if not self.keep_alive:
+            self.close()
+            return
+        if self.transport is not None and not self.transport.is_reading():
+            self.transport.resume_reading()
+        if self._buf:
+            self._pump()
+
+    def _parse(self) -> Request | None:
+        buf = self._buf
+        end = buf.find(b"\r\n\r\n")
+        if end < 0:
+            if len(buf) > MAX_HEAD:
+                raise _BadRequest(431, "request header fields too large")
+            while buf[:2] == b"\r\n":  # tolerated stray CRLF between requests
+                del buf[:2]
+            return None
+        if end > MAX_HEAD:
+            raise _BadRequest(431, "request header fields too large")
+        lines = bytes(buf[:end]).split(b"\r\n")
+        try:
+            method_b, target_b, version = lines[0].split(b" ")
+        except ValueError:
+            raise _BadRequest(400, "malformed request line") from None
+        if version not in (b"HTTP/1.1", b"HTTP/1.0") or not method_b.isalpha():
+            raise _BadRequest(400, "unsupported HTTP version or method")
+        headers: list[tuple[str, str]] = []
+        length = 0
+        chunked = False
+        expect = False
+        keep_alive = version == b"HTTP/1.1"
+        for line in lines[1:]:
+            name, sep, value = line.partition(b":")
+            if not sep or not name or name != name.strip():
+                raise _BadRequest(400, "malformed header line")
+            value = value.strip()
+            lname = name.lower()
+            if lname == b"content-length":
+                if not value.isdigit():
+                    raise _BadRequest(400, "invalid content-length")
+                length = int(value)
+            elif lname == b"transfer-encoding":
+                chunked = value.lower().endswith(b"chunked")
+                if not chunked:
+                    raise _BadRequest(400, "unsupported transfer-encoding")
+            elif lname == b"connection":
+                token = value.lower()
+                if token == b"close":
+                    keep_alive = False
+                elif token == b"keep-alive":
+                    keep_alive = True
+            elif lname == b"expect" and value.lower() == b"100-continue":
+                expect = True
+            headers.append((name.decode("latin-1"), value.decode("latin-1")))
+        start = end + 4
+        if chunked:
+            parsed = self._parse_chunked(start)
+            if parsed is None:
+                self._maybe_continue(expect)
+                return None
+            body, consumed = parsed
+        else:
+            if length > MAX_BODY:
+                raise _BadRequest(413, "request body too large")
+            if len(buf) - start < length:
+                self._maybe_continue(expect)
+                return None
+            body = bytes(buf[start : start + length])
+            consumed = start + length
+        del buf[:consumed]
+        self._continue_sent = False
+        self.version = version
+        self.keep_alive = keep_alive
+        self.head_only = method_b == b"HEAD"
+        self.bytes_out = 0
+        return Request(method_b.decode(), target_b.decode("latin-1"), headers, body)
+
+    def _parse_chunked(self, pos: int) -> tuple[bytes, int] | None:
+        buf = self._buf
+        parts: list[bytes] = []
+        total = 0
+        while True:
+            eol = buf.find(b"\r\n", pos)
+            if eol < 0:
+                return None
+            size_text = bytes(buf[pos:eol]).split(b";", 1)[0].strip()
+            try:
+                size = int(size_text, 16)
+            except ValueError:
+                raise _BadRequest(400, "invalid chunk size") from None
+            total += size
+            if total > MAX_BODY:
+                raise _BadRequest(413, "request body too large")
+            pos = eol + 2
+            if size == 0:
+                # skip trailers up to the blank line
+                while True:
+                    eol = buf.find(b"\r\n", pos)
+                    if eol < 0:
+                        return None
+                    if eol == pos:
+                        return b"".join(parts), eol + 2
+                    pos = eol + 2
+            if len(buf) < pos + size + 2:
+                return None
+            parts.append(bytes(buf[pos : pos + size]))
+            if buf[pos + size : pos + size + 2] != b"\r\n":
+                raise _BadRequest(400, "chunk not terminated by CRLF")
+            pos += size + 2
+
+    def _maybe_continue(self, expect: bool) -> None:
+        if expect and not self._continue_sent and self.transport is not None:
+            self._continue_sent = True
+            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    def _refuse(self, status: int, reason: str) -> None:
+        body = reason.encode() + b"\n"
+        self.write(
+            status_line(status)
+            + b"content-type: text/plain\r\ncontent-length: %d\r\nconnection: close\r\n\r\n"
+            % len(body)
+            + body
+        )
+        self.close()
+
+    # -- response side ------------------------------------------------------------
+
+    def write(self, data: bytes) -> None:
+        """Write raw bytes (nothing is added); a no-op once the connection is gone."""
+        if not self._closed and self.transport is not None:
+            self.transport.write(data)
+            self.bytes_out += len(data)
+
+    async def drain(self) -> None:
+        """Wait until the kernel took what was written (flow control)."""
+        if self._paused and not self._closed:
+            self._drain_waiter = asyncio.get_running_loop().create_future()
+            await self._drain_waiter
+
+    async def wait_closed(self) -> None:
+        """Wait until the client (or the gateway's shutdown) closes the connection."""
+        if self._closed:
+            return
+        if self._closed_waiter is None:
+            self._closed_waiter = asyncio.get_running_loop().create_future()
+        await self._closed_waiter
+
+    def close(self) -> None:
+        """Close gracefully (FIN after what was written)."""
+        self.keep_alive = False
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
+
+    def reset(self) -> None:
+        """Abort with a TCP RST (SO_LINGER 0, then close)."""
+        self.keep_alive = False
+        if self.transport is None or self._closed:
+            return
+        sock = self.transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RST)
+        self.transport.abort()
+
+    def abort(self) -> None:
+        """Drop the connection now, discarding anything unsent (used at shutdown)."""
+        if self.transport is not None:
+            self.transport.abort()
+        if self._task is not None:
+            self._task.cancel()
