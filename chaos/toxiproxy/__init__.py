@@ -17,6 +17,11 @@ _LAZY: dict[str, str] = {
     "ProxySpec": "chaos.toxiproxy._client",
     "ToxicInfo": "chaos.toxiproxy._client",
     "ToxiproxyClient": "chaos.toxiproxy._client",
+    # backends: how a Toxiproxy is obtained
+    "BACKENDS": "chaos.toxiproxy._backends",
+    "BackendInfo": "chaos.toxiproxy._backends",
+    "RunningBackend": "chaos.toxiproxy._backends",
+    "start_backend": "chaos.toxiproxy._backends",
 }
 
 __all__ = sorted(_LAZY)
