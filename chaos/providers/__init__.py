@@ -1,6 +1,16 @@
 """Provider dialects (Anthropic, OpenAI, Gemini) and the fake providers they serve."""
 
 from chaos.providers._base import DIALECTS, CallInfo, Dialect, Operation, Request, Response
-from chaos.providers.openai import OpenAIDialect  # importing a dialect registers it
+from chaos.providers.gemini import GeminiDialect  # importing a dialect registers it
+from chaos.providers.openai import OpenAIDialect
 
-__all__ = ["DIALECTS", "CallInfo", "Dialect", "OpenAIDialect", "Operation", "Request", "Response"]
+__all__ = [
+    "DIALECTS",
+    "CallInfo",
+    "Dialect",
+    "GeminiDialect",
+    "OpenAIDialect",
+    "Operation",
+    "Request",
+    "Response",
+]
