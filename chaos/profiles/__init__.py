@@ -5,6 +5,34 @@ its faults. :func:`parse_fault` is the one parser of the fault mapping form,
 shared by profiles, ``chaos.inject(...)`` and the gateway's admin API.
 """
 
+from chaos.profiles._duration import format_duration, parse_duration
 from chaos.profiles._faults import fault_keys, parse_fault
+from chaos.profiles._loader import (
+    ENV_DIRS,
+    ProfileInfo,
+    builtin_dir,
+    find_profiles,
+    load_profile,
+    load_profile_text,
+    profile_dirs,
+    resolve_profile,
+)
+from chaos.profiles._model import Phase, Profile, TargetSpec
 
-__all__ = ["fault_keys", "parse_fault"]
+__all__ = [
+    "ENV_DIRS",
+    "Phase",
+    "Profile",
+    "ProfileInfo",
+    "TargetSpec",
+    "builtin_dir",
+    "fault_keys",
+    "find_profiles",
+    "format_duration",
+    "load_profile",
+    "load_profile_text",
+    "parse_duration",
+    "parse_fault",
+    "profile_dirs",
+    "resolve_profile",
+]
