@@ -145,9 +145,11 @@ class Exchange:
         head = status_line(response.status, conn.version) + _header_block(response.headers)
         head += b"content-length: %d\r\n" % len(body)
         head += (_KEEP if conn.keep_alive else _CLOSE) + b"\r\n"
-        conn.write(head if conn.head_only else head + body)
+        data = head if conn.head_only else head + body
         self._head_sent = True
-        self.finish(outcome)
+        # journal first: a client that reads the journal right after its answer finds it
+        self.finish(outcome, pending=len(data))
+        conn.write(data)
 
     def send_head(self, response: Response, *, length: int) -> None:
         """Write only the head of a non-streaming answer announcing ``length`` body bytes."""
@@ -170,10 +172,8 @@ class Exchange:
             self.send(response)
             return
         self.start_stream(response)
-        ended = await self.pass_events(response.events)
-        if ended:
-            self.end_stream()
-            self.finish("ok")
+        if await self.pass_events(response.events):
+            self.end_stream("ok")
 
     def start_stream(self, response: Response) -> None:
         """Write the head of a streaming answer (chunked on HTTP/1.1)."""
@@ -231,22 +231,26 @@ class Exchange:
             if aclose is not None:
                 await aclose()
 
-    def end_stream(self) -> None:
-        """Write the stream's terminator (the zero chunk) or close an HTTP/1.0 stream."""
+    def end_stream(self, outcome: WireOutcome) -> None:
+        """Finish with ``outcome``, then write the stream's terminator (the zero chunk), or
+        close an HTTP/1.0 stream."""
         if self._stream and not self.conn.head_only:
+            self.finish(outcome, pending=5)
             self.conn.write(b"0\r\n\r\n")
-        elif not self._stream:
-            self.conn.close()
+        else:
+            self.finish(outcome)
+            if not self._stream:
+                self.conn.close()
 
     def cut(self, outcome: WireOutcome) -> None:
-        """Close the connection now (FIN), with no terminator; finish with ``outcome``."""
-        self.conn.close()
+        """Finish with ``outcome``, then close the connection (FIN) with no terminator."""
         self.finish(outcome)
+        self.conn.close()
 
     def reset(self) -> None:
-        """Reset the connection (RST) and finish."""
-        self.conn.reset()
+        """Finish, then reset the connection (RST)."""
         self.finish("reset")
+        self.conn.reset()
 
     async def hang(self, outcome: WireOutcome = "hang") -> None:
         """Send nothing more until the client gives up, then finish with ``outcome``."""
@@ -256,11 +260,13 @@ class Exchange:
 
     # -- journal --------------------------------------------------------------------
 
-    def finish(self, outcome: WireOutcome) -> None:
+    def finish(self, outcome: WireOutcome, *, pending: int = 0) -> None:
         """Record this exchange in the journal (once; later calls do nothing).
 
         The record is built lazily when the journal is read: fingerprinting and
         redaction stay off the hot path.
+
+        :param pending: bytes about to be written that the record must count.
         """
         if self._finished:
             return
@@ -271,7 +277,7 @@ class Exchange:
         rule = self.rule.name if self.rule is not None else None
         action, phase, started = self.action, self.phase, self.time
         status = self.status if self._head_sent else None
-        bytes_out, events = self.conn.bytes_out, self.events
+        bytes_out, events = self.conn.bytes_out + pending, self.events
         duration = time.perf_counter() - self.started
         response_headers = self.response_headers
 

@@ -59,10 +59,8 @@ class SseApplier(Applier):
             ex.cut("stream_cut")
         elif action.error_event is not None:
             ex.send_event(dialect.stream_error(action.error_event, operation=operation))
-            ex.end_stream()
-            ex.finish("stream_error")
+            ex.end_stream("stream_error")
         elif action.stall_after is not None:
             await ex.hang("stream_stalled")
         else:
-            ex.end_stream()
-            ex.finish("stream_ended_early" if action.end_early else "ok")
+            ex.end_stream("stream_ended_early" if action.end_early else "ok")

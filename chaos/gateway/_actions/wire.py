@@ -74,8 +74,7 @@ class WireApplier(Applier):
             return
         ex.start_stream(Response(200, response.headers))
         ex.send_event(_broken_frame(payload))
-        ex.end_stream()
-        ex.finish("ok")
+        ex.end_stream("ok")
 
     async def _drip(self, ex: Exchange, action: WireAction) -> None:
         response, payload = await _payload(ex)
@@ -83,13 +82,17 @@ class WireApplier(Applier):
         step = max(1, action.chunk)
         if response.events is None:
             ex.send_head(response, length=len(payload))
+            if not payload:
+                ex.finish("ok")
             for i in range(0, len(payload), step):
                 await asyncio.sleep(interval)
                 if ex.closed:
                     ex.finish("client_gone")
                     return
-                ex.write(payload[i : i + step])
-            ex.finish("ok")
+                piece = payload[i : i + step]
+                if i + step >= len(payload):
+                    ex.finish("ok", pending=len(piece))
+                ex.write(piece)
             return
         ex.start_stream(response)
         for i in range(0, len(payload), step):
@@ -98,5 +101,4 @@ class WireApplier(Applier):
                 ex.finish("client_gone")
                 return
             ex.send_event(payload[i : i + step])
-        ex.end_stream()
-        ex.finish("ok")
+        ex.end_stream("ok")
