@@ -96,7 +96,8 @@ def test_http_1_0_closes_after_the_answer(gateway: Gateway) -> None:
         s.sendall(b"GET /v1/models HTTP/1.0\r\n\r\n")
         data, how = read_all(s)
     assert how == "eof"
-    assert data.startswith(b"HTTP/1.0 200 OK") and b"connection: close" in data
+    assert data.startswith(b"HTTP/1.0 200 OK")
+    assert b"connection: close" in data
 
 
 @pytest.mark.parametrize(

@@ -193,7 +193,8 @@ def test_rule_source_phases_and_callbacks(gateway: Gateway, client: httpx.Client
     assert source.calls[:3] == [("t", 0, 0), ("t", 1, 1), ("t", 2, 2)]
     assert gateway.fired() == {"down/0": 2}
     gateway.reset()
-    assert gateway.journal() == [] and gateway.phases_seen() == []
+    assert gateway.journal() == []
+    assert gateway.phases_seen() == []
     assert _statuses(client, 1) == [200]  # the source's counters restarted
 
 
