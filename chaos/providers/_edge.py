@@ -11,6 +11,7 @@ Ray ids and timestamps are fresh on every call, as on the real edge.
 
 from __future__ import annotations
 
+import html
 import json
 import secrets
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from types import MappingProxyType
 
 from chaos.providers._base import Response, unknown_choice
 
-__all__ = ["EDGE_PAGES", "edge_page", "edge_status"]
+__all__ = ["EDGE_PAGES", "cloudflare_html", "edge_page", "edge_status", "envoy_503"]
 
 _CF_HTML_HEADERS = (
     ("content-type", "text/html; charset=UTF-8"),
@@ -151,8 +152,13 @@ def _ray() -> tuple[str, str]:
     return ray_id, f"{ray_id}-SJC"
 
 
-def _cloudflare_html(code: int, host: str) -> Response:
-    title, what = _CF_PAGES[code]
+def cloudflare_html(code: int, host: str, *, what: str | None = None) -> Response:
+    """Cloudflare's HTML error page for ``code`` (502, 504, 520 or 524).
+
+    :param what: replaces the "What happened?" text.
+    """
+    title, default_what = _CF_PAGES[code]
+    what = default_what if what is None else html.escape(what)
     ray_id, cf_ray = _ray()
     body = _CF_HTML.format(
         host=host,
@@ -220,26 +226,28 @@ def _challenge(host: str) -> Response:
     return Response(status=403, headers=headers, body=body)
 
 
+def envoy_503(reason: str = "overflow", *, text: str | None = None) -> Response:
+    """Envoy's plain-text 503 ``upstream connect error ... reset reason: <reason>``.
+
+    :param text: replaces the whole body.
+    """
+    if text is None:
+        text = f"upstream connect error or disconnect/reset before headers. reset reason: {reason}"
+    headers = [
+        ("content-type", "text/plain"),
+        ("server", "cloudflare"),
+        ("via", "1.1 google"),
+        ("cf-ray", _ray()[1]),
+    ]
+    return Response(status=503, headers=headers, body=text.encode())
+
+
 def _envoy(name: str) -> Callable[[str], Response]:
-    text = (
-        "upstream connect error or disconnect/reset before headers. "
-        f"reset reason: {_ENVOY_REASONS[name]}"
-    )
-
-    def render(host: str) -> Response:
-        headers = [
-            ("content-type", "text/plain"),
-            ("server", "cloudflare"),
-            ("via", "1.1 google"),
-            ("cf-ray", _ray()[1]),
-        ]
-        return Response(status=503, headers=headers, body=text.encode())
-
-    return render
+    return lambda host: envoy_503(_ENVOY_REASONS[name])
 
 
 def _html(code: int) -> Callable[[str], Response]:
-    return lambda host: _cloudflare_html(code, host)
+    return lambda host: cloudflare_html(code, host)
 
 
 _RENDERERS: dict[str, Callable[[str], Response]] = {

@@ -1,0 +1,999 @@
+"""The Anthropic dialect: Messages API operations, error catalogue, SSE stream, and the fake.
+
+Every byte follows ``reference/providers.md`` §1: compact JSON error bodies
+with ``request_id``, the ``request-id`` header, ``x-should-retry`` where the
+API sends it (true on 429 and 529, false on 400), the SSE event order with
+its whitespace padding and ``{"type": "ping"}`` spacing, and the in-stream
+``event: error`` frame.
+
+The fake (:meth:`AnthropicDialect.serve`) validates requests the way the API
+does and answers deterministically: the text is ``"Echo: "`` plus the last user
+message (see :func:`chaos.providers._fake.answer_text`), usage adds up, tools
+are called when given, batches live in memory.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
+from typing import Any, ClassVar
+from urllib.parse import parse_qs, urlsplit
+
+from chaos.providers import _fake, _sse
+from chaos.providers._base import (
+    CallInfo,
+    Dialect,
+    Operation,
+    Request,
+    Response,
+    unknown_choice,
+)
+from chaos.providers._edge import cloudflare_html, envoy_503
+
+__all__ = ["ANTHROPIC_MODELS", "AnthropicDialect"]
+
+_HOST = "api.anthropic.com"
+_ORG_ID = "c4a5c6e1-7d2b-4f0e-9a51-3c8f0b6d2e71"  # a fixed, obviously fake organization
+_MAX_PADDING = 15
+
+
+@dataclass(frozen=True, slots=True)
+class _ModelInfo:
+    id: str
+    released: str
+    max_input_tokens: int
+    max_tokens: int
+    alias: str | None = None
+
+    @property
+    def line(self) -> str:
+        return self.id.split("-")[1]
+
+    def to_json(self) -> dict[str, object]:
+        version = ".".join(p for p in self.id.split("-")[2:] if len(p) == 1)
+        return {
+            "type": "model",
+            "id": self.id,
+            "display_name": f"Claude {self.line.title()} {version}",
+            "created_at": f"{self.released}T00:00:00Z",
+            "lifecycle": "active",
+            "line": self.line,
+            "max_input_tokens": self.max_input_tokens,
+            "max_tokens": self.max_tokens,
+        }
+
+
+ANTHROPIC_MODELS: tuple[_ModelInfo, ...] = (
+    _ModelInfo("claude-opus-4-6", "2026-02-05", 1_000_000, 128_000),
+    _ModelInfo("claude-sonnet-4-6", "2026-02-17", 1_000_000, 64_000),
+    _ModelInfo("claude-opus-4-5-20251101", "2025-11-24", 200_000, 64_000, "claude-opus-4-5"),
+    _ModelInfo("claude-haiku-4-5-20251001", "2025-10-15", 200_000, 64_000, "claude-haiku-4-5"),
+    _ModelInfo("claude-sonnet-4-5-20250929", "2025-09-29", 1_000_000, 64_000, "claude-sonnet-4-5"),
+    _ModelInfo("claude-opus-4-1-20250805", "2025-08-05", 200_000, 32_000, "claude-opus-4-1"),
+    _ModelInfo("claude-sonnet-4-20250514", "2025-05-22", 1_000_000, 64_000, "claude-sonnet-4-0"),
+)
+"""The models the fake lists, newest first: (id, release date, context, max output, alias)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _ErrorSpec:
+    status: int
+    type: str  # error.type in the body; also the in-stream error's type
+    message: str
+    should_retry: bool | None = None  # the x-should-retry the API sends, None: no header
+    edge: bool = False  # rendered by the edge layer (not Anthropic JSON)
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+_ERRORS: Mapping[str, _ErrorSpec] = MappingProxyType(
+    {
+        "bad_request": _ErrorSpec(
+            400, "invalid_request_error", "messages: at least one message is required", False
+        ),
+        "unauthorized": _ErrorSpec(401, "authentication_error", "invalid x-api-key"),
+        "billing": _ErrorSpec(
+            402,
+            "billing_error",
+            "Your credit balance is too low to access the Anthropic API. "
+            "Please go to Plans & Billing to upgrade or purchase credits.",
+        ),
+        "forbidden": _ErrorSpec(
+            403,
+            "permission_error",
+            "Your API key does not have permission to use the specified resource.",
+        ),
+        "not_found": _ErrorSpec(
+            404, "not_found_error", "The requested resource could not be found."
+        ),
+        "conflict": _ErrorSpec(
+            409, "conflict_error", "The request conflicts with the current state of the resource."
+        ),
+        "request_too_large": _ErrorSpec(
+            413, "request_too_large", "Request exceeds the maximum allowed number of bytes."
+        ),
+        # Recorded (content-length 606): x-should-retry true and no retry-after.
+        "rate_limited": _ErrorSpec(
+            429,
+            "rate_limit_error",
+            "This request would exceed your organization's rate limit of 20,000,000 prompt "
+            "bytes per hour (org: 5576611f-a1ee-427c-9800-298d9579899c, model: "
+            "claude-sonnet-4-5-20250929). For details, refer to: "
+            "https://docs.claude.com/en/api/rate-limits. You can see the response headers for "
+            "current usage. Please reduce the prompt length or the maximum tokens requested, "
+            "or try again later. You may also contact sales at "
+            "https://www.anthropic.com/contact-sales to discuss your options for a rate limit "
+            "increase.",
+            True,
+        ),
+        # The monthly spend-cap 429: same type, never a retry-after.
+        "quota_exceeded": _ErrorSpec(
+            429,
+            "rate_limit_error",
+            "You have reached your specified API usage limits. You will regain access on "
+            "2026-12-01 at 00:00 UTC.",
+            True,
+        ),
+        "server_error": _ErrorSpec(500, "api_error", "Internal server error"),
+        # No Anthropic JSON exists for these two: clients see the edge's answer.
+        "bad_gateway": _ErrorSpec(
+            502, "api_error", "The web server reported a bad gateway error.", edge=True
+        ),
+        "service_unavailable": _ErrorSpec(
+            503,
+            "api_error",
+            "upstream connect error or disconnect/reset before headers. reset reason: overflow",
+            edge=True,
+        ),
+        "gateway_timeout": _ErrorSpec(504, "timeout_error", "Request timed out"),
+        "overloaded": _ErrorSpec(
+            529,
+            "overloaded_error",
+            "Overloaded",
+            True,
+            headers=(("cache-control", "no-store, no-cache"),),
+        ),
+    }
+)
+
+_OPERATIONS = (
+    Operation("messages.create", "POST", "/v1/messages", streams=True),
+    Operation("messages.count_tokens", "POST", "/v1/messages/count_tokens"),
+    Operation("models.list", "GET", "/v1/models"),
+    Operation("models.retrieve", "GET", "/v1/models/{model_id}"),
+    Operation("messages.batches.create", "POST", "/v1/messages/batches"),
+    Operation("messages.batches.list", "GET", "/v1/messages/batches"),
+    Operation("messages.batches.retrieve", "GET", "/v1/messages/batches/{message_batch_id}"),
+    Operation("messages.batches.cancel", "POST", "/v1/messages/batches/{message_batch_id}/cancel"),
+    Operation("messages.batches.delete", "DELETE", "/v1/messages/batches/{message_batch_id}"),
+    Operation("messages.batches.results", "GET", "/v1/messages/batches/{message_batch_id}/results"),
+    Operation("completions.create", "POST", "/v1/complete", streams=True),
+)
+
+
+def _path_regex(pattern: str) -> re.Pattern[str]:
+    parts = re.split(r"\{(\w+)\}", pattern)
+    regex = "".join(
+        f"(?P<{part}>[^/]+)" if index % 2 else re.escape(part) for index, part in enumerate(parts)
+    )
+    return re.compile(f"{regex}/?")
+
+
+_ROUTES = tuple((op, _path_regex(op.path)) for op in _OPERATIONS)
+
+
+def _route(method: str, path: str) -> tuple[Operation, dict[str, str]] | None:
+    for op, regex in _ROUTES:
+        match = regex.fullmatch(path)
+        if match and op.method == method.upper():
+            return op, match.groupdict()
+    return None
+
+
+def _compact(obj: object) -> bytes:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _seconds(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+class _Invalid(Exception):
+    """A request the API would refuse: status, error type, message."""
+
+    def __init__(self, status: int, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.kind = kind
+        self.message = message
+
+
+# -- reading a Messages request ------------------------------------------------------------
+
+
+def _text_of(content: object) -> str:
+    """All the text in a message's content (a string or a list of blocks)."""
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, list):
+        return ""
+    pieces: list[str] = []
+    for block in content:
+        if not isinstance(block, Mapping):
+            continue
+        kind = block.get("type")
+        if kind == "text":
+            pieces.append(str(block.get("text", "")))
+        elif kind == "tool_result":
+            pieces.append(_text_of(block.get("content", "")))
+        elif kind == "tool_use":
+            pieces.append(json.dumps(block.get("input", {}), separators=(",", ":")))
+    return " ".join(piece for piece in pieces if piece)
+
+
+def _has_tool_result(content: object) -> bool:
+    return isinstance(content, list) and any(
+        isinstance(block, Mapping) and block.get("type") == "tool_result" for block in content
+    )
+
+
+def _input_tokens(body: Mapping[str, Any]) -> int:
+    """Prompt tokens: system, every message (plus 3 for its role framing), tool definitions."""
+    total = _fake.count_tokens(_text_of(body.get("system", "")))
+    for message in body.get("messages", []):
+        if isinstance(message, Mapping):
+            total += 3 + _fake.count_tokens(_text_of(message.get("content", "")))
+    for tool in body.get("tools") or []:
+        total += _fake.count_tokens(json.dumps(tool, separators=(",", ":"), sort_keys=True))
+    return max(total, 1)
+
+
+def _load_json(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body or b"null")
+    except ValueError as exc:
+        raise _Invalid(
+            400, "invalid_request_error", f"There was an issue with your request body: {exc}"
+        ) from None
+    if not isinstance(data, dict):
+        raise _Invalid(400, "invalid_request_error", "Request body must be a JSON object")
+    return data
+
+
+def _require(body: Mapping[str, Any], *names: str) -> None:
+    for name in names:
+        if name not in body:
+            raise _Invalid(400, "invalid_request_error", f"{name}: Field required")
+
+
+def _check_model(model: object) -> str:
+    if not isinstance(model, str):
+        raise _Invalid(400, "invalid_request_error", "model: Input should be a valid string")
+    if not model.startswith("claude-"):
+        raise _Invalid(404, "not_found_error", f"model: {model}")
+    return model
+
+
+def _check_messages(messages: object) -> list[Mapping[str, Any]]:
+    if not isinstance(messages, list):
+        raise _Invalid(400, "invalid_request_error", "messages: Input should be a valid list")
+    if not messages:
+        raise _Invalid(400, "invalid_request_error", "messages: at least one message is required")
+    for index, message in enumerate(messages):
+        role = message.get("role") if isinstance(message, Mapping) else None
+        if role not in ("user", "assistant"):
+            raise _Invalid(
+                400,
+                "invalid_request_error",
+                f"messages.{index}.role: Input should be 'user' or 'assistant'",
+            )
+        if "content" not in message:
+            raise _Invalid(
+                400, "invalid_request_error", f"messages.{index}.content: Field required"
+            )
+    return messages
+
+
+def _validate_create(body: Mapping[str, Any]) -> None:
+    _require(body, "model", "messages", "max_tokens")
+    _check_model(body["model"])
+    _check_messages(body["messages"])
+    max_tokens = body["max_tokens"]
+    if not isinstance(max_tokens, int) or isinstance(max_tokens, bool):
+        raise _Invalid(400, "invalid_request_error", "max_tokens: Input should be a valid integer")
+    if max_tokens < 1:
+        raise _Invalid(
+            400, "invalid_request_error", "max_tokens: Input should be greater than or equal to 1"
+        )
+
+
+def _resolve(model: str) -> str:
+    """The dated id the API answers with for an alias (``claude-sonnet-4-5`` -> dated)."""
+    return next((m.id for m in ANTHROPIC_MODELS if m.alias == model), model)
+
+
+# -- the answer ----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Answer:
+    """What the fake says to one Messages request, before it is rendered."""
+
+    model: str
+    input_tokens: int
+    text_tokens: list[str]
+    tool: tuple[str, str, dict[str, object]] | None  # (id, name, input)
+    stop_reason: str
+    stop_sequence: str | None
+    message_id: str = field(default_factory=lambda: _fake.random_id("msg_01", 22))
+
+    @property
+    def tool_json(self) -> str:
+        return "" if self.tool is None else json.dumps(self.tool[2], separators=(",", ":"))
+
+    @property
+    def output_tokens(self) -> int:
+        return len(self.text_tokens) + _fake.count_tokens(self.tool_json)
+
+    def content(self) -> list[dict[str, object]]:
+        blocks: list[dict[str, object]] = []
+        if self.text_tokens:
+            blocks.append({"type": "text", "text": "".join(self.text_tokens)})
+        if self.tool is not None:
+            tool_id, name, arguments = self.tool
+            blocks.append(
+                {
+                    "type": "tool_use",
+                    "id": tool_id,
+                    "name": name,
+                    "caller": {"type": "direct"},
+                    "input": arguments,
+                }
+            )
+        return blocks
+
+    def usage(self, output_tokens: int) -> dict[str, object]:
+        return {
+            "input_tokens": self.input_tokens,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0,
+            "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
+            "output_tokens": output_tokens,
+            "service_tier": "standard",
+            "inference_geo": "not_available",
+        }
+
+    def message(self) -> dict[str, object]:
+        return {
+            "model": self.model,
+            "id": self.message_id,
+            "type": "message",
+            "role": "assistant",
+            "content": self.content(),
+            "stop_reason": self.stop_reason,
+            "stop_sequence": self.stop_sequence,
+            "usage": self.usage(self.output_tokens),
+        }
+
+
+def _pick_tool(body: Mapping[str, Any], prompt: str) -> Mapping[str, Any] | None:
+    tools = [t for t in body.get("tools") or [] if isinstance(t, Mapping) and "name" in t]
+    choice = body.get("tool_choice")
+    choice_type = choice.get("type") if isinstance(choice, Mapping) else None
+    if not tools or choice_type == "none":
+        return None
+    if choice_type == "tool":
+        named = [t for t in tools if t["name"] == choice.get("name")]  # type: ignore[union-attr]
+        return named[0] if named else None
+    lowered = prompt.lower()
+    mentioned = [t for t in tools if str(t["name"]).lower() in lowered]
+    return (mentioned or tools)[0]
+
+
+def _answer(body: Mapping[str, Any]) -> _Answer:
+    """The deterministic answer to a validated Messages request."""
+    messages = body["messages"]
+    last = messages[-1]
+    prompt = _text_of(last.get("content", "")) if last.get("role") == "user" else ""
+    after_tool = last.get("role") == "user" and _has_tool_result(last.get("content"))
+    text = _fake.answer_text(prompt)
+    stop_reason, stop_sequence = "end_turn", None
+    found = [
+        (text.index(seq), seq)
+        for seq in body.get("stop_sequences") or []
+        if isinstance(seq, str) and seq and seq in text
+    ]
+    if found:
+        cut, stop_sequence = min(found)
+        text, stop_reason = text[:cut], "stop_sequence"
+    tokens, truncated = _fake.limit_tokens(text, body["max_tokens"])
+    tool = None
+    if truncated:
+        stop_reason, stop_sequence = "max_tokens", None
+    elif not after_tool and stop_sequence is None:
+        picked = _pick_tool(body, prompt)
+        if picked is not None:
+            schema = picked.get("input_schema")
+            arguments = _fake.tool_arguments(schema if isinstance(schema, Mapping) else {}, prompt)
+            tool = (_fake.random_id("toolu_01", 22), str(picked["name"]), arguments)
+            stop_reason = "tool_use"
+    return _Answer(
+        model=_resolve(body["model"]),
+        input_tokens=_input_tokens(body),
+        text_tokens=tokens,
+        tool=tool,
+        stop_reason=stop_reason,
+        stop_sequence=stop_sequence,
+    )
+
+
+# -- batches -------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Batch:
+    id: str
+    created_at: datetime
+    requests: list[Mapping[str, Any]]
+    status: str = "in_progress"
+    cancel_initiated_at: datetime | None = None
+    ended_at: datetime | None = None
+    results: list[dict[str, object]] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        counts = {"processing": 0, "succeeded": 0, "errored": 0, "canceled": 0, "expired": 0}
+        if self.status != "ended":
+            counts["processing"] = len(self.requests)
+            return counts
+        for line in self.results:
+            result = line["result"]
+            assert isinstance(result, dict)
+            counts[str(result["type"])] += 1
+        return counts
+
+    def to_json(self, host: str) -> dict[str, object]:
+        ended = self.status == "ended"
+        return {
+            "id": self.id,
+            "type": "message_batch",
+            "processing_status": self.status,
+            "request_counts": self.counts(),
+            "ended_at": _rfc3339(self.ended_at) if self.ended_at else None,
+            "created_at": _rfc3339(self.created_at),
+            "expires_at": _rfc3339(self.created_at + timedelta(days=1)),
+            "archived_at": None,
+            "cancel_initiated_at": (
+                _rfc3339(self.cancel_initiated_at) if self.cancel_initiated_at else None
+            ),
+            "results_url": (
+                f"http://{host}/v1/messages/batches/{self.id}/results" if ended else None
+            ),
+        }
+
+
+def _batch_result(request: Mapping[str, Any], canceled: bool) -> dict[str, object]:
+    custom_id = request.get("custom_id")
+    if canceled:
+        return {"custom_id": custom_id, "result": {"type": "canceled"}}
+    params = request.get("params")
+    try:
+        if not isinstance(params, Mapping):
+            raise _Invalid(400, "invalid_request_error", "params: Field required")
+        _validate_create(params)
+        if params.get("stream"):
+            raise _Invalid(
+                400, "invalid_request_error", "stream: Streaming is not supported in batches"
+            )
+        message = _answer(params).message()
+    except _Invalid as exc:
+        error = {"type": "error", "error": {"type": exc.kind, "message": exc.message}}
+        return {"custom_id": custom_id, "result": {"type": "errored", "error": error}}
+    return {"custom_id": custom_id, "result": {"type": "succeeded", "message": message}}
+
+
+# -- the dialect ---------------------------------------------------------------------------
+
+
+class AnthropicDialect(Dialect):
+    """Anthropic's Messages API: operations, exact errors and streams, and a faithful fake.
+
+    :param token_delay: seconds between two SSE events of a fake stream (0: as fast as
+        the loop allows).
+    :param pad_events: pad stream events with 0-15 spaces before their final ``}``, as
+        the API does; off gives byte-stable streams.
+    :param ratelimit_headers: send ``anthropic-ratelimit-*`` headers on successes.
+    :param seed: seeds the padding, for repeatable bytes.
+    """
+
+    name = "anthropic"
+    operations = _OPERATIONS
+    auth_headers = ("x-api-key", "authorization")
+    request_id_header = "request-id"
+    env = MappingProxyType(
+        {"ANTHROPIC_BASE_URL": "{url}", "ANTHROPIC_API_KEY": "sk-ant-api03-chaos-dummy-key"}
+    )
+    host: ClassVar[str] = _HOST
+
+    def __init__(
+        self,
+        *,
+        token_delay: float = 0.0,
+        pad_events: bool = True,
+        ratelimit_headers: bool = True,
+        seed: int | None = None,
+    ) -> None:
+        self.token_delay = token_delay
+        self.pad_events = pad_events
+        self.ratelimit_headers = ratelimit_headers
+        self._random = random.Random(seed)
+        self._batches: dict[str, _Batch] = {}
+
+    # -- identification --------------------------------------------------------------------
+
+    def identify(self, method: str, path: str, body: bytes) -> CallInfo:
+        """The operation, stream flag and model of a request (bad JSON: model None)."""
+        route = _route(method, urlsplit(path).path)
+        if route is None:
+            return CallInfo(operation=None, stream=False, model=None)
+        op, params = route
+        model: str | None = params.get("model_id")
+        stream = False
+        if op.method == "POST" and op.name in (
+            "messages.create",
+            "messages.count_tokens",
+            "completions.create",
+        ):
+            try:
+                data = json.loads(body or b"null")
+            except ValueError:
+                data = None
+            if isinstance(data, dict):
+                model = data.get("model") if isinstance(data.get("model"), str) else None
+                stream = op.streams and data.get("stream") is True
+        return CallInfo(operation=op.name, stream=stream, model=model)
+
+    # -- errors ----------------------------------------------------------------------------
+
+    def error_kinds(self) -> tuple[str, ...]:
+        """Every fault kind :meth:`error` renders."""
+        return tuple(_ERRORS)
+
+    def _spec(self, kind: str) -> _ErrorSpec:
+        spec = _ERRORS.get(kind)
+        if spec is None:
+            raise unknown_choice(f"error kind for dialect {self.name!r}", kind, _ERRORS)
+        return spec
+
+    def error(
+        self,
+        kind: str,
+        *,
+        retry_after: float | None = None,
+        retry_after_ms: int | None = None,
+        should_retry: bool | None = None,
+        message: str | None = None,
+    ) -> Response:
+        """Anthropic's exact answer for fault ``kind``.
+
+        JSON kinds give ``{"type":"error","error":{"type","message"},"request_id"}``
+        (compact); ``bad_gateway`` is Cloudflare's HTML 502 page and
+        ``service_unavailable`` Envoy's plain-text 503, because that is what reaches
+        clients of api.anthropic.com for those statuses.
+
+        :param retry_after: seconds, sent as ``retry-after``.
+        :param retry_after_ms: milliseconds, sent as ``retry-after-ms``.
+        :param should_retry: overrides the ``x-should-retry`` the API sends for the kind.
+        :param message: replaces the default error message (the page text for edge kinds).
+        :raises ConfigError: unknown ``kind``; the message lists the valid ones.
+        """
+        spec = self._spec(kind)
+        steering: list[tuple[str, str]] = []
+        if retry_after_ms is not None:
+            steering.append(("retry-after-ms", str(retry_after_ms)))
+        if retry_after is not None:
+            steering.append(("retry-after", _seconds(retry_after)))
+        retry = spec.should_retry if should_retry is None else should_retry
+        if retry is not None:
+            steering.append(("x-should-retry", "true" if retry else "false"))
+        if spec.edge:
+            page = (
+                cloudflare_html(spec.status, _HOST, what=message)
+                if spec.status == 502
+                else envoy_503(text=message)
+            )
+            page.headers[1:1] = steering
+            return page
+        request_id = _fake.random_id("req_011C", 20)
+        body = {
+            "type": "error",
+            "error": {"type": spec.type, "message": spec.message if message is None else message},
+            "request_id": request_id,
+        }
+        headers = [
+            ("content-type", "application/json"),
+            *steering,
+            *spec.headers,
+            *self._common_headers(request_id),
+        ]
+        return Response(status=spec.status, headers=headers, body=_compact(body))
+
+    def stream_error(
+        self, kind: str, *, operation: str | None, message: str | None = None
+    ) -> bytes:
+        """The ``event: error`` frame the API sends inside a 200 stream (§1.8 bytes)."""
+        spec = self._spec(kind)
+        if spec.edge:
+            text = {502: "Bad gateway", 503: "Service unavailable"}[spec.status]
+        else:
+            text = spec.message
+        error = {"type": spec.type, "message": text if message is None else message}
+        data = _sse.json_data({"type": "error", "error": error}, compact=False)
+        return _sse.frame(data, event="error")
+
+    def is_terminal_event(self, frame: bytes, *, operation: str | None) -> bool:
+        """``message_stop``; for the legacy ``completions.create``, the completion with a
+        ``stop_reason``."""
+        event = _sse.parse_frame(frame)
+        if event.event == "message_stop":
+            return True
+        if event.event == "completion":
+            try:
+                data = event.json()
+            except ValueError:
+                return False
+            return isinstance(data, dict) and data.get("stop_reason") is not None
+        return False
+
+    # -- the fake --------------------------------------------------------------------------
+
+    async def serve(self, request: Request) -> Response:
+        """Answer ``request`` as the Anthropic API would, offline and deterministically."""
+        path = urlsplit(request.path).path
+        route = _route(request.method, path)
+        try:
+            if not self._authenticated(request):
+                raise _Invalid(401, "authentication_error", "x-api-key header is required")
+            if route is None:
+                raise _Invalid(404, "not_found_error", "Not Found")
+            if request.header("anthropic-version") is None:
+                raise _Invalid(
+                    400, "invalid_request_error", "anthropic-version: header is required"
+                )
+            op, params = route
+            return self._dispatch(op.name, params, request)
+        except _Invalid as exc:
+            return self._invalid(exc)
+
+    def _dispatch(self, operation: str, params: dict[str, str], request: Request) -> Response:
+        query = {k: v[-1] for k, v in parse_qs(urlsplit(request.path).query).items()}
+        host = request.header("host") or "localhost"
+        if operation == "messages.create":
+            return self._create(_load_json(request.body))
+        if operation == "messages.count_tokens":
+            body = _load_json(request.body)
+            _require(body, "model", "messages")
+            _check_model(body["model"])
+            _check_messages(body["messages"])
+            return self._json(200, {"input_tokens": _input_tokens(body)}, ratelimit=True)
+        if operation == "models.list":
+            data = [m.to_json() for m in ANTHROPIC_MODELS]
+            return self._json(200, self._page(data, query, "id"))
+        if operation == "models.retrieve":
+            return self._json(200, self._model(params["model_id"]).to_json())
+        if operation == "completions.create":
+            return self._complete(_load_json(request.body))
+        return self._batch_operation(operation, params.get("message_batch_id"), request, host)
+
+    def _authenticated(self, request: Request) -> bool:
+        if request.header("x-api-key"):
+            return True
+        authorization = request.header("authorization") or ""
+        return authorization.lower().startswith("bearer ") and bool(authorization[7:].strip())
+
+    def _model(self, model_id: str) -> _ModelInfo:
+        for model in ANTHROPIC_MODELS:
+            if model_id in (model.id, model.alias):
+                return model
+        raise _Invalid(404, "not_found_error", f"model: {model_id}")
+
+    def _page(
+        self, data: list[dict[str, object]], query: Mapping[str, str], key: str
+    ) -> dict[str, object]:
+        ids = [str(item[key]) for item in data]
+        if "after_id" in query and query["after_id"] in ids:
+            data = data[ids.index(query["after_id"]) + 1 :]
+        elif "before_id" in query and query["before_id"] in ids:
+            data = data[: ids.index(query["before_id"])]
+        try:
+            limit = int(query.get("limit", "20"))
+        except ValueError:
+            raise _Invalid(
+                400, "invalid_request_error", "limit: Input should be a valid integer"
+            ) from None
+        if not 1 <= limit <= 1000:
+            raise _Invalid(
+                400, "invalid_request_error", "limit: Input should be between 1 and 1000"
+            )
+        page = data[:limit]
+        return {
+            "data": page,
+            "has_more": len(data) > limit,
+            "first_id": page[0][key] if page else None,
+            "last_id": page[-1][key] if page else None,
+        }
+
+    # -- messages ----------------------------------------------------------------------------
+
+    def _create(self, body: dict[str, Any]) -> Response:
+        _validate_create(body)
+        answer = _answer(body)
+        if body.get("stream") is True:
+            return self._stream(self._message_frames(answer))
+        return self._json(200, answer.message(), ratelimit=True)
+
+    def _pad(self) -> int:
+        return self._random.randint(0, _MAX_PADDING) if self.pad_events else 0
+
+    def _event(self, name: str, payload: dict[str, object]) -> bytes:
+        return _sse.frame(_sse.json_data(payload, padding=self._pad()), event=name)
+
+    def _message_frames(self, answer: _Answer) -> list[bytes]:
+        start = answer.message() | {"content": [], "stop_reason": None, "stop_sequence": None}
+        start["usage"] = answer.usage(1)
+        frames = [self._event("message_start", {"type": "message_start", "message": start})]
+        ping = _sse.frame(_sse.json_data({"type": "ping"}, compact=False), event="ping")
+        index = 0
+        if answer.text_tokens or answer.tool is None:
+            frames.append(self._block_start(index, {"type": "text", "text": ""}))
+            frames.append(ping)
+            for token in answer.text_tokens:
+                delta = {"type": "text_delta", "text": token}
+                frames.append(self._block_delta(index, delta))
+            frames.append(self._block_stop(index))
+            index += 1
+        if answer.tool is not None:
+            tool_id, name, _ = answer.tool
+            block = {
+                "type": "tool_use",
+                "id": tool_id,
+                "name": name,
+                "caller": {"type": "direct"},
+                "input": {},
+            }
+            frames.append(self._block_start(index, block))
+            if index == 0:
+                frames.append(ping)
+            for piece in ["", *_chunks(answer.tool_json, 12)]:
+                delta = {"type": "input_json_delta", "partial_json": piece}
+                frames.append(self._block_delta(index, delta))
+            frames.append(self._block_stop(index))
+        usage = {
+            "input_tokens": answer.input_tokens,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0,
+            "output_tokens": answer.output_tokens,
+        }
+        stop: dict[str, object] = {
+            "stop_reason": answer.stop_reason,
+            "stop_sequence": answer.stop_sequence,
+        }
+        frames.append(
+            self._event("message_delta", {"type": "message_delta", "delta": stop, "usage": usage})
+        )
+        frames.append(self._event("message_stop", {"type": "message_stop"}))
+        return frames
+
+    def _block_start(self, index: int, block: Mapping[str, object]) -> bytes:
+        payload = {"type": "content_block_start", "index": index, "content_block": block}
+        return self._event("content_block_start", payload)
+
+    def _block_delta(self, index: int, delta: Mapping[str, object]) -> bytes:
+        payload = {"type": "content_block_delta", "index": index, "delta": delta}
+        return self._event("content_block_delta", payload)
+
+    def _block_stop(self, index: int) -> bytes:
+        return self._event("content_block_stop", {"type": "content_block_stop", "index": index})
+
+    # -- legacy text completions ---------------------------------------------------------------
+
+    def _complete(self, body: dict[str, Any]) -> Response:
+        _require(body, "model", "prompt", "max_tokens_to_sample")
+        model = _check_model(body["model"])
+        prompt = body["prompt"]
+        if not isinstance(prompt, str):
+            raise _Invalid(400, "invalid_request_error", "prompt: Input should be a valid string")
+        human = prompt.rsplit("\n\nHuman:", 1)[-1].split("\n\nAssistant:", 1)[0]
+        tokens, truncated = _fake.limit_tokens(
+            " " + _fake.answer_text(human), body["max_tokens_to_sample"]
+        )
+        stop_reason = "max_tokens" if truncated else "stop_sequence"
+        stop = None if truncated else "\n\nHuman:"
+        completion_id = _fake.random_id("compl_01", 22)
+        if body.get("stream") is True:
+            frames = []
+            for token in tokens:
+                chunk = {
+                    "type": "completion",
+                    "id": completion_id,
+                    "completion": token,
+                    "stop_reason": None,
+                    "model": model,
+                }
+                frames.append(_sse.frame(_sse.json_data(chunk), event="completion"))
+            ping = _sse.frame(_sse.json_data({"type": "ping"}, compact=False), event="ping")
+            frames.insert(min(1, len(frames)), ping)
+            final = {
+                "type": "completion",
+                "id": completion_id,
+                "completion": "",
+                "stop_reason": stop_reason,
+                "model": model,
+                "stop": stop,
+            }
+            frames.append(_sse.frame(_sse.json_data(final), event="completion"))
+            return self._stream(frames)
+        completion = {
+            "type": "completion",
+            "id": completion_id,
+            "completion": "".join(tokens),
+            "stop_reason": stop_reason,
+            "model": model,
+            "stop": stop,
+        }
+        return self._json(200, completion, ratelimit=True)
+
+    # -- batches ---------------------------------------------------------------------------
+
+    def _settle(self, batch: _Batch) -> None:
+        """A batch ends the first time it is read after creation (or cancel)."""
+        if batch.status == "ended":
+            return
+        canceled = batch.status == "canceling"
+        batch.results = [_batch_result(r, canceled) for r in batch.requests]
+        batch.status = "ended"
+        batch.ended_at = _now()
+
+    def _batch(self, batch_id: str | None) -> _Batch:
+        batch = self._batches.get(batch_id or "")
+        if batch is None:
+            raise _Invalid(404, "not_found_error", "The requested resource could not be found.")
+        return batch
+
+    def _batch_operation(
+        self, operation: str, batch_id: str | None, request: Request, host: str
+    ) -> Response:
+        if operation == "messages.batches.create":
+            body = _load_json(request.body)
+            _require(body, "requests")
+            requests = body["requests"]
+            if not isinstance(requests, list) or not requests:
+                raise _Invalid(
+                    400, "invalid_request_error", "requests: List should have at least 1 item"
+                )
+            for index, item in enumerate(requests):
+                if not isinstance(item, Mapping) or "custom_id" not in item:
+                    raise _Invalid(
+                        400, "invalid_request_error", f"requests.{index}.custom_id: Field required"
+                    )
+            batch = _Batch(_fake.random_id("msgbatch_01", 22), _now(), list(requests))
+            self._batches[batch.id] = batch
+            return self._json(200, batch.to_json(host))
+        if operation == "messages.batches.list":
+            batches = list(reversed(self._batches.values()))
+            for item in batches:
+                self._settle(item)
+            query = {k: v[-1] for k, v in parse_qs(urlsplit(request.path).query).items()}
+            return self._json(200, self._page([b.to_json(host) for b in batches], query, "id"))
+        batch = self._batch(batch_id)
+        if operation == "messages.batches.retrieve":
+            self._settle(batch)
+            return self._json(200, batch.to_json(host))
+        if operation == "messages.batches.cancel":
+            if batch.status == "in_progress":
+                batch.status = "canceling"
+                batch.cancel_initiated_at = _now()
+            return self._json(200, batch.to_json(host))
+        if operation == "messages.batches.delete":
+            if batch.status != "ended":
+                raise _Invalid(
+                    400,
+                    "invalid_request_error",
+                    f"Batch {batch.id} cannot be deleted while it is still processing; "
+                    "cancel it first.",
+                )
+            del self._batches[batch.id]
+            return self._json(200, {"id": batch.id, "type": "message_batch_deleted"})
+        self._settle(batch)  # messages.batches.results
+        lines = b"".join(_compact(line) + b"\n" for line in batch.results)
+        return Response(
+            status=200,
+            headers=[("content-type", "application/binary"), *self._common_headers()],
+            body=lines,
+        )
+
+    # -- rendering -------------------------------------------------------------------------
+
+    def _common_headers(self, request_id: str | None = None) -> list[tuple[str, str]]:
+        return [
+            ("request-id", request_id or _fake.random_id("req_011C", 20)),
+            ("anthropic-organization-id", _ORG_ID),
+            ("strict-transport-security", "max-age=31536000; includeSubDomains; preload"),
+            ("server", "cloudflare"),
+            ("x-robots-tag", "none"),
+            ("cf-cache-status", "DYNAMIC"),
+            ("content-security-policy", "default-src 'none'; frame-ancestors 'none'"),
+            ("via", "1.1 google"),
+            ("cf-ray", f"{secrets.token_hex(8)}-SJC"),
+        ]
+
+    def _ratelimit(self) -> list[tuple[str, str]]:
+        if not self.ratelimit_headers:
+            return []
+        now = _now().replace(microsecond=0)
+        soon = (now + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        later = (now + timedelta(seconds=6)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        limits = (
+            ("input-tokens", 2_000_000, 1_998_000, later),
+            ("output-tokens", 400_000, 400_000, soon),
+            ("requests", 4_000, 3_999, soon),
+            ("tokens", 2_400_000, 2_398_000, later),
+        )
+        headers: list[tuple[str, str]] = []
+        for name, limit, remaining, reset in limits:
+            prefix = f"anthropic-ratelimit-{name}"
+            headers += [
+                (f"{prefix}-limit", str(limit)),
+                (f"{prefix}-remaining", str(remaining)),
+                (f"{prefix}-reset", reset),
+            ]
+        return headers
+
+    def _json(self, status: int, payload: object, *, ratelimit: bool = False) -> Response:
+        headers = [("content-type", "application/json")]
+        if ratelimit:
+            headers += self._ratelimit()
+        return Response(
+            status=status, headers=headers + self._common_headers(), body=_compact(payload)
+        )
+
+    def _stream(self, frames: list[bytes]) -> Response:
+        headers = [
+            ("content-type", "text/event-stream; charset=utf-8"),
+            ("cache-control", "no-cache"),
+            *self._ratelimit(),
+            *self._common_headers(),
+        ]
+        return Response(status=200, headers=headers, events=_sse.pace(frames, self.token_delay))
+
+    def _invalid(self, exc: _Invalid) -> Response:
+        request_id = _fake.random_id("req_011C", 20)
+        body = {
+            "type": "error",
+            "error": {"type": exc.kind, "message": exc.message},
+            "request_id": request_id,
+        }
+        headers = [("content-type", "application/json")]
+        if exc.status == 400:
+            headers.append(("x-should-retry", "false"))
+        return Response(
+            status=exc.status,
+            headers=headers + self._common_headers(request_id),
+            body=_compact(body),
+        )
+
+
+def _chunks(text: str, size: int) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), size)]
