@@ -18,6 +18,7 @@ from chaos.profiles._loader import (
     resolve_profile,
 )
 from chaos.profiles._model import Phase, Profile, TargetSpec
+from chaos.profiles._timeline import Timeline
 
 __all__ = [
     "ENV_DIRS",
@@ -25,6 +26,7 @@ __all__ = [
     "Profile",
     "ProfileInfo",
     "TargetSpec",
+    "Timeline",
     "builtin_dir",
     "fault_keys",
     "find_profiles",

@@ -1,0 +1,234 @@
+"""The timeline: which phase is active, and which faults apply, for a given request or moment.
+
+A :class:`Timeline` is the gateway's rule source for a profile. With the
+``requests`` clock the phase follows the request count (all targets', or each
+target's own with ``count: per_target``), so a run is deterministic whatever
+the machine's speed. With the ``wall`` clock it follows ``elapsed *
+time_scale``, so a six-hour incident with ``time_scale: 3600`` replays in six
+seconds.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import random
+from collections.abc import Sequence
+
+from chaos.faults import Fault, Match, Schedule
+from chaos.profiles._duration import format_duration
+from chaos.profiles._model import Phase, Profile
+
+__all__ = ["Timeline"]
+
+_BAR = 48
+
+
+class Timeline:
+    """A profile's phases on its clock, answering "which phase, which faults, now?".
+
+    :param profile: a validated profile.
+    :param seed: the seed for probabilistic choices; default the profile's ``seed``,
+        else a random one (see :attr:`seed`).
+    """
+
+    def __init__(self, profile: Profile, seed: int | None = None) -> None:
+        self.profile = profile
+        if seed is None:
+            seed = (
+                profile.seed if profile.seed is not None else random.SystemRandom().randrange(2**32)
+            )
+        self.seed: int = seed
+        """The seed in use: print it so a run can be repeated."""
+        self._starts = [phase.at for phase in profile.phases]
+        empty: dict[str, tuple[Fault, ...]] = {}
+        self._by_target: list[dict[str, tuple[Fault, ...]]] = []
+        for phase in profile.phases:
+            table = {
+                name: tuple(f for f in phase.faults if f.target == name) for name in profile.targets
+            }
+            self._by_target.append(table or empty)
+
+    def __repr__(self) -> str:
+        return f"Timeline({self.profile.name!r}, seed={self.seed})"
+
+    # -- the gateway's rule-source protocol -----------------------------------------------------
+
+    def select(
+        self, *, target: str, request_index: int, target_index: int, elapsed: float
+    ) -> tuple[str | None, Sequence[Fault]]:
+        """The active phase's name and the faults for ``target`` (HTTP and network).
+
+        :param target: the target the request came to.
+        :param request_index: requests seen so far on every target (this one is number N, from 0).
+        :param target_index: requests seen so far on this target.
+        :param elapsed: seconds of test time since the profile was applied.
+        """
+        if self.profile.clock == "wall":
+            index = self._index(elapsed * self.profile.time_scale)
+        elif self.profile.count == "per_target":
+            index = self._index(target_index)
+        else:
+            index = self._index(request_index)
+        if index is None:
+            return None, ()
+        return self.profile.phases[index].name, self._by_target[index].get(target, ())
+
+    # -- questions about the timeline -----------------------------------------------------------
+
+    def phase_at(
+        self, *, elapsed: float | None = None, requests: int | None = None
+    ) -> Phase | None:
+        """The phase active after ``elapsed`` seconds of test time (``wall`` clock) or at
+        request number ``requests`` (``requests`` clock); None between or before phases."""
+        if self.profile.clock == "wall":
+            if elapsed is None:
+                raise TypeError(f"{self.profile.name} runs on the wall clock: pass elapsed=")
+            index = self._index(elapsed * self.profile.time_scale)
+        else:
+            if requests is None:
+                raise TypeError(f"{self.profile.name} runs on the requests clock: pass requests=")
+            index = self._index(requests)
+        return None if index is None else self.profile.phases[index]
+
+    def network_faults(self, phase: Phase | str | None) -> tuple[Fault, ...]:
+        """The ``network:`` faults (Toxiproxy toxics, ``down``) of a phase (None: none)."""
+        if phase is None:
+            return ()
+        if isinstance(phase, str):
+            phase = self.profile.phase(phase)
+        return phase.network_faults()
+
+    def boundaries(self) -> list[float]:
+        """Every moment the active phase changes, in seconds of test time (``wall`` clock)
+        or in requests (``requests`` clock), in order; the harness ticks on these."""
+        points: set[float] = set()
+        for phase in self.profile.phases:
+            points.add(phase.at)
+            if phase.until is not None:
+                points.add(phase.until)
+        scale = self.profile.time_scale if self.profile.clock == "wall" else 1.0
+        return sorted(point / scale for point in points)
+
+    def duration(self) -> float:
+        """Test time (seconds) until the last phase starts or ends (``wall`` clock)."""
+        return self.profile.span() / self.profile.time_scale
+
+    def rng(self, name: str) -> random.Random:
+        """A random generator for ``name`` (e.g. a fault's name), the same for the same seed."""
+        return random.Random(f"{self.seed}:{name}")
+
+    def _index(self, point: float) -> int | None:
+        index = bisect.bisect_right(self._starts, point) - 1
+        if index < 0:
+            return None
+        until = self.profile.phases[index].until
+        if until is not None and point >= until:
+            return None
+        return index
+
+    # -- drawing --------------------------------------------------------------------------------
+
+    def describe(self) -> str:
+        """The profile and its timeline as text, as ``llm-chaos profiles show`` prints it."""
+        profile = self.profile
+        wall = profile.clock == "wall"
+        lines = [f"{profile.name}: {profile.title}"]
+        if profile.source:
+            lines.append(f"source: {profile.source}")
+        if wall:
+            span = profile.span()
+            lines.append(
+                f"clock: wall, time_scale {profile.time_scale:g} "
+                f"({format_duration(span)} of incident in {span / profile.time_scale:.3g}s)"
+            )
+        else:
+            lines.append(f"clock: requests, counted {profile.count.replace('_', ' ')}")
+        lines.append(f"seed: {self.seed}")
+        targets = ", ".join(
+            f"{t.name} ({t.dialect}{'' if t.upstream == 'fake' else ' -> ' + t.upstream})"
+            for t in profile.targets.values()
+        )
+        lines.append(f"targets: {targets}")
+        if profile.parameters:
+            params = ", ".join(f"{k}={v!r}" for k, v in profile.parameters.items())
+            lines.append(f"parameters: {params}")
+        if profile.description:
+            lines += ["", *(line.rstrip() for line in profile.description.strip().splitlines())]
+        lines.append("")
+        lines += self._chart()
+        return "\n".join(lines)
+
+    def _chart(self) -> list[str]:
+        profile = self.profile
+        phases = profile.phases
+        last = phases[-1]
+        horizon = last.until if last.until is not None else max(last.at * 1.1, last.at + 1)
+        name_width = max(len(p.name) for p in phases)
+        point_width = max(len(self._show(p.at)) for p in phases)
+
+        def column(point: float) -> int:
+            return min(_BAR, round(point / horizon * _BAR)) if horizon else 0
+
+        header = f"{'phase':<{name_width}}  {'at':>{point_width}}  "
+        right = self._show(horizon) if last.until is not None else f"{self._show(last.at)} ->"
+        rule = f"{self._show(0)}{' ' * (_BAR - len(self._show(0)) - len(right))}"
+        lines = [header + "|" + rule + right]
+        for phase in phases:
+            start = column(phase.at)
+            end = column(phase.until) if phase.until is not None else _BAR
+            fill = "#" if phase.http_faults() or phase.network_faults() else "."
+            bar = " " * start + fill * max(1, end - start)
+            bar = bar[:_BAR].ljust(_BAR)
+            lines.append(
+                f"{phase.name:<{name_width}}  {self._show(phase.at):>{point_width}}  |{bar}|"
+            )
+        lines.append("")
+        for phase in phases:
+            until = f" until {self._show(phase.until)}" if phase.until is not None else ""
+            lines.append(f"{phase.name} (from {self._show(phase.at)}{until})")
+            if phase.description:
+                lines.append(f"    {phase.description.strip()}")
+            if not phase.faults:
+                lines.append("    no faults")
+            for fault in phase.faults:
+                lines.append(f"    {_fault_line(fault)}")
+        return lines
+
+    def _show(self, point: float) -> str:
+        if self.profile.clock == "wall":
+            return format_duration(point)
+        return f"#{int(point)}"
+
+
+def _fault_line(fault: Fault) -> str:
+    where = [f"{k}={_text(v)}" for k, v in _set_fields(fault.match).items()]
+    when = [f"{k} {_text(v)}" for k, v in _set_fields(fault.schedule).items()]
+    match = f" [{', '.join(where)}]" if where else ""
+    schedule = f" ({', '.join(when)})" if when else ""
+    action = fault.action
+    summary = action.describe()
+    params: list[str] = []
+    for f in dataclasses.fields(action):  # type: ignore[arg-type]
+        value = getattr(action, f.name)
+        if f.name == action.extra_into:
+            params += [f"{k}={_text(v)}" for k, v in value.items()]
+        elif f.name in summary or f.name == action.shorthand:
+            continue  # already in the summary
+        elif value not in (None, False, "") and value != f.default:
+            params.append(f"{f.name}={_text(value)}")
+    extra = f" {' '.join(params)}" if params else ""
+    return f"{fault.target}{match}: {summary}{extra}{schedule}  <{fault.name}>"
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_text(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+def _set_fields(obj: Match | Schedule) -> dict[str, object]:
+    values = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+    return {name: value for name, value in values.items() if value is not None}
