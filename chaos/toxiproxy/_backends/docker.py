@@ -80,15 +80,42 @@ def _connect(timeout: int) -> Any:
             "the docker SDK is not installed: pip install 'pytest-llm-chaos[docker]', "
             "or use --chaos-backend embedded"
         ) from None
+    unreachable = _unix_socket_unreachable(daemon_url())
+    if unreachable:
+        raise BackendUnavailable(
+            f"Docker daemon not reachable at {daemon_url()}: start dockerd "
+            f"or use --chaos-backend embedded ({unreachable})"
+        )
+    client = None
     try:
         client = docker.from_env(timeout=timeout)
         client.ping()
     except Exception as exc:  # the SDK raises DockerException, requests' and OSError alike
+        if client is not None:
+            client.close()
         raise BackendUnavailable(
             f"Docker daemon not reachable at {daemon_url()}: start dockerd "
             f"or use --chaos-backend embedded ({type(exc).__name__}: {_first_line(exc)})"
         ) from None
     return client
+
+
+def _unix_socket_unreachable(url: str) -> str | None:
+    """Why a ``unix://`` daemon socket cannot be connected to, or ``None``.
+
+    Checked before the SDK touches it: docker-py leaks the socket of a failed
+    unix connect (a ResourceWarning, an error under ``-W error``).
+    """
+    if not url.startswith("unix://"):
+        return None
+    path = url.removeprefix("unix://")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(_PING_TIMEOUT)
+        try:
+            sock.connect(path)
+        except OSError as exc:
+            return f"{type(exc).__name__}: {exc.strerror or exc}"
+    return None
 
 
 def _image_present(client: Any, image: str) -> bool:
