@@ -22,6 +22,10 @@ _LAZY: dict[str, str] = {
     "BackendInfo": "chaos.toxiproxy._backends",
     "RunningBackend": "chaos.toxiproxy._backends",
     "start_backend": "chaos.toxiproxy._backends",
+    # the embedded Toxiproxy-compatible server (standard library only)
+    "ServerThread": "chaos.toxiproxy._server",
+    "ToxiproxyServer": "chaos.toxiproxy._server",
+    "serve_in_thread": "chaos.toxiproxy._server",
 }
 
 __all__ = sorted(_LAZY)

@@ -1,0 +1,189 @@
+"""A small HTTP/1.1 server on asyncio streams, enough for Toxiproxy's REST API.
+
+Keep-alive, ``Content-Length`` and chunked request bodies, ``Connection:
+close``, a read timeout, and a ``Date`` header like Go's ``net/http``. It knows
+nothing about Toxiproxy: a handler maps a :class:`Request` to a
+:class:`Response`. Standard library only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Awaitable, Callable
+from email.utils import formatdate
+from http import HTTPStatus
+from urllib.parse import unquote
+
+__all__ = ["HttpServer", "Request", "Response"]
+
+log = logging.getLogger("chaos.toxiproxy.server")
+
+_MAX_HEADER_BYTES = 1 << 20
+_READ_TIMEOUT = 15.0
+_IDLE_TIMEOUT = 60.0
+
+
+class Request:
+    """A parsed request: method, decoded path, lower-cased headers, body."""
+
+    __slots__ = ("body", "headers", "method", "path")
+
+    def __init__(self, method: str, path: str, headers: dict[str, str], body: bytes) -> None:
+        self.method = method
+        self.path = path
+        self.headers = headers
+        self.body = body
+
+
+class Response:
+    """A response; ``headers`` keep their order and case."""
+
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(
+        self, status: int, body: bytes = b"", headers: list[tuple[str, str]] | None = None
+    ) -> None:
+        self.status = status
+        self.body = body
+        self.headers = headers or []
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+class _BadRequest(Exception):
+    pass
+
+
+class HttpServer:
+    """Serves ``handler`` on every connection until :meth:`close`."""
+
+    def __init__(self, handler: Handler) -> None:
+        self._handler = handler
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._server: asyncio.Server | None = None
+
+    async def start(self, sock: socket.socket) -> None:
+        """Serve on an already bound, listening socket."""
+        self._server = await asyncio.start_server(self._serve, sock=sock)
+
+    async def close(self) -> None:
+        """Stop accepting and close every open API connection."""
+        if self._server is not None:
+            self._server.close()
+        for writer in list(self._writers):
+            writer.close()
+        for writer in list(self._writers):
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+        if self._server is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), 2)
+            self._server = None
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
+        try:
+            keep_alive = True
+            first = True
+            while keep_alive:
+                try:
+                    timeout = _READ_TIMEOUT if first else _IDLE_TIMEOUT
+                    request, keep_alive = await asyncio.wait_for(_read_request(reader), timeout)
+                except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
+                    return
+                except _BadRequest as exc:
+                    _write(writer, Response(400, f"400 Bad Request: {exc}".encode()), False)
+                    await writer.drain()
+                    return
+                if request is None:
+                    return
+                first = False
+                try:
+                    response = await self._handler(request)
+                except Exception:
+                    log.exception("API handler failed for %s %s", request.method, request.path)
+                    response = Response(500, b"Internal Server Error\n")
+                _write(writer, response, keep_alive)
+                await writer.drain()
+        except ConnectionError:
+            pass
+        finally:
+            self._writers.discard(writer)
+            writer.close()
+
+
+async def _read_request(reader: asyncio.StreamReader) -> tuple[Request | None, bool]:
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except asyncio.IncompleteReadError as exc:
+        if not exc.partial.strip():
+            return None, False
+        raise
+    except asyncio.LimitOverrunError:
+        raise _BadRequest("request header too large") from None
+    if len(head) > _MAX_HEADER_BYTES:
+        raise _BadRequest("request header too large")
+    lines = head.decode("latin-1").split("\r\n")
+    while lines and not lines[0]:
+        lines.pop(0)
+    try:
+        method, target, version = lines[0].split(" ")
+    except (IndexError, ValueError):
+        raise _BadRequest("malformed request line") from None
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        if not line:
+            continue
+        name, sep, value = line.partition(":")
+        if not sep:
+            raise _BadRequest("malformed header line")
+        headers[name.strip().lower()] = value.strip()
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        body = await _read_chunked(reader)
+    else:
+        try:
+            length = int(headers.get("content-length", "0"))
+        except ValueError:
+            raise _BadRequest("bad Content-Length") from None
+        body = await reader.readexactly(length) if length > 0 else b""
+    connection = headers.get("connection", "").lower()
+    keep_alive = connection != "close" if version == "HTTP/1.1" else connection == "keep-alive"
+    raw_path = target.split("?", 1)[0]
+    if raw_path.startswith(("http://", "https://")):
+        raw_path = "/" + raw_path.split("/", 3)[-1] if raw_path.count("/") >= 3 else "/"
+    return Request(method, unquote(raw_path), headers, body), keep_alive
+
+
+async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
+    parts: list[bytes] = []
+    while True:
+        size_line = await reader.readuntil(b"\r\n")
+        try:
+            size = int(size_line.split(b";", 1)[0].strip(), 16)
+        except ValueError:
+            raise _BadRequest("bad chunk size") from None
+        if size == 0:
+            while (await reader.readuntil(b"\r\n")) != b"\r\n":
+                pass
+            return b"".join(parts)
+        parts.append(await reader.readexactly(size))
+        await reader.readexactly(2)
+
+
+def _write(writer: asyncio.StreamWriter, response: Response, keep_alive: bool) -> None:
+    try:
+        reason = HTTPStatus(response.status).phrase
+    except ValueError:
+        reason = ""
+    lines = [f"HTTP/1.1 {response.status} {reason}"]
+    lines += [f"{name}: {value}" for name, value in response.headers]
+    lines.append(f"Date: {formatdate(usegmt=True)}")
+    if response.status != 204:
+        lines.append(f"Content-Length: {len(response.body)}")
+    if not keep_alive:
+        lines.append("Connection: close")
+    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + response.body)

@@ -1,0 +1,220 @@
+"""Proxies of the embedded server: listen, accept, track connections and toxics.
+
+Mirrors Toxiproxy's ``Proxy``, ``ProxyCollection`` and ``ToxicCollection``:
+listen addresses are resolved to what is really bound, toxic changes walk
+every live link of their direction, and stopping a proxy (disable, delete,
+re-address) closes all its connections. Standard library only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import socket
+from typing import Any
+
+from chaos.toxiproxy._server_json import GoFloat32
+from chaos.toxiproxy._server_link import Connection, Direction, Link, ToxicEntry, split_host_port
+
+__all__ = ["ApiError", "Proxy", "resolve_listen"]
+
+log = logging.getLogger("chaos.toxiproxy.server")
+
+
+class ApiError(Exception):
+    """An error the API answers with ``{"error": message, "status": status}``."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def _format_addr(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def resolve_listen(listen: str) -> tuple[str, int]:
+    """Resolve a listen address like Go's ``ResolveTCPAddr`` (host to bind, port).
+
+    An empty host binds 127.0.0.1 (Toxiproxy binds all interfaces: the embedded
+    server stays on loopback unless told otherwise).
+
+    :raises ApiError: 500 with Go's wording (``address bad: missing port in address``).
+    """
+    try:
+        host, port_text = split_host_port(listen)
+    except ValueError as exc:
+        raise ApiError(str(exc), 500) from None
+    if port_text == "":
+        port = 0
+    elif port_text.isdigit():
+        port = int(port_text)
+        if port > 65535:
+            raise ApiError(f"address {port_text}: invalid port", 500)
+    else:
+        try:
+            port = socket.getservbyname(port_text, "tcp")
+        except OSError:
+            raise ApiError(f"address tcp/{port_text}: unknown port", 500) from None
+    if host in ("", "localhost"):
+        return "127.0.0.1", port
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError:
+        raise ApiError(f"lookup {host}: no such host", 500) from None
+    infos.sort(key=lambda info: info[0] != socket.AF_INET)
+    address = str(infos[0][4][0])
+    return address, port
+
+
+def resolved_listen_string(listen: str) -> str:
+    """The resolved form of ``listen`` (what :attr:`Proxy.listen` shows once started)."""
+    host, port = resolve_listen(listen)
+    return _format_addr(host, port)
+
+
+def _go_strerror(error: OSError) -> str:
+    text = os.strerror(error.errno) if error.errno else str(error)
+    return text[:1].lower() + text[1:]
+
+
+class Proxy:
+    """One proxy: its listener, its connections, and its toxics (both directions)."""
+
+    def __init__(self, name: str, listen: str, upstream: str, rng: random.Random) -> None:
+        self.name = name
+        self.listen = listen
+        self.upstream = upstream
+        self.enabled = False
+        self.rng = rng
+        self.connections: set[Connection] = set()
+        self._toxics: dict[Direction, list[ToxicEntry]] = {"upstream": [], "downstream": []}
+        self._links: dict[Direction, set[Link]] = {"upstream": set(), "downstream": set()}
+        self._server: asyncio.Server | None = None
+
+    # lifecycle
+    async def start(self) -> None:
+        """Listen and accept; ``listen`` becomes the bound address.
+
+        :raises ApiError: 500 with Go's ``listen tcp ...`` text on failure.
+        """
+        if self._server is not None:
+            return
+        try:
+            host, port = resolve_listen(self.listen)
+        except ApiError as exc:
+            raise ApiError(f"listen tcp: {exc.message}", 500) from None
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, port))
+            sock.listen(512)
+            sock.setblocking(False)
+            loop = asyncio.get_running_loop()
+            self._server = await loop.create_server(self._accept, sock=sock)
+        except OSError as exc:
+            sock.close()
+            raise ApiError(
+                f"listen tcp {_format_addr(host, port)}: bind: {_go_strerror(exc)}", 500
+            ) from None
+        bound = sock.getsockname()
+        self.listen = _format_addr(host, int(bound[1]))
+        self.enabled = True
+        log.info(
+            "Started proxy",
+            extra={"fields": {"name": self.name, "proxy": self.listen, "upstream": self.upstream}},
+        )
+
+    def stop(self) -> None:
+        """Stop listening and close every connection through this proxy."""
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+            log.info(
+                "Terminated proxy",
+                extra={"fields": {"name": self.name, "proxy": self.listen}},
+            )
+        self.enabled = False
+        for conn in list(self.connections):
+            conn.close(abort=True)
+
+    def _accept(self) -> asyncio.Protocol:
+        conn = Connection(self)
+        self.connections.add(conn)
+        return conn.client
+
+    # ConnectionOwner
+    def chain(self, direction: Direction) -> list[ToxicEntry]:
+        """This proxy's toxics for ``direction``, in chain (insertion) order."""
+        return list(self._toxics[direction])
+
+    def link_started(self, link: Link) -> None:
+        """Track a live link so toxic changes reach it."""
+        self._links[link.direction].add(link)
+
+    def connection_closed(self, conn: Connection) -> None:
+        """Forget a connection whose sockets are both closed."""
+        self.connections.discard(conn)
+        for link in conn.links:
+            self._links[link.direction].discard(link)
+
+    # toxics
+    def toxics(self) -> list[ToxicEntry]:
+        """All toxics: upstream ones first, then downstream, each in insertion order."""
+        return self._toxics["upstream"] + self._toxics["downstream"]
+
+    def find_toxic(self, name: str) -> ToxicEntry | None:
+        """The toxic called ``name`` (names are unique across both streams)."""
+        for entry in self.toxics():
+            if entry.name == name:
+                return entry
+        return None
+
+    def add_toxic(self, entry: ToxicEntry) -> None:
+        """Add ``entry`` and start it on every live link of its direction."""
+        self._toxics[entry.direction].append(entry)
+        for link in list(self._links[entry.direction]):
+            link.add_toxic(entry)
+
+    def update_toxic(self, entry: ToxicEntry) -> None:
+        """Restart ``entry`` (already changed in place) on every live link."""
+        for link in list(self._links[entry.direction]):
+            link.update_toxic(entry)
+
+    def remove_toxic(self, entry: ToxicEntry) -> None:
+        """Remove ``entry`` from the proxy and from every live link."""
+        self._toxics[entry.direction].remove(entry)
+        for link in list(self._links[entry.direction]):
+            link.remove_toxic(entry)
+
+    def remove_all_toxics(self) -> None:
+        """Remove every toxic (``/reset``)."""
+        for entry in self.toxics():
+            self.remove_toxic(entry)
+
+    # JSON
+    def to_json(self) -> dict[str, Any]:
+        """The proxy object, fields in Toxiproxy's order (``Logger`` included)."""
+        return {
+            "name": self.name,
+            "listen": self.listen,
+            "upstream": self.upstream,
+            "enabled": self.enabled,
+            "Logger": {},
+            "toxics": [toxic_json(entry) for entry in self.toxics()],
+        }
+
+
+def toxic_json(entry: ToxicEntry) -> dict[str, Any]:
+    """The toxic object, fields in Toxiproxy's order, every attribute shown."""
+    return {
+        "attributes": dict(entry.toxic.values),
+        "name": entry.name,
+        "type": entry.type,
+        "stream": entry.stream,
+        "toxicity": GoFloat32(entry.toxicity),
+    }
