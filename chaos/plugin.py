@@ -1,7 +1,704 @@
 """The pytest plugin (``pytest11`` entry point ``llm_chaos``).
 
-It decides; the heavy parts load lazily, only when a collected test uses the
-``chaos`` fixture.
+It decides; the heavy parts (the harness, gateway, Toxiproxy, providers) load
+lazily, only when a test uses the harness. A test uses it when it requests
+the ``chaos`` fixture, carries the ``chaos`` marker, or when the run was
+started with ``--chaos-profile-all``.
+
+One harness per session (per xdist worker: its own ports and proxy names),
+started on first use and stopped at the end of the session. Every chaos test
+ends with a reset, so no fault leaks into the next test, pass or fail.
+User guide: docs/plugin.md.
 """
 
 from __future__ import annotations
+
+import atexit
+import difflib
+import fnmatch
+import inspect
+import os
+import warnings
+from collections.abc import Generator, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from chaos import _hookspecs
+from chaos import _options as opts
+from chaos._errors import ChaosError, ConfigError
+
+if TYPE_CHECKING:
+    from chaos._fixture import ChaosFixture
+    from chaos.report import Reporter
+
+__all__ = ["ChaosWarning"]
+
+DOCS = "https://github.com/pytest-llm-chaos/pytest-llm-chaos/blob/main/docs/plugin.md"
+
+
+class ChaosWarning(pytest.PytestWarning):
+    """A chaos test proved less than it seems (e.g. the SDK's own retries absorbed
+    every injected fault, so the app's fallback never ran)."""
+
+
+def _marker_signature(
+    *,
+    profile: str | None = None,
+    profiles: str | Sequence[str] | None = None,
+    targets: Sequence[str] | None = None,
+    strict: bool = True,
+    seed: int | None = None,
+    params: Mapping[str, Any] | None = None,
+    route_env: bool = True,
+) -> None:
+    """The ``chaos`` marker's arguments; Python's own binding checks them."""
+
+
+MARKER_HELP = (
+    "chaos(*, profile=None, profiles=None, targets=None, strict=True, seed=None, "
+    "params=None, route_env=True): run the test under the LLM chaos harness. "
+    "profile: a fault profile applied for the test; profiles: a list or glob, one run "
+    "per profile; targets: only route these targets; strict: fail as inconclusive when "
+    "a declared fault never fired; seed: the fault seed; params: profile parameters; "
+    f"route_env: point the SDKs' environment at the harness. See {DOCS}"
+)
+
+
+@dataclass(frozen=True)
+class MarkerOptions:
+    """The merged ``chaos`` marker of one test (closest marker wins per keyword)."""
+
+    profile: str | None = None
+    profiles: tuple[str, ...] | str | None = None
+    targets: tuple[str, ...] | None = None
+    strict: bool = True
+    seed: int | None = None
+    params: Mapping[str, Any] | None = None
+    route_env: bool = True
+    given: frozenset[str] = frozenset()
+
+
+_TYPES: Mapping[str, tuple[type, ...]] = {
+    "profile": (str, os.PathLike),
+    "strict": (bool,),
+    "seed": (int,),
+    "params": (Mapping,),
+    "route_env": (bool,),
+}
+
+
+def marker_options(node: pytest.Item | pytest.Function) -> MarkerOptions:
+    """Bind the test's ``chaos`` markers; the closest marker wins per keyword.
+
+    :raises ConfigError: an argument is unknown, positional or of the wrong type.
+    """
+    kwargs: dict[str, Any] = {}
+    for mark in node.iter_markers("chaos"):
+        if mark.args:
+            raise ConfigError(
+                "@pytest.mark.chaos takes keyword arguments only, e.g. "
+                f"@pytest.mark.chaos(profile={mark.args[0]!r}); got {mark.args!r}"
+            )
+        kwargs = {**mark.kwargs, **kwargs}
+    sig = inspect.signature(_marker_signature)
+    unknown = [k for k in kwargs if k not in sig.parameters]
+    if unknown:
+        name = unknown[0]
+        close = difflib.get_close_matches(name, list(sig.parameters), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ConfigError(
+            f"@pytest.mark.chaos got an unknown argument {name!r}{hint}; "
+            f"valid arguments: {', '.join(sig.parameters)}"
+        )
+    for key, types in _TYPES.items():
+        value = kwargs.get(key)
+        bad_bool = key == "seed" and isinstance(value, bool)
+        if value is not None and (not isinstance(value, types) or bad_bool):
+            want = " or ".join(t.__name__ for t in types)
+            raise ConfigError(
+                f"@pytest.mark.chaos({key}={value!r}): expected {want}, got {type(value).__name__}"
+            )
+    profiles = kwargs.get("profiles")
+    if profiles is not None and not isinstance(profiles, str):
+        if not _is_str_seq(profiles) or not profiles:
+            raise ConfigError(
+                f"@pytest.mark.chaos(profiles={profiles!r}): expected a glob such as "
+                "'overloaded-*' or a non-empty list of profile names"
+            )
+        profiles = tuple(profiles)
+    targets = kwargs.get("targets")
+    if targets is not None:
+        if isinstance(targets, str):
+            targets = (targets,)
+        if not _is_str_seq(targets):
+            raise ConfigError(
+                f"@pytest.mark.chaos(targets={targets!r}): expected a list of target names"
+            )
+        targets = tuple(targets)
+    if kwargs.get("profile") is not None and profiles is not None:
+        raise ConfigError(
+            "@pytest.mark.chaos: give either profile= (one profile) or profiles= "
+            "(one run per profile), not both"
+        )
+    profile = kwargs.get("profile")
+    return MarkerOptions(
+        profile=os.fspath(profile) if profile is not None else None,
+        profiles=profiles,
+        targets=targets,
+        strict=kwargs.get("strict", True),
+        seed=kwargs.get("seed"),
+        params=kwargs.get("params"),
+        route_env=kwargs.get("route_env", True),
+        given=frozenset(kwargs),
+    )
+
+
+def _is_str_seq(value: object) -> bool:
+    return isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
+
+
+# -- session state -------------------------------------------------------------
+
+
+@dataclass
+class _Session:
+    """What the plugin keeps for one pytest session (one per xdist worker)."""
+
+    config: pytest.Config
+    harness: Any = None
+    reporter: Reporter | None = None
+    targets: dict[str, str] = field(default_factory=dict)
+    # controller-side aggregation of every chaos test's summary (xdist-safe)
+    totals: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
+    tests: dict[str, int] = field(default_factory=dict)
+    findings: dict[str, int] = field(default_factory=dict)
+    harnesses: dict[str, str] = field(default_factory=dict)
+    idle: int = 0
+
+
+@dataclass
+class _TestRun:
+    """One chaos test in progress."""
+
+    fixture: ChaosFixture
+    options: MarkerOptions
+    strict: bool
+    profile: str | None
+    seed_note: str | None = None
+
+
+_SESSION = pytest.StashKey[_Session]()
+_RUN = pytest.StashKey[_TestRun]()
+_PARAM = pytest.StashKey[str]()
+_USER_PROPERTY = "llm_chaos"
+
+
+def _resolve(config: pytest.Config, setting: opts.Setting[Any], **layers: Any) -> Any:
+    """One setting through the precedence rule, reading the CLI and ini layers."""
+    cli = config.getoption(setting.name, None) if setting.cli else None
+    ini = config.getini(setting.ini) if setting.ini else None
+    return opts.resolve(setting, cli=cli, ini=ini, **layers)
+
+
+def _worker_id() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "master")
+
+
+# -- registration --------------------------------------------------------------
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    """Register the ``pytest_chaos_*`` hooks."""
+    pluginmanager.add_hookspecs(_hookspecs)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """The ``llm-chaos`` option group and its ini twins (same help texts)."""
+    group = parser.getgroup("llm-chaos", "llm-chaos: chaos testing of LLM API dependencies")
+    for s in opts.SETTINGS:
+        if s.cli and s.flag:
+            group.addoption(s.cli, action="store_true", default=None, dest=s.name, help=s.help)
+        elif s.cli:
+            group.addoption(
+                s.cli, dest=s.name, default=None, metavar=s.metavar, choices=s.choices, help=s.help
+            )
+        if s.ini:
+            env = f" (env {', '.join(s.env)})" if s.env else ""
+            parser.addini(s.ini, s.help + env, type=s.ini_type, default=None)  # type: ignore[arg-type]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the marker and the session state."""
+    config.addinivalue_line("markers", MARKER_HELP)
+    state = _Session(config)
+    config.stash[_SESSION] = state
+    config.pluginmanager.register(_Collector(state), "llm-chaos-collector")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """The active chaos settings, so a failing run can be reproduced."""
+    parts = []
+    for setting in (opts.PROFILE, opts.BACKEND, opts.SEED, opts.TOXIPROXY_URL):
+        try:
+            r = _resolve(config, setting)
+        except ConfigError as exc:
+            parts.append(f"{setting.name}: invalid ({exc})")
+            continue
+        value = r.value if r.value is not None else ("random" if setting is opts.SEED else "-")
+        where = "" if r.source == "default" else f" ({r.source})"
+        parts.append(f"{setting.name.replace('_', '-')} {value}{where}")
+    try:
+        if _resolve(config, opts.PROFILE_ALL).value:
+            parts.append("scope: whole suite")
+    except ConfigError:
+        pass
+    return "llm-chaos: " + ", ".join(parts)
+
+
+# -- parametrisation: profiles=[...] or a glob ----------------------------------
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """One run per profile for ``@pytest.mark.chaos(profiles=...)``, ids ``[profile=NAME]``."""
+    if metafunc.definition.get_closest_marker("chaos") is None:
+        return
+    try:
+        options = marker_options(metafunc.definition)
+    except ConfigError:
+        return  # reported by the fixture, as an error of this test only
+    if options.profiles is None:
+        return
+    patterns = [options.profiles] if isinstance(options.profiles, str) else options.profiles
+    names: list[str] = []
+    for pattern in patterns:
+        if not any(ch in pattern for ch in "*?["):
+            names.append(pattern)
+            continue
+        found = _profile_names(metafunc.config, Path(metafunc.definition.path).parent)
+        matched = sorted(fnmatch.filter(found, pattern))
+        names.extend(matched or [f"!{pattern}"])
+    metafunc.parametrize(
+        "_llm_chaos",
+        list(dict.fromkeys(names)),
+        indirect=True,
+        ids=[f"profile={n.lstrip('!')}" for n in dict.fromkeys(names)],
+    )
+
+
+def _profile_dirs(config: pytest.Config, test_dir: Path | None) -> list[str]:
+    dirs = [str(d) for d in _resolve(config, opts.PROFILES_DIRS).value]
+    base = config.rootpath
+    dirs = [d if os.path.isabs(d) else str(base / d) for d in dirs]
+    if test_dir is not None:
+        dirs.insert(0, str(test_dir))
+    return dirs
+
+
+def _profile_names(config: pytest.Config, test_dir: Path | None) -> list[str]:
+    """Every profile name a glob can match: user folders, then the built-ins."""
+    import chaos.profiles as profiles
+
+    dirs = _profile_dirs(config, None)
+    if test_dir is not None:
+        dirs.insert(0, str(test_dir / "fault_profiles"))
+    lister = getattr(profiles, "list_profiles", None)
+    if lister is not None:
+        return sorted({getattr(p, "name", p) for p in lister(dirs=dirs)})
+    names: set[str] = set()
+    for d in dirs:
+        names.update(p.stem for p in Path(d).glob("*.y*ml"))
+    return sorted(names)
+
+
+# -- fixtures --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def chaos_config() -> dict[str, Any]:
+    """Keyword arguments for the session's ``chaos.Harness`` (targets, backend, seed, ...).
+
+    Override it in your root ``conftest.py`` (session scope). The command line
+    and ``LLM_CHAOS_*`` variables win over it; it wins over the ini file.
+    """
+    return {}
+
+
+@pytest.fixture
+def chaos_profile_dir(request: pytest.FixtureRequest) -> Path:
+    """The folder searched first for profiles named in this test (default: a
+    ``fault_profiles`` folder next to the test module). Override to change it."""
+    return Path(request.node.path).parent / "fault_profiles"
+
+
+@pytest.fixture(scope="session")
+def _llm_chaos_harness(
+    pytestconfig: pytest.Config, chaos_config: Mapping[str, Any]
+) -> Generator[Any, None, None]:
+    """The session's harness, started on first use and stopped at the end."""
+    state = pytestconfig.stash[_SESSION]
+    harness = _start_harness(pytestconfig, chaos_config)
+    state.harness = harness
+    atexit.register(harness.stop)  # a crash that skips teardown still cleans up
+    try:
+        pytestconfig.hook.pytest_chaos_configure(config=pytestconfig, harness=harness)
+        state.reporter = pytestconfig.hook.pytest_chaos_make_reporter(config=pytestconfig)
+        if state.reporter is not None:
+            state.reporter.on_session_start(pytestconfig)
+        yield harness
+    finally:
+        try:
+            if state.reporter is not None:
+                state.reporter.on_session_end(pytestconfig)
+        finally:
+            harness.stop()
+            atexit.unregister(harness.stop)
+            state.harness = None
+
+
+def _start_harness(config: pytest.Config, chaos_config: Mapping[str, Any]) -> Any:
+    from chaos._harness import Harness, Target
+    from chaos.providers import DIALECTS
+
+    code = dict(chaos_config)
+
+    def setting(s: opts.Setting[Any]) -> Any:
+        return _resolve(config, s, code=code.pop(s.name, None)).value
+
+    specs = {t.name: t for t in setting(opts.TARGETS)}
+    for extra in config.hook.pytest_chaos_targets(config=config):
+        for item in extra or ():
+            if isinstance(item, str):
+                (spec,) = opts.parse_targets(item)
+                specs[spec.name] = spec
+            else:
+                specs[item.name] = opts.TargetSpec(item.name, item.dialect, item.upstream)
+    if not specs:
+        specs = {name: opts.TargetSpec(name, name) for name in DIALECTS}
+    for spec in specs.values():
+        if spec.dialect not in DIALECTS:
+            raise ConfigError(
+                f"target {spec.name!r}: unknown dialect {spec.dialect!r}"
+                + _did_you_mean(spec.dialect, DIALECTS)
+                + f"; valid dialects: {', '.join(sorted(DIALECTS))}"
+            )
+    targets = code.pop("targets", None) or [
+        Target(name=s.name, dialect=s.dialect, upstream=s.upstream) for s in specs.values()
+    ]
+    kwargs: dict[str, Any] = {
+        "targets": targets,
+        "backend": setting(opts.BACKEND),
+        "toxiproxy_url": setting(opts.TOXIPROXY_URL),
+        "seed": setting(opts.SEED),
+        "allow_network": setting(opts.ALLOW_NETWORK),
+        "name_prefix": f"llm-chaos-{_worker_id()}",
+    }
+    for s in (opts.PROFILE, opts.PROFILE_ALL, opts.REPORT, opts.PROFILES_DIRS):
+        code.pop(s.name, None)
+    kwargs.update(code)
+    harness = Harness(**kwargs)
+    harness.start()
+    state = config.stash[_SESSION]
+    state.targets = (
+        {t.name: t.dialect for t in harness.targets}
+        if hasattr(harness, "targets")
+        else {t.name: t.dialect for t in targets}
+    )
+    return harness
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+@pytest.fixture(autouse=True)
+def _llm_chaos(request: pytest.FixtureRequest) -> None:
+    """Internal: takes the profile of ``profiles=`` runs, and brings the harness to
+    tests that carry the marker or run under ``--chaos-profile-all`` without
+    requesting ``chaos``."""
+    param = getattr(request, "param", None)
+    if param is not None:
+        request.node.stash[_PARAM] = param
+    marked = request.node.get_closest_marker("chaos") is not None
+    if marked:
+        try:  # before the harness starts: a bad marker fails this test only, at once
+            marker_options(request.node)
+        except ConfigError as exc:
+            pytest.fail(str(exc), pytrace=False)
+    if "chaos" in request.fixturenames:
+        return
+    if marked or _profile_all(request.config):
+        request.getfixturevalue("chaos")
+
+
+def _profile_all(config: pytest.Config) -> bool:
+    try:
+        return bool(_resolve(config, opts.PROFILE_ALL).value)
+    except ConfigError:
+        return True  # let the fixture report the bad value, test by test
+
+
+@pytest.fixture
+def chaos(
+    request: pytest.FixtureRequest,
+    _llm_chaos_harness: Any,
+    chaos_profile_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Generator[ChaosFixture, None, None]:
+    """The LLM chaos harness, for this test.
+
+    Attributes: ``endpoints`` (target -> base URL), ``env`` (variables set for
+    the SDKs), ``seed``, ``journal``, ``verdict`` (a ``chaos.Verdict`` with
+    ``assert_failed_over``, ``assert_retry_budget``, ...). Methods:
+    ``apply(profile)``, ``inject(target, **fault)``, ``fault(target, **fault)``
+    (a ``with`` block), ``clear()``.
+
+    ANTHROPIC_BASE_URL, OPENAI_BASE_URL, the Gemini variables and dummy API keys
+    point at the harness during the test (``@pytest.mark.chaos(route_env=False)``
+    to opt out). A profile from the marker or ``--chaos-profile`` is applied
+    first. After the test, faults and journal are reset, pass or fail; a test
+    whose declared faults never fired fails as inconclusive (``strict=False``
+    to relax).
+    """
+    harness = _llm_chaos_harness
+    item = request.node
+    harness.reset()  # a clean slate even if something ran between tests
+    try:
+        run = _begin(request, harness, chaos_profile_dir, monkeypatch)
+    except ChaosError as exc:
+        harness.reset()
+        pytest.fail(str(exc), pytrace=False)
+    item.stash[_RUN] = run
+    state = request.config.stash[_SESSION]
+    try:
+        if state.reporter is not None:
+            state.reporter.on_test_start(item, harness, None)
+        yield run.fixture
+    finally:
+        try:
+            _end(request, run, harness)
+        finally:
+            del item.stash[_RUN]
+            harness.reset()
+
+
+def _begin(
+    request: pytest.FixtureRequest,
+    harness: Any,
+    profile_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> _TestRun:
+    from chaos._fixture import ChaosFixture
+
+    config = request.config
+    item = request.node
+    options = marker_options(item)
+    state = config.stash[_SESSION]
+    # strictness is for tests that asked for chaos, not for ordinary tests run
+    # under --chaos-profile-all (most of them never call a provider)
+    asked = "chaos" in item.fixturenames or item.get_closest_marker("chaos") is not None
+    selected = dict(state.targets)
+    if options.targets is not None:
+        for name in options.targets:
+            if name not in selected:
+                raise ConfigError(
+                    f"@pytest.mark.chaos(targets=...): unknown target {name!r}"
+                    + _did_you_mean(name, selected)
+                    + f"; the harness has: {', '.join(selected)}"
+                )
+        selected = {n: d for n, d in selected.items() if n in options.targets}
+    param = item.stash.get(_PARAM, None)
+    if param is not None and param.startswith("!"):
+        raise ConfigError(
+            f"@pytest.mark.chaos(profiles={param[1:]!r}) matched no profile; "
+            f"available: {', '.join(_profile_names(config, Path(item.path).parent)) or 'none'}"
+        )
+    marker_profile = param if param is not None else options.profile
+    layers = {"marker": marker_profile} if marker_profile is not None else {}
+    profile = _resolve(config, opts.PROFILE, **layers).value
+    seed = options.seed if "seed" in options.given else None
+    if seed is not None and hasattr(harness, "reseed"):
+        harness.reseed(seed)
+    env = _route_env(harness, selected) if options.route_env else {}
+    for var, value in env.items():
+        monkeypatch.setenv(var, value)
+    dirs = [str(profile_dir), *_profile_dirs(config, None)]
+    fixture = ChaosFixture(
+        harness,
+        targets=selected,
+        env=env,
+        profile=profile,
+        profile_dirs=dirs,
+        params=options.params,
+    )
+    if profile is not None:
+        fixture.apply(profile)
+    return _TestRun(fixture, options, strict=options.strict and asked, profile=profile)
+
+
+def _route_env(harness: Any, selected: Mapping[str, str]) -> dict[str, str]:
+    """The variables routing each selected target's SDK at its chaos endpoint."""
+    env_for = getattr(harness, "env_for", None)
+    if env_for is not None:
+        out: dict[str, str] = {}
+        for name in reversed(list(selected)):
+            out.update(env_for(name))
+        return out
+    return dict(harness.env)
+
+
+def _end(request: pytest.FixtureRequest, run: _TestRun, harness: Any) -> None:
+    """Tell the reporter and leave the test's summary on its report (xdist-safe)."""
+    item = request.node
+    state = request.config.stash[_SESSION]
+    verdict = run.fixture.verdict
+    if state.reporter is not None:
+        state.reporter.on_test_end(item, harness, verdict)
+    backend = getattr(harness, "backend", None)
+    item.user_properties.append(
+        (
+            _USER_PROPERTY,
+            {
+                "profile": run.profile or "(no profile)",
+                "targets": {k: v.to_dict() for k, v in verdict.summary().items()},
+                "findings": [f.kind for f in verdict.findings()],
+                "idle": not verdict.records,
+                "harness": (
+                    f"{_worker_id()}: backend {getattr(backend, 'name', backend)}"
+                    f" ({getattr(backend, 'reason', '')}), seed {harness.seed}, endpoints "
+                    + ", ".join(f"{k}={v}" for k, v in harness.endpoints.items())
+                ),
+            },
+        )
+    )
+
+
+# -- after the test body: strictness and warnings ---------------------------------
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    """After a passing chaos test: fail it as inconclusive if a declared fault
+    never fired (strict), and warn when only the SDK's retries absorbed faults."""
+    result = yield  # a failing test raises here and is left as it is
+    run = item.stash.get(_RUN, None)
+    if run is None:
+        return result
+    verdict = run.fixture.verdict
+    if run.strict:
+        __tracebackhide__ = True
+        _strict_check(run)
+    for finding in verdict.findings():
+        if finding.kind == "sdk_only_absorption":
+            warnings.warn(ChaosWarning(finding.message), stacklevel=1)
+    return result
+
+
+def _strict_check(run: _TestRun) -> None:
+    from chaos.verdict import Verdict
+
+    harness = run.fixture.harness
+    declared = dict(harness.fired())
+    unreached = _unreached_faults(run, harness)
+    for name in unreached:
+        declared.pop(name, None)
+    Verdict(harness.journal, declared=declared).assert_all_faults_fired()
+
+
+def _unreached_faults(run: _TestRun, harness: Any) -> set[str]:
+    """Faults of profile phases the test never reached: not the test's to fire."""
+    seen = set(harness.phases_seen()) if hasattr(harness, "phases_seen") else set()
+    out: set[str] = set()
+    for profile in run.fixture.profiles:
+        for phase in getattr(profile, "phases", ()):
+            if phase.name in seen:
+                continue
+            out.update(f.name for f in phase.faults if f.name)
+    return out if seen or not run.fixture.profiles else set()
+
+
+# -- reporting ----------------------------------------------------------------------
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_chaos_make_reporter(config: pytest.Config) -> Reporter | None:
+    """The built-in reporter (``chaos.report``), used unless a conftest returns one."""
+    try:
+        import chaos.report as report
+    except ImportError:
+        return None
+    factory = getattr(report, "make_reporter", None)
+    if factory is None:
+        return None
+    path = _resolve(config, opts.REPORT).value
+    result: Reporter | None = factory(config, path=path)
+    return result
+
+
+class _Collector:
+    """Collects every chaos test's summary from the reports (xdist workers' too)
+    and prints the terminal summary; registered per config, so no global state."""
+
+    def __init__(self, state: _Session) -> None:
+        self.state = state
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Add a finished chaos test's counts."""
+        if report.when != "teardown":
+            return
+        data = next((v for k, v in report.user_properties if k == _USER_PROPERTY), None)
+        if not isinstance(data, dict):
+            return
+        state = self.state
+        profile = str(data["profile"])
+        state.tests[profile] = state.tests.get(profile, 0) + 1
+        per_target = state.totals.setdefault(profile, {})
+        for target, counts in data["targets"].items():
+            acc = per_target.setdefault(target, {})
+            for key, value in counts.items():
+                if isinstance(value, int):
+                    acc[key] = acc.get(key, 0) + value
+        for kind in data["findings"]:
+            state.findings[kind] = state.findings.get(kind, 0) + 1
+        if data.get("idle"):
+            state.idle += 1
+        harness_line = str(data["harness"])
+        state.harnesses[harness_line.split(":", 1)[0]] = harness_line
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        """Per profile and target: calls, attempts, failures, failovers, faults fired."""
+        state = self.state
+        if not state.tests:
+            return
+        tr = terminalreporter
+        tr.write_sep("=", "llm-chaos summary")
+        for line in sorted(state.harnesses.values()):
+            tr.write_line(line)
+        for profile, per_target in state.totals.items():
+            tr.write_line(f"profile {profile}: {state.tests[profile]} test(s)")
+            for target, c in per_target.items():
+                tr.write_line(
+                    f"  {target}: {c.get('calls', 0)} calls, {c.get('attempts', 0)} attempts, "
+                    f"{c.get('failures', 0)} failed, {c.get('sdk_retries', 0)} SDK retries, "
+                    f"{c.get('app_retries', 0)} app retries, "
+                    f"{c.get('failovers_from', 0)} failovers away, "
+                    f"{c.get('faults_fired', 0)} faults fired"
+                )
+        if state.idle:
+            tr.write_line(
+                f"{state.idle} test(s) ran under chaos without any request reaching the "
+                "harness: they did not exercise it"
+            )
+        if state.findings:
+            found = ", ".join(f"{k} in {n} test(s)" for k, n in sorted(state.findings.items()))
+            tr.write_line(f"findings: {found}")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop a harness the session fixture could not (an interrupted run)."""
+    state = config.stash.get(_SESSION, None)
+    if state is not None and state.harness is not None:
+        state.harness.stop()

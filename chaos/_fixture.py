@@ -1,0 +1,113 @@
+"""The object the ``chaos`` fixture gives a test: the harness, scoped to one test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from chaos._journal import JournalRecord
+from chaos.verdict import Verdict
+
+__all__ = ["ChaosFixture"]
+
+
+class ChaosFixture:
+    """What the ``chaos`` fixture yields (exposed for type hints only).
+
+    Everything a test does here lasts until the end of the test: the plugin
+    resets the harness afterwards, even when the test fails.
+    """
+
+    def __init__(
+        self,
+        harness: Any,
+        *,
+        targets: Mapping[str, str],
+        env: Mapping[str, str],
+        profile: str | None,
+        profile_dirs: Sequence[str],
+        params: Mapping[str, Any] | None,
+    ) -> None:
+        """Private: the plugin builds it."""
+        self.harness = harness
+        """The session's running ``chaos.Harness``."""
+        self.targets: Mapping[str, str] = dict(targets)
+        """Target name -> dialect, for the targets this test routes to."""
+        self.profile = profile
+        """The name (or path) of the profile applied to this test, if any."""
+        self._env = dict(env)
+        self._dirs = list(profile_dirs)
+        self._params = dict(params or {})
+        self._profiles: list[Any] = []
+
+    @property
+    def endpoints(self) -> dict[str, str]:
+        """Target name -> base URL of its chaos endpoint (``http://127.0.0.1:PORT``)."""
+        return {k: v for k, v in self.harness.endpoints.items() if k in self.targets}
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment variables set for this test (empty when ``route_env=False``)."""
+        return dict(self._env)
+
+    @property
+    def seed(self) -> int:
+        """The seed in use: the same seed and the same requests give the same faults."""
+        return int(self.harness.seed)
+
+    @property
+    def journal(self) -> list[JournalRecord]:
+        """Every request this test sent to the harness, in order."""
+        return list(self.harness.journal)
+
+    @property
+    def profiles(self) -> list[Any]:
+        """The profiles applied in this test, as loaded (``chaos.profiles.Profile``)."""
+        return list(self._profiles)
+
+    @property
+    def verdict(self) -> Verdict:
+        """A :class:`~chaos.verdict.Verdict` over this test's journal, read now."""
+        return Verdict(self.harness.journal, targets=self.targets, declared=self.harness.fired())
+
+    def apply(self, profile: Any, *, params: Mapping[str, Any] | None = None) -> Any:
+        """Apply a fault profile: a built-in name, a YAML path, or a loaded ``Profile``.
+
+        Names are looked up in the ``chaos_profile_dir`` fixture's folder, then
+        ``chaos_profiles_dirs``, then the built-in profiles.
+
+        :param params: values for the profile's ``parameters``.
+        :returns: the loaded profile.
+        """
+        if isinstance(profile, str):
+            from chaos.profiles import load_profile
+
+            profile = load_profile(
+                profile, dirs=self._dirs, params={**self._params, **(params or {})}
+            )
+        self.harness.apply(profile)
+        self._profiles.append(profile)
+        return profile
+
+    def inject(self, target: str, **fault: Any) -> Any:
+        """Add one fault, with the keys a profile fault has.
+
+        ``chaos.inject("anthropic", error="overloaded", first=3)`` fails the first
+        three matching requests with 529. Returns the ``chaos.faults.Fault``.
+        """
+        return self.harness.inject(target, **fault)
+
+    @contextmanager
+    def fault(self, target: str, **fault: Any) -> Iterator[Any]:
+        """A fault for the duration of a ``with`` block (same keys as :meth:`inject`)."""
+        with self.harness.fault(target, **fault) as spec:
+            yield spec
+
+    def clear(self) -> None:
+        """Remove every fault (HTTP rules and network toxics); the journal stays."""
+        self.harness.clear()
+
+    def fired(self) -> dict[str, int]:
+        """Every declared fault name -> how many times it fired so far."""
+        return dict(self.harness.fired())

@@ -1,0 +1,248 @@
+"""The plugin's options, ini keys, env twins, marker and precedence, through real pytest runs.
+
+Every run is a subprocess (``runpytest_subprocess``): the plugin is loaded from
+its entry point exactly as a user's pytest loads it. None of these needs the
+harness: a test that does would start it, and these check the plugin decides
+without it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from chaos import ConfigError
+from chaos import _options as opts
+
+pytestmark = pytest.mark.usefixtures("_clean_env")
+
+
+@pytest.fixture
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for setting in opts.SETTINGS:
+        for var in setting.env:
+            monkeypatch.delenv(var, raising=False)
+
+
+def header(pytester: pytest.Pytester, *args: str) -> str:
+    pytester.makepyfile("def test_nothing(): pass")
+    result = pytester.runpytest_subprocess("--collect-only", *args)
+    assert result.ret == pytest.ExitCode.OK, result.outlines
+    (line,) = [x for x in result.outlines if x.startswith("llm-chaos: ")]
+    return line
+
+
+def test_help_lists_the_option_group_and_ini_twins(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("--help")
+    result.stdout.fnmatch_lines(
+        [
+            "llm-chaos: chaos testing of LLM API dependencies:",
+            "*--chaos-profile=NAME|PATH*",
+            "*Fault profile (built-in name or YAML path) applied to*",
+            "*--chaos-profile-all*",
+            "*--chaos-backend=NAME*",
+            "*--toxiproxy-url=URL*",
+            "*--chaos-seed=N*",
+            "*--chaos-allow-network*",
+            "*--chaos-report=PATH*",
+        ]
+    )
+    # the ini twins share the help text and name their env twins
+    result.stdout.fnmatch_lines(
+        [
+            "*chaos_profile (string):*",
+            "*Fault profile (built-in name or YAML path) applied to*",
+            "*LLM_CHAOS_PROFILE)",
+        ]
+    )
+    for key in (
+        "chaos_backend (string)",
+        "chaos_seed (string)",
+        "chaos_toxiproxy_url (string)",
+        "chaos_allow_network (bool)",
+        "chaos_report (string)",
+        "chaos_profile_all (bool)",
+        "chaos_targets (linelist)",
+        "chaos_profiles_dirs (linelist)",
+    ):
+        result.stdout.fnmatch_lines([f"*{key}:*"])
+
+
+def test_marker_is_registered_with_its_signature(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("--markers")
+    result.stdout.fnmatch_lines(
+        [
+            "@pytest.mark.chaos(*, profile=None, profiles=None, targets=None, strict=True, "
+            "seed=None, params=None, route_env=True): run the test under the LLM chaos*"
+        ]
+    )
+
+
+def test_fixtures_are_documented(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("--fixtures")
+    result.stdout.fnmatch_lines(
+        [
+            "chaos -- *",
+            "*The LLM chaos harness, for this test.*",
+        ]
+    )
+    result.stdout.fnmatch_lines(["chaos_config [[]session scope[]] -- *", "*Keyword arguments*"])
+    result.stdout.fnmatch_lines(["chaos_profile_dir -- *", "*The folder searched first*"])
+
+
+def test_header_defaults(pytester: pytest.Pytester) -> None:
+    assert header(pytester) == ("llm-chaos: profile -, backend auto, seed random, toxiproxy-url -")
+
+
+@pytest.mark.parametrize(
+    ("ini", "env", "cli", "expected"),
+    [
+        ("chaos_seed = 1", {}, [], "seed 1 (ini chaos_seed)"),
+        ("chaos_seed = 1", {"LLM_CHAOS_SEED": "2"}, [], "seed 2 (LLM_CHAOS_SEED)"),
+        ("chaos_seed = 1", {"LLM_CHAOS_SEED": "2"}, ["--chaos-seed=3"], "seed 3 (--chaos-seed)"),
+        (
+            "chaos_profile = http-500-storm",
+            {"LLM_CHAOS_PROFILE": "blackout"},
+            [],
+            "profile blackout (LLM_CHAOS_PROFILE)",
+        ),
+        (
+            "chaos_profile = a",
+            {"LLM_CHAOS_PROFILE": "b"},
+            ["--chaos-profile=c"],
+            "profile c (--chaos-profile)",
+        ),
+        (
+            "chaos_backend = embedded",
+            {"LLM_CHAOS_BACKEND": "docker"},
+            [],
+            "backend docker (LLM_CHAOS_BACKEND)",
+        ),
+        (
+            "chaos_backend = embedded",
+            {"LLM_CHAOS_BACKEND": "docker"},
+            ["--chaos-backend=binary"],
+            "backend binary (--chaos-backend)",
+        ),
+        (
+            "chaos_toxiproxy_url = http://127.0.0.1:1",
+            {},
+            [],
+            "toxiproxy-url http://127.0.0.1:1 (ini chaos_toxiproxy_url)",
+        ),
+        (
+            "chaos_toxiproxy_url = http://127.0.0.1:1",
+            {"TOXIPROXY_URL": "http://127.0.0.1:2"},
+            [],
+            "toxiproxy-url http://127.0.0.1:2 (TOXIPROXY_URL)",
+        ),
+        (
+            "",
+            {"TOXIPROXY_URL": "http://127.0.0.1:2", "LLM_CHAOS_TOXIPROXY_URL": "http://h:3/"},
+            [],
+            "toxiproxy-url http://h:3 (LLM_CHAOS_TOXIPROXY_URL)",
+        ),
+        (
+            "",
+            {"TOXIPROXY_URL": "http://127.0.0.1:2"},
+            ["--toxiproxy-url=http://127.0.0.1:4"],
+            "toxiproxy-url http://127.0.0.1:4 (--toxiproxy-url)",
+        ),
+    ],
+)
+def test_precedence_layer_by_layer(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    ini: str,
+    env: dict[str, str],
+    cli: list[str],
+    expected: str,
+) -> None:
+    pytester.makeini(f"[pytest]\n{ini}\n")
+    for var, value in env.items():
+        monkeypatch.setenv(var, value)
+    assert expected in header(pytester, *cli)
+
+
+def test_profile_all_switch_layers(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert "scope: whole suite" not in header(pytester)
+    pytester.makeini("[pytest]\nchaos_profile_all = true\n")
+    assert "scope: whole suite" in header(pytester)
+    monkeypatch.setenv("LLM_CHAOS_PROFILE_ALL", "0")
+    assert "scope: whole suite" not in header(pytester)
+    assert "scope: whole suite" in header(pytester, "--chaos-profile-all")
+
+
+def test_bad_backend_on_the_command_line_lists_the_choices(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("--chaos-backend=kubernetes")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*--chaos-backend: invalid choice: 'kubernetes' (choose from *auto*embedded*external*"]
+    )
+
+
+def test_bad_env_value_is_named_in_the_header_and_spares_ordinary_tests(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LLM_CHAOS_SEED", "forty-two")
+    line = header(pytester)
+    assert "seed: invalid (LLM_CHAOS_SEED='forty-two': expected an integer seed)" in line
+
+
+# -- the precedence function itself, including the marker and code layers ---------------
+
+
+def test_resolve_walks_every_layer_in_order() -> None:
+    env = {"LLM_CHAOS_SEED": "2"}
+    layers = {"marker": 9, "cli": "3", "environ": env, "code": 5, "ini": "1"}
+    assert opts.resolve(opts.SEED, **layers) == opts.Resolved(9, "@pytest.mark.chaos(seed=...)")
+    del layers["marker"]
+    assert opts.resolve(opts.SEED, **layers) == opts.Resolved(3, "--chaos-seed")
+    del layers["cli"]
+    assert opts.resolve(opts.SEED, **layers) == opts.Resolved(2, "LLM_CHAOS_SEED")
+    layers["environ"] = {}
+    assert opts.resolve(opts.SEED, **layers) == opts.Resolved(5, "chaos_config fixture")
+    del layers["code"]
+    assert opts.resolve(opts.SEED, **layers) == opts.Resolved(1, "ini chaos_seed")
+    del layers["ini"]
+    assert opts.resolve(opts.SEED, **layers) == opts.Resolved(None, "default")
+
+
+def test_marker_layer_only_for_settings_the_marker_may_set() -> None:
+    assert opts.resolve(opts.BACKEND, marker="docker", environ={}).source == "default"
+
+
+@pytest.mark.parametrize(
+    ("setting", "raw", "message"),
+    [
+        (opts.SEED, "x", "LLM_CHAOS_SEED='x': expected an integer seed"),
+        (opts.BACKEND, "k8s", "valid choices: auto, embedded, binary, docker, external"),
+        (opts.ALLOW_NETWORK, "maybe", "expected a boolean"),
+        (opts.TOXIPROXY_URL, "localhost:8474", "expected an http(s) URL"),
+        (opts.TARGETS, "anthropic", "write 'name = dialect'"),
+        (opts.TARGETS, "a = openai; a = openai", "target 'a' is declared twice"),
+        (opts.TARGETS, "a = openai ftp://x", "bad upstream 'ftp://x'"),
+    ],
+)
+def test_bad_values_say_where_and_what(
+    setting: opts.Setting[object], raw: str, message: str
+) -> None:
+    environ = {setting.env[0]: raw}
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        opts.resolve(setting, environ=environ)
+
+
+def test_target_lines() -> None:
+    assert opts.parse_targets(
+        ["anthropic = anthropic", "local = openai http://127.0.0.1:9/v1"]
+    ) == (
+        opts.TargetSpec("anthropic", "anthropic"),
+        opts.TargetSpec("local", "openai", "http://127.0.0.1:9/v1"),
+    )
+    assert opts.resolve(
+        opts.TARGETS, environ={"LLM_CHAOS_TARGETS": "a = openai;b = gemini"}
+    ).value == (
+        opts.TargetSpec("a", "openai"),
+        opts.TargetSpec("b", "gemini"),
+    )
