@@ -18,6 +18,7 @@ from chaos.profiles._loader import (
     resolve_profile,
 )
 from chaos.profiles._model import Phase, Profile, TargetSpec
+from chaos.profiles._schema import json_schema, schema_text
 from chaos.profiles._timeline import Timeline
 
 __all__ = [
@@ -31,10 +32,12 @@ __all__ = [
     "fault_keys",
     "find_profiles",
     "format_duration",
+    "json_schema",
     "load_profile",
     "load_profile_text",
     "parse_duration",
     "parse_fault",
     "profile_dirs",
     "resolve_profile",
+    "schema_text",
 ]
