@@ -67,6 +67,7 @@ class Connection(asyncio.Protocol):
         self._buf = bytearray()
         self._busy = False
         self._closed = False
+        self._eof = False
         self._closed_waiter: asyncio.Future[None] | None = None
         self._drain_waiter: asyncio.Future[None] | None = None
         self._paused = False
@@ -113,15 +114,22 @@ class Connection(asyncio.Protocol):
             self.transport.pause_reading()
 
     def eof_received(self) -> bool | None:
-        # a half-closed client still gets the answers to what it sent
-        return True
+        # The client closed its side. HTTP clients do that only when they give up,
+        # so a hanging or stalled answer ends here; one being written still completes
+        # (the socket is half-open), then the connection closes.
+        self.keep_alive = False
+        waiter = self._closed_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+        self._eof = True
+        return self._busy or bool(self._buf)
 
     # -- request side -------------------------------------------------------------
 
     @property
     def closed(self) -> bool:
-        """Whether the connection is gone (closed by either side)."""
-        return self._closed
+        """Whether the connection is gone (closed by either side, or the client's side)."""
+        return self._closed or self._eof
 
     def _pump(self) -> None:
         while not self._busy and not self._closed:
@@ -150,7 +158,7 @@ class Connection(asyncio.Protocol):
         self._busy = False
         if self._closed:
             return
-        if not self.keep_alive:
+        if not self.keep_alive or (self._eof and not self._buf):
             self.close()
             return
         if self.transport is not None and not self.transport.is_reading():
@@ -290,8 +298,9 @@ class Connection(asyncio.Protocol):
             await self._drain_waiter
 
     async def wait_closed(self) -> None:
-        """Wait until the client (or the gateway's shutdown) closes the connection."""
-        if self._closed:
+        """Wait until the client closes the connection (or its side of it), or the gateway
+        shuts down."""
+        if self._closed or self._eof:
             return
         if self._closed_waiter is None:
             self._closed_waiter = asyncio.get_running_loop().create_future()
