@@ -39,18 +39,18 @@ __all__ = [
 ]
 
 
-def make_reporter(config: Any, *, report_path: str | os.PathLike[str] | None = None) -> Reporter:
+def make_reporter(config: Any, *, path: str | os.PathLike[str] | None = None) -> Reporter:
     """The built-in reporter for a pytest session.
 
     :param config: the ``pytest.Config``.
-    :param report_path: the ``--chaos-report`` directory, if one was asked for.
+    :param path: the ``--chaos-report`` directory, if one was asked for.
     :return: a :class:`ReporterRegistry` with the :class:`AllureReporter` when
         allure-pytest writes results, and a :class:`FileReporter` when
-        ``report_path`` is given (empty otherwise: every call a no-op).
+        ``path`` is given (empty otherwise: every call a no-op).
     """
     registry = ReporterRegistry()
     if allure_active(config):
         registry.register(AllureReporter())
-    if report_path is not None:
-        registry.register(FileReporter(report_path))
+    if path is not None:
+        registry.register(FileReporter(path))
     return registry

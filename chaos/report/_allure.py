@@ -14,6 +14,7 @@ import yaml
 
 from chaos._journal import JournalRecord
 from chaos.report._base import Reporter
+from chaos.report._context import applied_profile, phase_spans
 from chaos.report._journal_json import journal_json
 from chaos.report._timeline import timeline_svg
 
@@ -70,7 +71,12 @@ class AllureReporter(Reporter):
             attachment_type=allure.attachment_type.JSON,
         )
         allure.attach(
-            timeline_svg(records, title=f"{item.nodeid}", targets=_targets_of(harness, records)),
+            timeline_svg(
+                records,
+                phases=phase_spans(applied_profile(item, harness), records),
+                title=item.nodeid,
+                targets=_targets_of(harness, records),
+            ),
             name=ATTACHMENTS["timeline"],
             attachment_type=allure.attachment_type.SVG,
         )
@@ -91,20 +97,18 @@ def _targets_of(harness: Any, records: Sequence[JournalRecord]) -> list[str]:
 
 
 def _profile_of(item: Any, harness: Any) -> tuple[str, str] | None:
-    """The applied profile's name and YAML text (the harness's, else the marker's)."""
-    profile = getattr(harness, "profile", None)
-    if profile is None:
-        marker = item.get_closest_marker("chaos")
-        profile = marker.kwargs.get("profile") if marker is not None else None
+    """The applied profile's name and YAML text."""
+    profile = applied_profile(item, harness)
     if profile is None:
         return None
     if isinstance(profile, str):
+        name = profile
         try:
             from chaos.profiles import load_profile
 
-            profile = load_profile(profile)
+            profile = load_profile(name)
         except Exception:  # attached for context only: the harness reports bad profiles
-            return profile, yaml.safe_dump({"name": profile}, sort_keys=False)
+            return name, yaml.safe_dump({"name": name}, sort_keys=False)
     return _profile_text(profile)
 
 

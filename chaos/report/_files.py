@@ -2,22 +2,26 @@
 
 ``PATH`` is a directory. It receives ``coverage.json`` and ``coverage.md`` (the
 fault-coverage report over the whole run) and ``timelines/<test>.svg`` (one
-timeline per test that sent requests). Under pytest-xdist each worker writes
-its part to ``parts/<worker>.json``; the controller merges the parts when the
-session ends, so the report covers every worker.
+timeline per test that sent requests). Under pytest-xdist each worker saves
+its part under ``parts/<run>/<worker>.json`` and rewrites the report from all
+parts so far, under a file lock: the last worker to finish writes the report of
+the whole run.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+import shutil
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
 from chaos._journal import JournalRecord
 from chaos.faults import Fault
 from chaos.report._base import Reporter
+from chaos.report._context import applied_profile, phase_spans
 from chaos.report._coverage import CoverageReport, coverage
 from chaos.report._timeline import PhaseSpan, timeline_svg
 
@@ -72,40 +76,70 @@ class FileReporter(Reporter):
         return target
 
     def write(self) -> list[Path]:
-        """Write the coverage report (merging xdist workers' parts); return the files written."""
+        """Write the coverage report (with every xdist worker's part); return the files."""
         self.path.mkdir(parents=True, exist_ok=True)
-        worker = os.environ.get("PYTEST_XDIST_WORKER")
-        if worker:
-            part = self.path / "parts" / f"{_slug(worker)}.json"
-            part.parent.mkdir(exist_ok=True)
-            part.write_text(self.report.to_json(), encoding="utf-8")
-            return [part]
         report = self.report
-        parts_dir = self.path / "parts"
-        if parts_dir.is_dir():
-            for part in sorted(parts_dir.glob("*.json")):
-                report = report.merge(CoverageReport.from_json(part.read_text(encoding="utf-8")))
-                part.unlink()
-            if not any(parts_dir.iterdir()):
-                parts_dir.rmdir()
-        files = [self.path / "coverage.json", self.path / "coverage.md"]
-        files[0].write_text(report.to_json(), encoding="utf-8")
-        files[1].write_text(report.to_markdown(), encoding="utf-8")
+        worker = os.environ.get("PYTEST_XDIST_WORKER")
+        with _locked(self.path / ".lock") if worker else nullcontext():
+            if worker:
+                report = self._merge_parts(worker)
+            files = [self.path / "coverage.json", self.path / "coverage.md"]
+            files[0].write_text(report.to_json(), encoding="utf-8")
+            files[1].write_text(report.to_markdown(), encoding="utf-8")
         return files
+
+    def _merge_parts(self, worker: str) -> CoverageReport:
+        """Save this worker's part, then merge the parts of this run's workers so far.
+
+        Each worker ends the session on its own, so each rewrites the report
+        from every part present; the last one to finish writes the full report.
+        """
+        run = _slug(os.environ.get("PYTEST_XDIST_TESTRUNUID", "run"))
+        parts = self.path / "parts"
+        mine = parts / run / f"{_slug(worker)}.json"
+        mine.parent.mkdir(parents=True, exist_ok=True)
+        mine.write_text(self.report.to_json(), encoding="utf-8")
+        for stale in parts.iterdir():
+            if stale.name != run:  # parts of an earlier run
+                shutil.rmtree(stale, ignore_errors=True)
+        others = [p for p in sorted(mine.parent.glob("*.json")) if p != mine]
+        return self.report.merge(
+            *(CoverageReport.from_json(p.read_text(encoding="utf-8")) for p in others)
+        )
 
     def on_test_end(self, item: Any, harness: Any, verdict: Any = None) -> None:
         """Add the test's journal to the report and write its timeline."""
+        records = harness.journal
+        profile = applied_profile(item, harness)
         self.add(
-            harness.journal,
+            records,
             name=item.nodeid,
+            faults=profile.faults() if hasattr(profile, "faults") else (),
             fired=harness.fired(),
             verdict=verdict,
+            phases=phase_spans(profile, records),
             targets=list(getattr(harness, "endpoints", {}) or {}) or None,
         )
 
     def on_session_end(self, config: Any) -> None:
         """Write the coverage report."""
         self.write()
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive advisory lock on ``path`` (POSIX; no lock where fcntl is missing)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    with open(path, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _slug(name: str) -> str:

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from chaos.report import FileReporter, Reporter, ReporterRegistry, make_reporter
+from chaos.report import CoverageReport, FileReporter, Reporter, ReporterRegistry, make_reporter
 from chaos.report._files import _slug
 from tests.report._sample import storm_journal
 
@@ -49,7 +49,7 @@ def test_a_failing_reporter_is_logged_at_warning_and_the_others_still_run(caplog
 
 def test_make_reporter_without_allure_or_report_path_does_nothing(pytestconfig, tmp_path):
     assert make_reporter(pytestconfig).reporters == []
-    [writer] = make_reporter(pytestconfig, report_path=tmp_path).reporters
+    [writer] = make_reporter(pytestconfig, path=tmp_path).reporters
     assert isinstance(writer, FileReporter)
 
 
@@ -81,18 +81,27 @@ def test_the_file_reporter_writes_coverage_and_one_timeline_per_test(tmp_path, m
     assert "`never`" in md
 
 
-def test_xdist_workers_write_parts_that_the_controller_merges(tmp_path, monkeypatch):
+def test_xdist_workers_each_add_their_part_and_the_last_one_writes_the_whole_run(
+    tmp_path, monkeypatch
+):
     out = tmp_path / "report"
-    for worker in ("gw0", "gw1"):
+    (out / "parts" / "old-run").mkdir(parents=True)
+    (out / "parts" / "old-run" / "gw0.json").write_text("{}")  # an earlier run's leftovers
+    monkeypatch.setenv("PYTEST_XDIST_TESTRUNUID", "abc123")
+    for worker, expected in (("gw0", 1), ("gw1", 2)):
         monkeypatch.setenv("PYTEST_XDIST_WORKER", worker)
         writer = FileReporter(out)
         writer.add(storm_journal(), name=f"t::{worker}")
-        assert writer.write() == [out / "parts" / f"{worker}.json"]
-    monkeypatch.delenv("PYTEST_XDIST_WORKER")
-    FileReporter(out).write()
-    assert not (out / "parts").exists()
-    merged = (out / "coverage.md").read_text()
-    assert "Faulted attempts: 2 absorbed by app retry, 6 failover, 4 failed." in merged
+        writer.write()
+        report = CoverageReport.from_json((out / "coverage.json").read_text())
+        assert report.totals() == {
+            "app_retry": expected,
+            "failover": 3 * expected,
+            "failed": 2 * expected,
+        }
+    assert sorted(p.name for p in (out / "parts").rglob("*.json")) == ["gw0.json", "gw1.json"]
+    assert not (out / "parts" / "old-run").exists()
+    assert "t::gw0" in (out / "coverage.json").read_text()
 
 
 @pytest.mark.parametrize(
