@@ -514,7 +514,8 @@ def _reply(payload: dict[str, Any]) -> _Reply:
         for d in tool.get("functionDeclarations") or []
         if isinstance(d, dict)
     ]
-    if declarations and str(mode).upper() != "NONE" and turns and not turns[-1][2]:
+    disabled = isinstance(mode, str) and mode.upper() == "NONE"
+    if declarations and not disabled and turns and not turns[-1][2]:
         schema = _lower_types(
             declarations[0].get("parameters") or declarations[0].get("parametersJsonSchema") or {}
         )
