@@ -50,6 +50,7 @@ class _ModelInfo:
     max_input_tokens: int
     max_tokens: int
     alias: str | None = None
+    deprecated: str | None = None  # date of deprecation, the SDK warns on these
 
     @property
     def line(self) -> str:
@@ -62,7 +63,8 @@ class _ModelInfo:
             "id": self.id,
             "display_name": f"Claude {self.line.title()} {version}",
             "created_at": f"{self.released}T00:00:00Z",
-            "lifecycle": "active",
+            "deprecated_at": f"{self.deprecated}T00:00:00Z" if self.deprecated else None,
+            "lifecycle": "deprecated" if self.deprecated else "active",
             "line": self.line,
             "max_input_tokens": self.max_input_tokens,
             "max_tokens": self.max_tokens,
@@ -72,13 +74,21 @@ class _ModelInfo:
 ANTHROPIC_MODELS: tuple[_ModelInfo, ...] = (
     _ModelInfo("claude-opus-4-6", "2026-02-05", 1_000_000, 128_000),
     _ModelInfo("claude-sonnet-4-6", "2026-02-17", 1_000_000, 64_000),
-    _ModelInfo("claude-opus-4-5-20251101", "2025-11-24", 200_000, 64_000, "claude-opus-4-5"),
     _ModelInfo("claude-haiku-4-5-20251001", "2025-10-15", 200_000, 64_000, "claude-haiku-4-5"),
-    _ModelInfo("claude-sonnet-4-5-20250929", "2025-09-29", 1_000_000, 64_000, "claude-sonnet-4-5"),
-    _ModelInfo("claude-opus-4-1-20250805", "2025-08-05", 200_000, 32_000, "claude-opus-4-1"),
-    _ModelInfo("claude-sonnet-4-20250514", "2025-05-22", 1_000_000, 64_000, "claude-sonnet-4-0"),
+    _ModelInfo(
+        "claude-opus-4-5-20251101", "2025-11-24", 200_000, 64_000, "claude-opus-4-5", "2026-07-22"
+    ),
+    _ModelInfo(
+        "claude-sonnet-4-5-20250929",
+        "2025-09-29",
+        1_000_000,
+        64_000,
+        "claude-sonnet-4-5",
+        "2026-05-29",
+    ),
 )
-"""The models the fake lists, newest first: (id, release date, context, max output, alias)."""
+"""The models the fake lists, newest first: id, release date, context window, max output,
+alias, deprecation date (the two 4.5 models the SDK 2.13 warns about are deprecated)."""
 
 
 @dataclass(frozen=True, slots=True)
