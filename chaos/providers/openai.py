@@ -318,6 +318,12 @@ class OpenAIDialect(Dialect):
         edge = _EDGE_KINDS.get(kind)
         if edge is not None and message is None:
             response = edge_page(edge, host=_HOST)
+        elif edge is not None:
+            # The edge's own compact JSON (providers.md §2.8), with the caller's message.
+            error = {"code": spec.status, "message": message, "param": None, "type": spec.type}
+            body = _sse.json_data({"error": error}).encode()
+            headers = [("content-type", _JSON), ("server", "cloudflare")]
+            response = Response(spec.status, headers, body)
         else:
             headers = [("content-type", _JSON), *_request_headers()]
             if spec.status == 401:

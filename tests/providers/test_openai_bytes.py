@@ -173,6 +173,12 @@ def test_retry_steering_parameters() -> None:
     assert header(response, "x-should-retry") == "false"
     assert json.loads(response.body)["error"]["message"] == "slow down"
     assert header(OpenAIDialect().error("server_error", retry_after=0.5), "retry-after") == "0.5"
+    edge = OpenAIDialect().error("gateway_timeout", message="Upstream timed out.")
+    assert edge.status == 504
+    assert edge.body == (
+        b'{"error":{"code":504,"message":"Upstream timed out.","param":null,'
+        b'"type":"cf_gateway_timeout"}}'
+    )
 
 
 def test_unknown_kind_lists_the_choices_and_the_close_match() -> None:
