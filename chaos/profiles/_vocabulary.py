@@ -34,20 +34,24 @@ def dialect_names() -> tuple[str, ...]:
     return tuple(DIALECTS)
 
 
-@functools.cache
+_KINDS: dict[str, tuple[str, ...]] = {}
+
+
 def _error_kinds(dialect: str) -> tuple[str, ...] | None:
     from chaos.providers import DIALECTS
 
+    if dialect in _KINDS:
+        return _KINDS[dialect]
     cls = DIALECTS.get(dialect)
     if cls is None:
         return None
     try:
-        return tuple(cls().error_kinds())
+        kinds = _KINDS[dialect] = tuple(cls().error_kinds())
     except NotImplementedError:  # a dialect still being written
         return None
+    return kinds
 
 
-@functools.cache
 def _operations(dialect: str) -> tuple[str, ...] | None:
     from chaos.providers import DIALECTS
 
