@@ -298,19 +298,13 @@ def _profile_dirs(config: pytest.Config, test_dir: Path | None) -> list[str]:
 
 
 def _profile_names(config: pytest.Config, test_dir: Path | None) -> list[str]:
-    """Every profile name a glob can match: user folders, then the built-ins."""
-    import chaos.profiles as profiles
+    """Every profile name a glob can match: the test's folder, user folders, built-ins."""
+    from chaos.profiles import find_profiles
 
     dirs = _profile_dirs(config, None)
     if test_dir is not None:
         dirs.insert(0, str(test_dir / "fault_profiles"))
-    lister = getattr(profiles, "list_profiles", None)
-    if lister is not None:
-        return sorted({getattr(p, "name", p) for p in lister(dirs=dirs)})
-    names: set[str] = set()
-    for d in dirs:
-        names.update(p.stem for p in Path(d).glob("*.y*ml"))
-    return sorted(names)
+    return [info.name for info in find_profiles(dirs)]
 
 
 # -- fixtures --------------------------------------------------------------------
@@ -422,16 +416,22 @@ def _llm_chaos(request: pytest.FixtureRequest) -> None:
     param = getattr(request, "param", None)
     if param is not None:
         request.node.stash[_PARAM] = param
-    marked = request.node.get_closest_marker("chaos") is not None
-    if marked:
-        try:  # before the harness starts: a bad marker fails this test only, at once
-            marker_options(request.node)
-        except ConfigError as exc:
-            pytest.fail(str(exc), pytrace=False)
     if "chaos" in request.fixturenames:
         return
-    if marked or _profile_all(request.config):
+    if request.node.get_closest_marker("chaos") is not None or _profile_all(request.config):
         request.getfixturevalue("chaos")
+
+
+def _check_request(request: pytest.FixtureRequest) -> MarkerOptions:
+    """The test's marker options; a bad marker fails this test only, at once."""
+    param = request.node.stash.get(_PARAM, None)
+    if param is not None and param.startswith("!"):
+        names = _profile_names(request.config, Path(request.node.path).parent)
+        raise ConfigError(
+            f"@pytest.mark.chaos(profiles={param[1:]!r}) matched no profile; "
+            f"available: {', '.join(names) or 'none'}"
+        )
+    return marker_options(request.node)
 
 
 def _profile_all(config: pytest.Config) -> bool:
@@ -444,7 +444,6 @@ def _profile_all(config: pytest.Config) -> bool:
 @pytest.fixture
 def chaos(
     request: pytest.FixtureRequest,
-    _llm_chaos_harness: Any,
     chaos_profile_dir: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Generator[ChaosFixture, None, None]:
@@ -463,14 +462,24 @@ def chaos(
     whose declared faults never fired fails as inconclusive (``strict=False``
     to relax).
     """
-    harness = _llm_chaos_harness
+    problem = None
+    try:
+        options = _check_request(request)
+    except ConfigError as exc:
+        problem = str(exc)
+    if problem is not None:
+        pytest.fail(problem, pytrace=False)
+    # requested only now, so that a bad marker never starts the harness
+    harness = request.getfixturevalue("_llm_chaos_harness")
     item = request.node
     harness.reset()  # a clean slate even if something ran between tests
     try:
-        run = _begin(request, harness, chaos_profile_dir, monkeypatch)
+        run = _begin(request, harness, options, chaos_profile_dir, monkeypatch)
     except ChaosError as exc:
         harness.reset()
-        pytest.fail(str(exc), pytrace=False)
+        problem = str(exc)
+    if problem is not None:
+        pytest.fail(problem, pytrace=False)
     item.stash[_RUN] = run
     state = request.config.stash[_SESSION]
     try:
@@ -488,6 +497,7 @@ def chaos(
 def _begin(
     request: pytest.FixtureRequest,
     harness: Any,
+    options: MarkerOptions,
     profile_dir: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> _TestRun:
@@ -495,7 +505,6 @@ def _begin(
 
     config = request.config
     item = request.node
-    options = marker_options(item)
     state = config.stash[_SESSION]
     # strictness is for tests that asked for chaos, not for ordinary tests run
     # under --chaos-profile-all (most of them never call a provider)
@@ -511,11 +520,6 @@ def _begin(
                 )
         selected = {n: d for n, d in selected.items() if n in options.targets}
     param = item.stash.get(_PARAM, None)
-    if param is not None and param.startswith("!"):
-        raise ConfigError(
-            f"@pytest.mark.chaos(profiles={param[1:]!r}) matched no profile; "
-            f"available: {', '.join(_profile_names(config, Path(item.path).parent)) or 'none'}"
-        )
     marker_profile = param if param is not None else options.profile
     layers = {"marker": marker_profile} if marker_profile is not None else {}
     profile = _resolve(config, opts.PROFILE, **layers).value
