@@ -1,0 +1,129 @@
+"""The Anthropic dialect under the gateway's own fault rules, seen by the real SDK.
+
+Complements ``test_anthropic_sdk.py``: here the faults are ``chaos.faults`` rules
+applied by the gateway (``error``, ``edge``, ``sse``), so the dialect's error
+catalogue, in-stream error frame and terminal-event test are exercised the way a
+profile uses them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import anthropic
+import httpx2
+import pytest
+
+from chaos.faults import EdgeAction, ErrorAction, Fault, Match, SseAction
+from chaos.gateway import Gateway, TargetConfig
+from chaos.providers import AnthropicDialect
+
+MODEL = "claude-opus-4-6"
+
+
+@pytest.fixture(scope="module")
+def gateway() -> Iterator[Gateway]:
+    gw = Gateway({"anthropic": TargetConfig(AnthropicDialect())}, admin=False).start_in_thread()
+    try:
+        yield gw
+    finally:
+        gw.stop()
+
+
+@pytest.fixture
+def client(gateway) -> Iterator[anthropic.Anthropic]:
+    gateway.clear()
+    url = gateway.urls["anthropic"]
+    with anthropic.Anthropic(base_url=url, api_key="sk-test", timeout=10) as sdk:
+        yield sdk
+    gateway.clear()
+
+
+def drain(stream: anthropic.Stream) -> None:
+    for _ in stream:
+        pass
+
+
+def ask(text: str = "hello there") -> dict:
+    return {"model": MODEL, "max_tokens": 100, "messages": [{"role": "user", "content": text}]}
+
+
+def test_per_method_outage_leaves_other_methods_up(gateway, client) -> None:
+    gateway.set_faults(
+        [
+            Fault(
+                "anthropic",
+                ErrorAction("overloaded", retry_after_ms=10),
+                Match(operation="messages.create", stream=False),
+            )
+        ]
+    )
+    with pytest.raises(anthropic.OverloadedError) as info:
+        client.messages.create(**ask())
+    assert info.value.body["error"] == {"type": "overloaded_error", "message": "Overloaded"}
+    assert MODEL in [m.id for m in client.models.list().data]
+    with client.messages.stream(**ask("streams still work")) as stream:
+        assert stream.get_final_message().content[0].text == "Echo: streams still work"
+
+
+def test_retries_and_their_steering_in_the_journal(gateway, client) -> None:
+    since = len(gateway.journal())
+    gateway.set_faults([Fault("anthropic", ErrorAction("server_error", retry_after_ms=10))])
+    with pytest.raises(anthropic.InternalServerError):
+        client.messages.create(**ask())
+    records = gateway.journal(since)
+    assert [(r.retry_count, r.status, r.action) for r in records] == [
+        (n, 500, "error:server_error") for n in range(3)
+    ]
+    gateway.set_faults([Fault("anthropic", ErrorAction("server_error", should_retry=False))])
+    since = len(gateway.journal())
+    with pytest.raises(anthropic.InternalServerError):
+        client.messages.create(**ask())
+    assert [r.retry_count for r in gateway.journal(since)] == [0]
+
+
+def test_in_stream_error_event_after_n_events(gateway, client) -> None:
+    gateway.set_faults(
+        [Fault("anthropic", SseAction(error_event="overloaded", after=3), Match(stream=True))]
+    )
+    with pytest.raises(anthropic.APIStatusError) as info:
+        drain(client.messages.create(**ask(), stream=True))
+    assert type(info.value) is anthropic.APIStatusError
+    assert info.value.status_code == 200
+    assert info.value.body["error"]["type"] == "overloaded_error"
+
+
+def test_end_early_gives_a_partial_message_and_no_error(gateway, client) -> None:
+    since = len(gateway.journal())
+    gateway.set_faults([Fault("anthropic", SseAction(end_early=True), Match(stream=True))])
+    with client.messages.stream(**ask("one two three four")) as stream:
+        kinds = [event.type for event in stream]
+        final = stream.get_final_message()
+    # the dialect told the gateway which event is terminal: only message_stop is missing
+    assert kinds[-1] == "message_delta"
+    assert "message_stop" not in kinds
+    assert final.content[0].text == "Echo: one two three four"
+    assert [r.outcome for r in gateway.journal(since)] == ["stream_ended_early"]
+
+
+def test_cut_mid_stream_is_a_raw_transport_error(gateway, client) -> None:
+    gateway.set_faults([Fault("anthropic", SseAction(cut_after=4), Match(stream=True))])
+    with pytest.raises(httpx2.RemoteProtocolError):
+        drain(client.messages.create(**ask(), stream=True))
+
+
+@pytest.mark.parametrize(
+    ("edge", "exc"),
+    [
+        ("cloudflare_524", anthropic.InternalServerError),
+        ("envoy_503", anthropic.ServiceUnavailableError),
+        ("challenge_403", anthropic.PermissionDeniedError),
+        ("cloudflare_520_empty", anthropic.InternalServerError),
+    ],
+)
+def test_edge_pages_reach_the_sdk_as_status_errors(gateway, client, edge, exc) -> None:
+    gateway.set_faults([Fault("anthropic", EdgeAction(edge))])
+    sdk = client.with_options(max_retries=0)
+    with pytest.raises(exc) as info:
+        sdk.messages.create(**ask())
+    assert type(info.value) is exc
