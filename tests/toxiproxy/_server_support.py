@@ -8,7 +8,6 @@ Everything uses real sockets on 127.0.0.1 with ephemeral ports.
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import json
 import os
@@ -214,7 +213,6 @@ def recv_until_closed(sock: socket.socket, limit: float = 10.0) -> tuple[bytes, 
     start = time.perf_counter()
     parts: list[bytes] = []
     sock.settimeout(limit)
-    with contextlib.suppress(ConnectionResetError):
-        while data := sock.recv(65536):
-            parts.append(data)
+    while data := sock.recv(65536):
+        parts.append(data)
     return b"".join(parts), time.perf_counter() - start
