@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import importlib
 import logging
 import random
 import threading
@@ -49,6 +51,11 @@ def _make_dialect(target: str, dialect: str | Dialect) -> Dialect:
     if isinstance(dialect, Dialect):
         return dialect
     cls = DIALECTS.get(dialect)
+    if cls is None and dialect.isidentifier():
+        # dialects register when their module is imported
+        with contextlib.suppress(ImportError):
+            importlib.import_module(f"chaos.providers.{dialect}")
+        cls = DIALECTS.get(dialect)
     if cls is None:
         valid = ", ".join(sorted(DIALECTS)) or "(none registered)"
         raise ConfigError(f"target {target!r}: unknown dialect {dialect!r}; valid: {valid}")
