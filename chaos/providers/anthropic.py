@@ -18,7 +18,7 @@ import json
 import random
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
@@ -231,6 +231,25 @@ class _Invalid(Exception):
         self.message = message
 
 
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """A request routed to an operation: the request and the path's parameters."""
+
+    request: Request
+    params: dict[str, str]
+
+    def json(self) -> dict[str, Any]:
+        return _load_json(self.request.body)
+
+    @property
+    def query(self) -> dict[str, str]:
+        return {k: v[-1] for k, v in parse_qs(urlsplit(self.request.path).query).items()}
+
+    @property
+    def host(self) -> str:
+        return self.request.header("host") or "localhost"
+
+
 # -- reading a Messages request ------------------------------------------------------------
 
 
@@ -335,6 +354,30 @@ def _resolve(model: str) -> str:
     return next((m.id for m in ANTHROPIC_MODELS if m.alias == model), model)
 
 
+def _page(data: list[dict[str, object]], query: Mapping[str, str]) -> dict[str, object]:
+    """One page of a list endpoint (``limit``, ``after_id``, ``before_id``), by ``id``."""
+    ids = [str(item["id"]) for item in data]
+    if "after_id" in query and query["after_id"] in ids:
+        data = data[ids.index(query["after_id"]) + 1 :]
+    elif "before_id" in query and query["before_id"] in ids:
+        data = data[: ids.index(query["before_id"])]
+    try:
+        limit = int(query.get("limit", "20"))
+    except ValueError:
+        raise _Invalid(
+            400, "invalid_request_error", "limit: Input should be a valid integer"
+        ) from None
+    if not 1 <= limit <= 1000:
+        raise _Invalid(400, "invalid_request_error", "limit: Input should be between 1 and 1000")
+    page = data[:limit]
+    return {
+        "data": page,
+        "has_more": len(data) > limit,
+        "first_id": page[0]["id"] if page else None,
+        "last_id": page[-1]["id"] if page else None,
+    }
+
+
 # -- the answer ----------------------------------------------------------------------------
 
 
@@ -414,10 +457,15 @@ def _pick_tool(body: Mapping[str, Any], prompt: str) -> Mapping[str, Any] | None
 
 
 def _answer(body: Mapping[str, Any]) -> _Answer:
-    """The deterministic answer to a validated Messages request."""
+    """The deterministic answer to a validated Messages request.
+
+    It echoes the last user message (an assistant prefill after it is continued
+    with that same echo).
+    """
     messages = body["messages"]
     last = messages[-1]
-    prompt = _text_of(last.get("content", "")) if last.get("role") == "user" else ""
+    users = [m for m in messages if m.get("role") == "user"]
+    prompt = _text_of(users[-1].get("content", "")) if users else ""
     after_tool = last.get("role") == "user" and _has_tool_result(last.get("content"))
     text = _fake.answer_text(prompt)
     stop_reason, stop_sequence = "end_turn", None
@@ -688,24 +736,20 @@ class AnthropicDialect(Dialect):
             return self._invalid(exc)
 
     def _dispatch(self, operation: str, params: dict[str, str], request: Request) -> Response:
-        query = {k: v[-1] for k, v in parse_qs(urlsplit(request.path).query).items()}
-        host = request.header("host") or "localhost"
-        if operation == "messages.create":
-            return self._create(_load_json(request.body))
-        if operation == "messages.count_tokens":
-            body = _load_json(request.body)
-            _require(body, "model", "messages")
-            _check_model(body["model"])
-            _check_messages(body["messages"])
-            return self._json(200, {"input_tokens": _input_tokens(body)}, ratelimit=True)
-        if operation == "models.list":
-            data = [m.to_json() for m in ANTHROPIC_MODELS]
-            return self._json(200, self._page(data, query, "id"))
-        if operation == "models.retrieve":
-            return self._json(200, self._model(params["model_id"]).to_json())
-        if operation == "completions.create":
-            return self._complete(_load_json(request.body))
-        return self._batch_operation(operation, params.get("message_batch_id"), request, host)
+        handlers: dict[str, Callable[[_Call], Response]] = {
+            "messages.create": self._messages_create,
+            "messages.count_tokens": self._count_tokens,
+            "models.list": self._models_list,
+            "models.retrieve": self._models_retrieve,
+            "messages.batches.create": self._batches_create,
+            "messages.batches.list": self._batches_list,
+            "messages.batches.retrieve": self._batches_retrieve,
+            "messages.batches.cancel": self._batches_cancel,
+            "messages.batches.delete": self._batches_delete,
+            "messages.batches.results": self._batches_results,
+            "completions.create": self._complete,
+        }
+        return handlers[operation](_Call(request, params))
 
     def _authenticated(self, request: Request) -> bool:
         if request.header("x-api-key"):
@@ -713,41 +757,30 @@ class AnthropicDialect(Dialect):
         authorization = request.header("authorization") or ""
         return authorization.lower().startswith("bearer ") and bool(authorization[7:].strip())
 
+    def _count_tokens(self, call: _Call) -> Response:
+        body = call.json()
+        _require(body, "model", "messages")
+        _check_model(body["model"])
+        _check_messages(body["messages"])
+        return self._json(200, {"input_tokens": _input_tokens(body)}, ratelimit=True)
+
+    def _models_list(self, call: _Call) -> Response:
+        data = [m.to_json() for m in ANTHROPIC_MODELS]
+        return self._json(200, _page(data, call.query))
+
+    def _models_retrieve(self, call: _Call) -> Response:
+        return self._json(200, self._model(call.params["model_id"]).to_json())
+
     def _model(self, model_id: str) -> _ModelInfo:
         for model in ANTHROPIC_MODELS:
             if model_id in (model.id, model.alias):
                 return model
         raise _Invalid(404, "not_found_error", f"model: {model_id}")
 
-    def _page(
-        self, data: list[dict[str, object]], query: Mapping[str, str], key: str
-    ) -> dict[str, object]:
-        ids = [str(item[key]) for item in data]
-        if "after_id" in query and query["after_id"] in ids:
-            data = data[ids.index(query["after_id"]) + 1 :]
-        elif "before_id" in query and query["before_id"] in ids:
-            data = data[: ids.index(query["before_id"])]
-        try:
-            limit = int(query.get("limit", "20"))
-        except ValueError:
-            raise _Invalid(
-                400, "invalid_request_error", "limit: Input should be a valid integer"
-            ) from None
-        if not 1 <= limit <= 1000:
-            raise _Invalid(
-                400, "invalid_request_error", "limit: Input should be between 1 and 1000"
-            )
-        page = data[:limit]
-        return {
-            "data": page,
-            "has_more": len(data) > limit,
-            "first_id": page[0][key] if page else None,
-            "last_id": page[-1][key] if page else None,
-        }
-
     # -- messages ----------------------------------------------------------------------------
 
-    def _create(self, body: dict[str, Any]) -> Response:
+    def _messages_create(self, call: _Call) -> Response:
+        body = call.json()
         _validate_create(body)
         answer = _answer(body)
         if body.get("stream") is True:
@@ -819,7 +852,8 @@ class AnthropicDialect(Dialect):
 
     # -- legacy text completions ---------------------------------------------------------------
 
-    def _complete(self, body: dict[str, Any]) -> Response:
+    def _complete(self, call: _Call) -> Response:
+        body = call.json()
         _require(body, "model", "prompt", "max_tokens_to_sample")
         model = _check_model(body["model"])
         prompt = body["prompt"]
@@ -876,57 +910,62 @@ class AnthropicDialect(Dialect):
         batch.status = "ended"
         batch.ended_at = _now()
 
-    def _batch(self, batch_id: str | None) -> _Batch:
-        batch = self._batches.get(batch_id or "")
+    def _batch(self, call: _Call) -> _Batch:
+        batch = self._batches.get(call.params["message_batch_id"])
         if batch is None:
             raise _Invalid(404, "not_found_error", "The requested resource could not be found.")
         return batch
 
-    def _batch_operation(
-        self, operation: str, batch_id: str | None, request: Request, host: str
-    ) -> Response:
-        if operation == "messages.batches.create":
-            body = _load_json(request.body)
-            _require(body, "requests")
-            requests = body["requests"]
-            if not isinstance(requests, list) or not requests:
+    def _batches_create(self, call: _Call) -> Response:
+        body = call.json()
+        _require(body, "requests")
+        requests = body["requests"]
+        if not isinstance(requests, list) or not requests:
+            raise _Invalid(
+                400, "invalid_request_error", "requests: List should have at least 1 item"
+            )
+        for index, item in enumerate(requests):
+            if not isinstance(item, Mapping) or "custom_id" not in item:
                 raise _Invalid(
-                    400, "invalid_request_error", "requests: List should have at least 1 item"
+                    400, "invalid_request_error", f"requests.{index}.custom_id: Field required"
                 )
-            for index, item in enumerate(requests):
-                if not isinstance(item, Mapping) or "custom_id" not in item:
-                    raise _Invalid(
-                        400, "invalid_request_error", f"requests.{index}.custom_id: Field required"
-                    )
-            batch = _Batch(_fake.random_id("msgbatch_01", 22), _now(), list(requests))
-            self._batches[batch.id] = batch
-            return self._json(200, batch.to_json(host))
-        if operation == "messages.batches.list":
-            batches = list(reversed(self._batches.values()))
-            for item in batches:
-                self._settle(item)
-            query = {k: v[-1] for k, v in parse_qs(urlsplit(request.path).query).items()}
-            return self._json(200, self._page([b.to_json(host) for b in batches], query, "id"))
-        batch = self._batch(batch_id)
-        if operation == "messages.batches.retrieve":
+        batch = _Batch(_fake.random_id("msgbatch_01", 22), _now(), list(requests))
+        self._batches[batch.id] = batch
+        return self._json(200, batch.to_json(call.host))
+
+    def _batches_list(self, call: _Call) -> Response:
+        batches = list(reversed(self._batches.values()))  # newest first
+        for batch in batches:
             self._settle(batch)
-            return self._json(200, batch.to_json(host))
-        if operation == "messages.batches.cancel":
-            if batch.status == "in_progress":
-                batch.status = "canceling"
-                batch.cancel_initiated_at = _now()
-            return self._json(200, batch.to_json(host))
-        if operation == "messages.batches.delete":
-            if batch.status != "ended":
-                raise _Invalid(
-                    400,
-                    "invalid_request_error",
-                    f"Batch {batch.id} cannot be deleted while it is still processing; "
-                    "cancel it first.",
-                )
-            del self._batches[batch.id]
-            return self._json(200, {"id": batch.id, "type": "message_batch_deleted"})
-        self._settle(batch)  # messages.batches.results
+        return self._json(200, _page([b.to_json(call.host) for b in batches], call.query))
+
+    def _batches_retrieve(self, call: _Call) -> Response:
+        batch = self._batch(call)
+        self._settle(batch)
+        return self._json(200, batch.to_json(call.host))
+
+    def _batches_cancel(self, call: _Call) -> Response:
+        batch = self._batch(call)
+        if batch.status == "in_progress":
+            batch.status = "canceling"
+            batch.cancel_initiated_at = _now()
+        return self._json(200, batch.to_json(call.host))
+
+    def _batches_delete(self, call: _Call) -> Response:
+        batch = self._batch(call)
+        if batch.status != "ended":
+            raise _Invalid(
+                400,
+                "invalid_request_error",
+                f"Batch {batch.id} cannot be deleted while it is still processing; "
+                "cancel it first.",
+            )
+        del self._batches[batch.id]
+        return self._json(200, {"id": batch.id, "type": "message_batch_deleted"})
+
+    def _batches_results(self, call: _Call) -> Response:
+        batch = self._batch(call)
+        self._settle(batch)
         lines = b"".join(_compact(line) + b"\n" for line in batch.results)
         return Response(
             status=200,

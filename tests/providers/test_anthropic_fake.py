@@ -160,6 +160,18 @@ def test_answer_is_deterministic_and_echoes_the_last_user_message(fake) -> None:
     assert first["stop_reason"] == "end_turn"
 
 
+def test_prefill_is_continued_with_the_echo_of_the_last_user_message(fake) -> None:
+    body = create(
+        messages=[
+            {"role": "user", "content": "tell me"},
+            {"role": "assistant", "content": "Sure:"},
+        ]
+    )
+    assert json.loads(call(fake, "POST", "/v1/messages", body).body)["content"] == [
+        {"type": "text", "text": "Echo: tell me"}
+    ]
+
+
 def test_alias_is_answered_with_the_dated_model(fake) -> None:
     message = json.loads(call(fake, "POST", "/v1/messages", create(model="claude-sonnet-4-5")).body)
     assert message["model"] == "claude-sonnet-4-5-20250929"
