@@ -400,7 +400,7 @@ class GeminiDialect(Dialect):
             )
         model = info.model or "gemini-2.5-flash"
         if info.operation == _COUNT:
-            inner = payload.get("generateContentRequest")
+            inner = _field(payload, "generateContentRequest")
             source = inner if isinstance(inner, dict) else payload
             tokens = _prompt_tokens(source)
             return _ok({"totalTokens": tokens, "promptTokensDetails": [_text_tokens(tokens)]})
@@ -475,17 +475,26 @@ def _texts(contents: object) -> list[tuple[str, str, bool]]:
         parts = content.get("parts")
         parts = parts if isinstance(parts, list) else []
         text = "".join(str(p.get("text", "")) for p in parts if isinstance(p, dict))
-        response = any(isinstance(p, dict) and "functionResponse" in p for p in parts)
+        response = any(isinstance(p, dict) and _field(p, "functionResponse") for p in parts)
         found.append((str(content.get("role", "user")), text, response))
     return found
 
 
 def _prompt_tokens(payload: dict[str, Any]) -> int:
     texts = [text for _, text, _ in _texts(payload.get("contents"))]
-    system = payload.get("systemInstruction") or payload.get("system_instruction")
+    system = _field(payload, "systemInstruction")
     if isinstance(system, dict):
         texts.extend(text for _, text, _ in _texts([system]))
     return sum(_fake.count_tokens(t) for t in texts)
+
+
+def _field(obj: object, name: str) -> Any:
+    """``obj[name]`` under its lowerCamelCase or snake_case name (the API accepts both)."""
+    if not isinstance(obj, dict):
+        return None
+    if name in obj:
+        return obj[name]
+    return obj.get(re.sub(r"[A-Z]", lambda m: "_" + m[0].lower(), name))
 
 
 def _lower_types(schema: object) -> object:
@@ -506,24 +515,23 @@ def _reply(payload: dict[str, Any]) -> _Reply:
     user = [text for role, text, _ in turns if role == "user" and text]
     seed = user[-1] if user else ""
     prompt_tokens = _prompt_tokens(payload)
-    mode = ((payload.get("toolConfig") or {}).get("functionCallingConfig") or {}).get("mode")
+    mode = _field(_field(_field(payload, "toolConfig"), "functionCallingConfig"), "mode")
     declarations = [
         d
         for tool in payload.get("tools") or []
         if isinstance(tool, dict)
-        for d in tool.get("functionDeclarations") or []
+        for d in _field(tool, "functionDeclarations") or []
         if isinstance(d, dict)
     ]
     disabled = isinstance(mode, str) and mode.upper() == "NONE"
     if declarations and not disabled and turns and not turns[-1][2]:
         schema = _lower_types(
-            declarations[0].get("parameters") or declarations[0].get("parametersJsonSchema") or {}
+            _field(declarations[0], "parameters") or _field(declarations[0], "parametersJsonSchema")
         )
         args = _fake.tool_arguments(schema if isinstance(schema, dict) else {}, seed)
         call: dict[str, object] = {"name": str(declarations[0].get("name", "tool")), "args": args}
         return _Reply(_fake.tokenize(_spaced(args)), call, "STOP", prompt_tokens)
-    config = payload.get("generationConfig") or {}
-    limit = config.get("maxOutputTokens") if isinstance(config, dict) else None
+    limit = _field(_field(payload, "generationConfig"), "maxOutputTokens")
     budget = limit if isinstance(limit, int) and not isinstance(limit, bool) else None
     pieces, truncated = _fake.limit_tokens(_fake.answer_text(seed), budget)
     return _Reply(pieces, None, "MAX_TOKENS" if truncated else "STOP", prompt_tokens)

@@ -315,3 +315,29 @@ def test_models_list_and_get() -> None:
 )
 def test_identify(method: str, path: str, info: CallInfo) -> None:
     assert GeminiDialect().identify(method, path, b"{}") == info
+
+
+def test_snake_case_fields_as_the_google_genai_sdk_sends_them() -> None:
+    # google-genai 3.x sends a Python function tool as `parameters_json_schema`.
+    tools = [
+        {
+            "functionDeclarations": [
+                {
+                    "name": "weather",
+                    "parameters_json_schema": {
+                        "type": "object",
+                        "properties": {"city": {"type": "string"}},
+                        "required": ["city"],
+                    },
+                }
+            ]
+        }
+    ]
+    body = {**BODY, "tools": tools, "generation_config": {"max_output_tokens": 1}}
+    call = json.loads(serve(GENERATE, body).body)["candidates"][0]["content"]["parts"][0]
+    assert call["functionCall"]["name"] == "weather"
+    assert isinstance(call["functionCall"]["args"]["city"], str)
+    no_tools = json.loads(
+        serve(GENERATE, {**BODY, "generation_config": {"max_output_tokens": 1}}).body
+    )
+    assert no_tools["candidates"][0]["finishReason"] == "MAX_TOKENS"
