@@ -110,7 +110,7 @@ def parse_fault_into(
     elif not isinstance(target, str):
         problems.add((*path, "target"), f"expected a target name, got {_describe(target)}")
         target = None
-    elif declared_targets is not None and target not in declared_targets:
+    elif declared_targets and target not in declared_targets:
         problems.add(
             (*path, "target"),
             f"unknown target {target!r}; declared targets: {choices_text(declared_targets)}"
@@ -225,12 +225,11 @@ def _check_vocabulary(
     known = lookup(vocabulary, dialect)
     if known is None or word in known:
         return True
-    what = {
-        "error_kind": f"error kind for dialect {dialect!r}",
-        "edge_page": "edge page",
-        "operation": f"operation for dialect {dialect!r}",
-    }.get(vocabulary, vocabulary)
-    problems.add(path, unknown(what, word, known))
+    what = {"error_kind": "error kind", "edge_page": "edge page"}.get(vocabulary, vocabulary)
+    message = unknown(what, word, known)
+    if dialect is not None and vocabulary != "edge_page":
+        message = message.replace(f"{word!r};", f"{word!r} for dialect {dialect!r};", 1)
+    problems.add(path, message)
     return False
 
 

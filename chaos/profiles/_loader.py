@@ -257,6 +257,7 @@ class _Loader:
     def __init__(self, dirs: Sequence[str | os.PathLike[str]]) -> None:
         self.dirs = dirs
         self.loose: list[str] = []  # problems not tied to one file (load-time parameters)
+        self.broken = False  # an extends/include could not be read: what it gives is unknown
 
     def load(self, path: FsPath, params: Mapping[str, Any]) -> Profile:
         root = self._read_file(path, ())
@@ -322,15 +323,18 @@ class _Loader:
             path = resolve_profile(ref, dirs=self.dirs, relative_to=file.folder)
         except ProfileError as exc:
             file.problems.add(where, str(exc))
+            self.broken = True
             return None
         if path.resolve() in stack:
             cycle = " -> ".join(p.stem for p in (*stack, path.resolve()))
             file.problems.add(where, f"profiles include each other in a cycle: {cycle}")
+            self.broken = True
             return None
         try:
             return self._read_file(path, stack)
         except ProfileError as exc:
             file.problems.extend(exc.errors)
+            self.broken = True
             return None
 
     # merging and checking --------------------------------------------------------------------
@@ -359,6 +363,8 @@ class _Loader:
         targets, declared = self._targets(root)
         phases = self._phases(root, targets, declared, clock)
         top = root.problems
+        if self.broken:  # what is missing may be in the file that could not be read
+            top.mute(())
         for key in ("name", "title"):
             if key not in scalars:
                 top.add((), f"missing {key!r}")
@@ -374,7 +380,7 @@ class _Loader:
                     top.add((key,), "applies to the wall clock only (set clock: wall)")
         elif "count" in scalars:
             top.add(("count",), "applies to the requests clock only (set clock: requests)")
-        errors = [e for file in files for e in file.problems.errors] + self.loose
+        errors = [e for file in files for e in file.problems.in_order()] + self.loose
         if errors:
             raise ProfileError(list(dict.fromkeys(errors)))
         return Profile(
@@ -775,6 +781,7 @@ def _substitute(problems: Problems, value: Any, path: Path, params: Mapping[str,
         if name in params:
             return params[name]
         problems.add(path, _undeclared(name, params))
+        problems.mute(path)
         return value
 
     def replace(found: re.Match[str]) -> str:
@@ -783,6 +790,7 @@ def _substitute(problems: Problems, value: Any, path: Path, params: Mapping[str,
             return "$"  # "$$" is a literal dollar
         if name not in params:
             problems.add(path, _undeclared(name, params))
+            problems.mute(path)
             return found.group(0)
         return str(params[name])
 

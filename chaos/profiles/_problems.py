@@ -33,12 +33,26 @@ class Problems:
     marks: Mapping[Path, Mark] = field(default_factory=dict)
     key_marks: Mapping[Path, Mark] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    muted: set[Path] = field(default_factory=set)
+    _order: list[tuple[int, int]] = field(default_factory=list)
 
     def add(self, path: Path, message: str, *, at_key: bool = False) -> None:
         """Record a problem with the value at ``path`` (or with its key)."""
+        if path in self.muted:
+            return
         mark = (self.key_marks.get(path) if at_key else None) or self._nearest(path)
         where = f"{self.source}:{mark.line}:{mark.column}" if mark else self.source
         self.errors.append(f"{where}: {format_path(path)}: {message}")
+        self._order.append((mark.line, mark.column) if mark else (0, 0))
+
+    def mute(self, path: Path) -> None:
+        """Report nothing more about ``path`` (its first problem says it all)."""
+        self.muted.add(path)
+
+    def in_order(self) -> list[str]:
+        """The problems sorted by position in the file (stable for equal positions)."""
+        order = self._order + [(0, 0)] * (len(self.errors) - len(self._order))
+        return [error for _, error in sorted(zip(order, self.errors, strict=True), key=_first)]
 
     def extend(self, errors: Iterable[str]) -> None:
         """Take problems already formatted elsewhere (an included file)."""
@@ -47,7 +61,7 @@ class Problems:
     def raise_if_any(self) -> None:
         """Raise one :class:`ProfileError` listing every problem, if there is any."""
         if self.errors:
-            raise ProfileError(self.errors)
+            raise ProfileError(self.in_order())
 
     def _nearest(self, path: Path) -> Mark | None:
         # a default-filled or missing field has no mark: point at its closest parent
@@ -85,3 +99,7 @@ def unknown(what: str, word: object, choices: Iterable[str]) -> str:
     options = list(choices)
     hint = did_you_mean(str(word), options)
     return f"unknown {what} {word!r}; valid: {choices_text(options)}{hint}"
+
+
+def _first(item: tuple[tuple[int, int], str]) -> tuple[int, int]:
+    return item[0]

@@ -43,7 +43,10 @@ def read_yaml(text: str, source: str) -> Document:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
-        what = " ".join(part for part in (exc.context, exc.problem) if part)
+        what = exc.problem or exc.context or "unreadable"
+        context = exc.context_mark
+        if exc.context and context is not None and context is not mark:
+            what += f" ({exc.context} at {context.line + 1}:{context.column + 1})"
         problems.errors.append(f"{where}: not valid YAML: {what}")
         problems.raise_if_any()
         raise AssertionError("unreachable") from exc
