@@ -601,6 +601,18 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     return result
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failed chaos test's report shows its calls, as the verdict reads them."""
+    report = yield
+    run = item.stash.get(_RUN, None)
+    if run is not None and report.failed and report.when == "call":
+        report.sections.append(("llm-chaos journal", run.fixture.verdict.describe()))
+    return report
+
+
 def _strict_check(run: _TestRun) -> None:
     from chaos.verdict import Verdict
 
