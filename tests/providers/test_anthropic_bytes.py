@@ -40,6 +40,12 @@ RECORDED_401 = (
     b'{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"},'
     b'"request_id":"req_011CXw8h8A796q3f74Ezmhav"}'
 )
+RECORDED_400 = (
+    b'{"type":"error","error":{"type":"invalid_request_error","message":"messages.0.content.1: '
+    b"unexpected `tool_use_id` found in `tool_result` blocks: toolu_01GHndag5wQmbzNihYmV2UBj. "
+    b"Each `tool_result` block must have a corresponding `tool_use` block in the previous "
+    b'message."},"request_id":"req_011CYHyk9NPsBYeGbC9LuDNK"}'
+)
 RECORDED_STREAM_ERROR = (
     b"event: error\n"
     b'data: {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}\n\n'
@@ -125,6 +131,14 @@ def test_529_headers_as_recorded(dialect) -> None:
     assert headers["cache-control"] == "no-store, no-cache"
     assert headers["server"] == "cloudflare"
     assert re.fullmatch(r"req_011C[0-9A-Za-z]{20}", headers["request-id"])
+
+
+def test_400_with_the_recorded_message_is_the_recorded_316_bytes(dialect) -> None:
+    message = json.loads(RECORDED_400)["error"]["message"]
+    response = dialect.error("bad_request", message=message)
+    _same_modulo_request_id(response.body, RECORDED_400)
+    assert len(response.body) == 316
+    assert dict(response.headers)["x-should-retry"] == "false"
 
 
 def test_401_and_400_bodies(dialect) -> None:

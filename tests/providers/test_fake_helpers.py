@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chaos.providers import _fake, _sse
 
@@ -91,3 +94,23 @@ def test_pace_sleeps_between_frames() -> None:
     got, elapsed = asyncio.run(collect())
     assert got == [b"a", b"b", b"c"]
     assert elapsed >= 0.09
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text())
+def test_tokenize_round_trips_any_text(text: str) -> None:
+    tokens = _fake.tokenize(text)
+    assert "".join(tokens) == text
+    assert all(tokens)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["message_start", "ping", None]), st.text()), max_size=6))
+def test_frames_split_and_parse_back(items: list[tuple[str | None, str]]) -> None:
+    raw = b"".join(_sse.frame(data, event=event) for event, data in items)
+    frames = _sse.split_frames(raw)
+    assert len(frames) == len(items)
+    for frame, (event, data) in zip(frames, items, strict=True):
+        parsed = _sse.parse_frame(frame)
+        assert parsed.event == event
+        assert parsed.data == "\n".join(re.split(r"\r\n|\n|\r", data))
