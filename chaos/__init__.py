@@ -30,6 +30,8 @@ __version__ = "0.1.0"
 
 # name -> module that defines it; resolved on first attribute access.
 _LAZY: dict[str, str] = {
+    "Harness": "chaos._harness",
+    "Target": "chaos._harness",
     "Verdict": "chaos.verdict",
 }
 
@@ -38,12 +40,14 @@ __all__ = [
     "ChaosError",
     "ConfigError",
     "FaultNotTriggered",
+    "Harness",
     "HarnessStartError",
     "InvalidRequest",
     "NetworkNotAllowed",
     "ProfileError",
     "ProxyConflict",
     "ProxyNotFound",
+    "Target",
     "ToxiproxyError",
     "Verdict",
     "VerdictError",

@@ -1,0 +1,573 @@
+"""The Harness: Toxiproxy in front, the fault gateway, the fake providers behind, as one object.
+
+Plain Python, no pytest: the plugin's fixture, the CLI (``llm-chaos serve``,
+``run``, ``demo``) and any script use the same API::
+
+    with Harness([Target("anthropic"), Target("openai")], seed=7) as h:
+        os.environ.update(h.env)                 # the official SDKs now talk to the harness
+        h.apply("claude-2026-03-02")             # a profile: phases of HTTP and network faults
+        h.inject("openai", error="overloaded", first=3)
+        ...
+        print(h.fired(), h.phases_seen())
+
+Per target, the app's connection goes app -> Toxiproxy proxy (network faults:
+latency, resets, ``network: down``) -> gateway listener (HTTP faults, the
+journal) -> the fake provider in process (or a forwarded upstream).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import dataclasses
+import logging
+import os
+import random
+import re
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from chaos._errors import ChaosError, ConfigError, HarnessStartError, ProxyNotFound
+from chaos._journal import JournalRecord
+from chaos.faults import Fault, NetworkAction
+
+if TYPE_CHECKING:
+    from chaos.gateway import Gateway, RuleSource
+    from chaos.profiles import Profile, Timeline
+    from chaos.toxiproxy import BackendInfo, RunningBackend, ToxiproxyClient
+
+__all__ = ["Harness", "Target"]
+
+log = logging.getLogger("chaos.harness")
+
+_TOXIC_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One LLM endpoint the app under test talks to.
+
+    :param name: the target's name, used by faults and reports (``anthropic``, ``backup``...).
+    :param dialect: the provider dialect it speaks; defaults to ``name``.
+    :param upstream: ``"fake"`` (the built-in fake provider) or an ``http(s)://`` URL.
+    """
+
+    name: str
+    dialect: str | None = None
+    upstream: str = "fake"
+
+    @property
+    def dialect_name(self) -> str:
+        """The dialect, ``name`` when none was given."""
+        return self.dialect or self.name
+
+
+def _targets(targets: Iterable[Target | str] | Mapping[str, str] | None) -> list[Target]:
+    if targets is None:
+        return [Target("anthropic"), Target("openai")]
+    if isinstance(targets, Mapping):
+        return [Target(name, dialect) for name, dialect in targets.items()]
+    out = [t if isinstance(t, Target) else Target(t) for t in targets]
+    names = [t.name for t in out]
+    if not out or len(set(names)) != len(names):
+        raise ConfigError(f"targets must be one or more distinct names, got {names}")
+    return out
+
+
+class _Layered:
+    """A rule source: injected faults first, then the profile timeline's."""
+
+    def __init__(self, injected: tuple[Fault, ...], timeline: RuleSource | None) -> None:
+        self.injected = injected
+        self.timeline = timeline
+        self._joined: dict[int, tuple[Sequence[Fault], tuple[Fault, ...]]] = {}
+
+    def select(
+        self, *, target: str, request_index: int, target_index: int, elapsed: float
+    ) -> tuple[str | None, Sequence[Fault]]:
+        if self.timeline is None:
+            return None, self.injected
+        phase, faults = self.timeline.select(
+            target=target, request_index=request_index, target_index=target_index, elapsed=elapsed
+        )
+        if not self.injected:
+            return phase, faults
+        cached = self._joined.get(id(faults))
+        if cached is None or cached[0] is not faults:
+            cached = (faults, (*self.injected, *faults))
+            self._joined[id(faults)] = cached
+        return phase, cached[1]
+
+
+class Harness:
+    """Toxiproxy + the fault gateway + fake providers for a set of targets.
+
+    A context manager (sync and async) with :meth:`start` / :meth:`stop`; stop
+    is idempotent and leaves no proxy, thread or port behind.
+
+    :param targets: the targets (``Target`` objects, names, or name -> dialect);
+        default ``anthropic`` and ``openai`` on their fakes.
+    :param backend: the Toxiproxy backend: ``auto``, ``embedded``, ``binary``,
+        ``docker`` or ``external``.
+    :param toxiproxy_url: the external Toxiproxy's URL (else ``TOXIPROXY_URL``).
+    :param seed: seeds every probabilistic choice; None picks one (see :attr:`seed`).
+    :param allow_network: allow targets whose upstream is a non-loopback URL.
+    :param name_prefix: Toxiproxy proxy names are ``<prefix>-<target>``.
+    :param admin_port: the gateway admin API's port (0: a free one).
+    :param journal_size: journal records kept (older ones are dropped and counted).
+    """
+
+    def __init__(
+        self,
+        targets: Iterable[Target | str] | Mapping[str, str] | None = None,
+        *,
+        backend: str = "auto",
+        toxiproxy_url: str | None = None,
+        seed: int | None = None,
+        allow_network: bool = False,
+        name_prefix: str = "llm-chaos",
+        admin_port: int = 0,
+        journal_size: int = 10_000,
+    ) -> None:
+        self.targets: tuple[Target, ...] = tuple(_targets(targets))
+        self.backend_name = backend
+        self.toxiproxy_url = toxiproxy_url
+        self.seed: int = seed if seed is not None else random.SystemRandom().randrange(2**32)
+        """The seed in use (print it: the same seed replays the same faults)."""
+        self.allow_network = allow_network
+        self.name_prefix = name_prefix
+        self.admin_port = admin_port
+        self.journal_size = journal_size
+        self.gateway: Gateway | None = None
+        """The fault gateway (None until started)."""
+        self._toxi: RunningBackend | None = None
+        self._client: ToxiproxyClient | None = None
+        self._proxies: dict[str, str] = {}  # target -> proxy name
+        self._endpoints: dict[str, str] = {}
+        self._injected: list[Fault] = []
+        self._names = 0
+        self._profile: Profile | None = None
+        self._timeline: Timeline | None = None
+        self._declared: list[str] = []
+        self._applied_at = 0.0
+        self._network_fired: dict[str, int] = {}
+        self._active_toxics: dict[str, list[tuple[str, Fault]]] = {}  # owner -> (proxy, fault)
+        self._down: dict[str, set[str]] = {}  # proxy -> owners keeping it down
+        self._phases: list[str] = []
+        self._phase_lock = threading.Lock()
+        self._net_lock = threading.RLock()
+        self._wake = threading.Event()
+        self._ticker: threading.Thread | None = None
+        self._ticking = False
+        self._request_phase: str | None = None
+        self._net_phase: str | None = None
+        self._started = False
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> Harness:
+        """Start the gateway, obtain a Toxiproxy and create one proxy per target."""
+        if self._started:
+            return self
+        from chaos.gateway import Gateway, TargetConfig
+
+        gateway = Gateway(
+            {t.name: TargetConfig(t.dialect_name, t.upstream) for t in self.targets},
+            seed=self.seed,
+            admin_port=self.admin_port,
+            allow_network=self.allow_network,
+            journal_size=self.journal_size,
+        )
+        gateway.on_phase(self._on_request_phase)
+        self.gateway = gateway
+        try:
+            gateway.start_in_thread()
+            self._start_toxiproxy(gateway)
+        except BaseException:
+            self._teardown()
+            raise
+        self._started = True
+        self._ticking = True
+        self._ticker = threading.Thread(target=self._tick, name="llm-chaos-ticker", daemon=True)
+        self._ticker.start()
+        atexit.register(self.stop)
+        return self
+
+    def _start_toxiproxy(self, gateway: Gateway) -> None:
+        from chaos.toxiproxy import start_backend
+
+        self._toxi = start_backend(self.backend_name, url=self.toxiproxy_url, seed=self.seed)
+        self._client = client = self._toxi.client.scope()
+        for target in self.targets:
+            name = f"{self.name_prefix}-{target.name}"
+            upstream = gateway.urls[target.name].removeprefix("http://")
+            try:
+                proxy = client.create_proxy(name, upstream)
+            except ChaosError as exc:
+                if getattr(exc, "status", None) != 409:
+                    raise
+                # a leftover of a crashed run of ours with the same prefix: replace it
+                client.delete_proxy(name)
+                proxy = client.create_proxy(name, upstream)
+            self._proxies[target.name] = name
+            self._endpoints[target.name] = f"http://{proxy.listen_host}:{proxy.listen_port}"
+
+    def stop(self) -> None:
+        """Remove every proxy, stop Toxiproxy (if ours) and the gateway. Idempotent."""
+        if not self._started and self.gateway is None:
+            return
+        self._started = False
+        atexit.unregister(self.stop)
+        self._ticking = False
+        self._wake.set()
+        if self._ticker is not None:
+            self._ticker.join(timeout=5)
+            self._ticker = None
+        self._teardown()
+
+    def _teardown(self) -> None:
+        errors: list[BaseException] = []
+        if self._client is not None:
+            try:
+                self._client.cleanup()
+            except Exception as exc:
+                errors.append(exc)
+            self._client = None
+        if self._toxi is not None:
+            try:
+                self._toxi.stop()
+            except Exception as exc:
+                errors.append(exc)
+            self._toxi = None
+        if self.gateway is not None:
+            self.gateway.stop()
+            self.gateway = None
+        self._proxies.clear()
+        self._endpoints.clear()
+        if errors:
+            log.warning("llm-chaos: cleanup problems: %s", "; ".join(map(str, errors)))
+
+    def __enter__(self) -> Harness:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> Harness:
+        await asyncio.to_thread(self.start)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await asyncio.to_thread(self.stop)
+
+    # -- where things are --------------------------------------------------------------
+
+    def _gw(self) -> Gateway:
+        if self.gateway is None:
+            raise HarnessStartError("the harness is not started: use `with harness:` or start()")
+        return self.gateway
+
+    @property
+    def endpoints(self) -> dict[str, str]:
+        """Target -> base URL the app should use (the Toxiproxy proxy before the gateway)."""
+        self._gw()
+        return dict(self._endpoints)
+
+    @property
+    def gateway_urls(self) -> dict[str, str]:
+        """Target -> the gateway listener itself (bypasses Toxiproxy: no network faults)."""
+        return self._gw().urls
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Environment variables that route the official SDKs to :attr:`endpoints`
+        (``ANTHROPIC_BASE_URL``, ``OPENAI_BASE_URL``, dummy API keys...). When two targets
+        share a dialect, the first one listed gets the variables."""
+        gateway = self._gw()
+        env: dict[str, str] = {}
+        for target in self.targets:
+            url = self._endpoints[target.name]
+            for var, template in gateway.dialect(target.name).env.items():
+                env.setdefault(var, template.replace("{url}", url))
+        return env
+
+    @property
+    def admin_url(self) -> str:
+        """The gateway admin API's base URL."""
+        url = self._gw().admin_url
+        assert url is not None
+        return url
+
+    @property
+    def backend(self) -> BackendInfo:
+        """Which Toxiproxy backend is in use, why, and its URL."""
+        if self._toxi is None:
+            raise HarnessStartError("the harness is not started: use `with harness:` or start()")
+        return self._toxi.info
+
+    @property
+    def toxiproxy(self) -> ToxiproxyClient:
+        """A client for the Toxiproxy in use (proxies are named ``<prefix>-<target>``)."""
+        if self._client is None:
+            raise HarnessStartError("the harness is not started: use `with harness:` or start()")
+        return self._client
+
+    @property
+    def profile(self) -> Profile | None:
+        """The applied profile, if any."""
+        return self._profile
+
+    # -- faults ------------------------------------------------------------------------
+
+    def apply(
+        self,
+        profile: Profile | str | os.PathLike[str],
+        *,
+        dirs: Sequence[str | os.PathLike[str]] = (),
+        params: Mapping[str, Any] | None = None,
+    ) -> Profile:
+        """Replay ``profile`` from now on: its timeline drives the gateway's rules, and the
+        network faults of the active phase are applied as toxics. Replaces any profile
+        applied before (injected faults stay).
+
+        :param profile: a :class:`~chaos.profiles.Profile`, a built-in name or a path.
+        :param dirs: extra folders to look profile names up in.
+        :param params: values for the profile's ``parameters``.
+        """
+        from chaos.profiles import Timeline, load_profile
+
+        gateway = self._gw()
+        loaded = load_profile(profile, dirs=dirs, params=params)
+        known = {t.name for t in self.targets}
+        missing = sorted(set(loaded.targets) - known)
+        if missing:
+            raise ConfigError(
+                f"profile {loaded.name!r} uses target(s) {', '.join(missing)} that this harness "
+                f"does not have; its targets: {', '.join(t.name for t in self.targets)}"
+            )
+        gateway.check(loaded.faults())
+        with self._net_lock:
+            self._remove_network("profile")
+            self._profile = loaded
+            self._timeline = Timeline(loaded, seed=self.seed)
+            self._declared = [f.name or "" for f in loaded.faults()]
+            self._applied_at = time.monotonic()
+            self._request_phase = None
+            self._net_phase = None
+            self._refresh_rules()
+        self._wake.set()
+        return loaded
+
+    def inject(self, target: str, **fault: Any) -> Fault:
+        """Add one fault, in the mapping form a profile uses, until :meth:`clear` or
+        :meth:`remove`. It takes priority over the profile's faults.
+
+        ``h.inject("anthropic", error="overloaded", match={"operation": "messages.create"},
+        first=3)``; ``h.inject("openai", network={"toxic": "latency", "latency": 500})``;
+        ``h.inject("anthropic", network="down")``.
+        """
+        from chaos.profiles import parse_fault
+
+        gateway = self._gw()
+        if target not in self._proxies:
+            raise ConfigError(
+                f"inject: unknown target {target!r}; targets: {', '.join(self._proxies)}"
+            )
+        parsed = parse_fault(
+            {**fault, "target": target},
+            source=f"inject({target!r})",
+            dialect=gateway.dialect(target).name,
+        )
+        if parsed.name is None:
+            self._names += 1
+            parsed = dataclasses.replace(
+                parsed, name=f"inject/{self._names}-{parsed.action.describe()}"
+            )
+        if parsed.action.layer == "network":
+            with self._net_lock:
+                self._add_network("inject", parsed)
+        else:
+            gateway.check([parsed])
+            self._injected.append(parsed)
+            self._refresh_rules()
+        self._declared.append(parsed.name or "")
+        return parsed
+
+    @contextmanager
+    def fault(self, target: str, **fault: Any) -> Iterator[Fault]:
+        """:meth:`inject` for the duration of a ``with`` block."""
+        injected = self.inject(target, **fault)
+        try:
+            yield injected
+        finally:
+            self.remove(injected)
+
+    def remove(self, fault: Fault) -> None:
+        """Remove one injected fault (its fired count is kept)."""
+        if fault.action.layer == "network":
+            with self._net_lock:
+                self._remove_network("inject", only=fault)
+            return
+        self._injected = [f for f in self._injected if f is not fault]
+        self._refresh_rules()
+
+    def clear(self) -> None:
+        """Remove every fault: injected ones, the profile (HTTP rules and toxics). The
+        journal stays."""
+        with self._net_lock:
+            self._injected = []
+            self._profile = None
+            self._timeline = None
+            self._remove_network("inject")
+            self._remove_network("profile")
+            self._net_phase = self._request_phase = None
+            if self.gateway is not None:
+                self.gateway.clear()
+
+    def reset(self) -> None:
+        """:meth:`clear`, then forget the journal, fired counts and phases seen."""
+        self.clear()
+        if self.gateway is not None:
+            self.gateway.reset()
+        self._declared = []
+        self._network_fired = {}
+        with self._phase_lock:
+            self._phases = []
+
+    def _refresh_rules(self) -> None:
+        gateway = self._gw()
+        injected = tuple(self._injected)
+        if self._timeline is None:
+            gateway.set_faults(injected)
+        else:
+            gateway.set_source(_Layered(injected, self._timeline))
+
+    # -- network faults (Toxiproxy) ----------------------------------------------------
+
+    def _add_network(self, owner: str, fault: Fault) -> None:
+        client = self._client
+        if client is None:
+            return
+        action = fault.action
+        assert isinstance(action, NetworkAction)
+        proxy = self._proxies[fault.target]
+        if action.toxic == "down":
+            holders = self._down.setdefault(proxy, set())
+            if not holders:
+                client.disable(proxy)
+            holders.add(f"{owner}:{fault.name}")
+        else:
+            client.add_toxic(
+                proxy,
+                action.toxic,
+                name=_TOXIC_NAME.sub("_", fault.name or action.toxic),
+                stream=action.stream,
+                toxicity=action.toxicity,
+                attributes=dict(action.attributes),
+            )
+        self._active_toxics.setdefault(owner, []).append((proxy, fault))
+        name = fault.name or action.describe()
+        self._network_fired[name] = self._network_fired.get(name, 0) + 1
+
+    def _remove_network(self, owner: str, only: Fault | None = None) -> None:
+        client = self._client
+        active = self._active_toxics.get(owner, [])
+        keep = []
+        for proxy, fault in active:
+            if only is not None and fault is not only:
+                keep.append((proxy, fault))
+                continue
+            if client is None:
+                continue
+            action = fault.action
+            assert isinstance(action, NetworkAction)
+            try:
+                if action.toxic == "down":
+                    holders = self._down.get(proxy, set())
+                    holders.discard(f"{owner}:{fault.name}")
+                    if not holders:
+                        client.enable(proxy)
+                else:
+                    client.remove_toxic(proxy, _TOXIC_NAME.sub("_", fault.name or action.toxic))
+            except ProxyNotFound:
+                pass
+        self._active_toxics[owner] = keep
+
+    def _on_request_phase(self, phase: str | None) -> None:
+        # on the gateway's loop: record and hand the toxics over to the ticker thread
+        if phase is not None:
+            self._saw(phase)
+        self._request_phase = phase
+        self._wake.set()
+
+    def _saw(self, phase: str) -> None:
+        with self._phase_lock:
+            if not self._phases or self._phases[-1] != phase:
+                self._phases.append(phase)
+
+    def _tick(self) -> None:
+        """Keep the toxics of the active phase on the proxies (wall clock: by time)."""
+        while self._ticking:
+            timeout = 0.5
+            try:
+                with self._net_lock:
+                    timeline = self._timeline
+                    if timeline is not None and self._client is not None:
+                        timeout = self._sync_network(timeline)
+            except Exception:
+                log.exception("llm-chaos: applying a phase's network faults failed")
+            self._wake.wait(timeout)
+            self._wake.clear()
+
+    def _sync_network(self, timeline: Timeline) -> float:
+        profile = timeline.profile
+        timeout = 0.5
+        if profile.clock == "wall":
+            elapsed = time.monotonic() - self._applied_at
+            phase = timeline.phase_at(elapsed=elapsed)
+            name = phase.name if phase is not None else None
+            later = [b for b in timeline.boundaries() if b > elapsed]
+            if later:
+                timeout = max(0.001, min(timeout, later[0] - elapsed))
+        else:
+            name = self._request_phase
+        if name != self._net_phase:
+            self._net_phase = name
+            self._remove_network("profile")
+            if name is not None:
+                self._saw(name)
+                for fault in timeline.network_faults(name):
+                    self._add_network("profile", fault)
+        return timeout
+
+    # -- what happened -----------------------------------------------------------------
+
+    @property
+    def journal(self) -> list[JournalRecord]:
+        """A snapshot of the request journal, in order."""
+        return self._gw().journal()
+
+    def fired(self) -> dict[str, int]:
+        """Fault name -> times it fired: every declared fault (profile and injected) is
+        listed, 0 if it never fired. A network fault counts once per time it was applied."""
+        counts = dict.fromkeys(self._declared, 0)
+        if self.gateway is not None:
+            for name, count in self.gateway.fired().items():
+                counts[name] = counts.get(name, 0) + count
+        for name, count in self._network_fired.items():
+            counts[name] = counts.get(name, 0) + count
+        return counts
+
+    def phases_seen(self) -> list[str]:
+        """Phase names observed (by requests, or by the wall clock), in order."""
+        with self._phase_lock:
+            return list(self._phases)
+
+    def __repr__(self) -> str:
+        state = "started" if self._started else "stopped"
+        names = ", ".join(t.name for t in self.targets)
+        return f"<Harness {state} targets=[{names}] seed={self.seed}>"
