@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import itertools
 import json
 import math
 import re
@@ -22,8 +21,9 @@ import secrets
 import struct
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from chaos._errors import ConfigError
 from chaos.providers import _fake, _sse
@@ -210,6 +210,23 @@ def go_duration(seconds: float) -> str:
     return text
 
 
+@dataclass(slots=True)
+class _ResponsesStream:
+    """The Responses stream being served in this task: what an in-stream error must name."""
+
+    response_id: str
+    model: str
+    next_sequence: int = 0
+
+
+# Set by the fake when it starts a Responses stream; the gateway asks for the in-stream
+# error from the same task, so the error can carry that stream's id and next number.
+_CURRENT_STREAM: ContextVar[_ResponsesStream | None] = ContextVar(
+    "chaos_openai_responses_stream", default=None
+)
+_RESPONSES_ERROR_FORMS = ("error", "failed")
+
+
 @dataclass(frozen=True, slots=True)
 class _ToolCall:
     name: str
@@ -236,6 +253,9 @@ class OpenAIDialect(Dialect):
 
     :param api_key: the only key the fake accepts; None accepts any non-empty bearer key.
     :param token_rate: streamed events per second; None streams as fast as possible.
+    :param responses_stream_error: how a Responses stream fails in-stream: ``"error"``
+        (``event: error`` with a nested ``error``; the SDK raises ``APIError``) or
+        ``"failed"`` (a terminal ``response.failed``; the SDK raises nothing).
     """
 
     name = "openai"
@@ -254,14 +274,25 @@ class OpenAIDialect(Dialect):
         "OPENAI_API_KEY": "sk-chaos-dummy",
     }
 
-    def __init__(self, *, api_key: str | None = None, token_rate: float | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        token_rate: float | None = None,
+        responses_stream_error: Literal["error", "failed"] = "error",
+    ) -> None:
         if token_rate is not None and not (math.isfinite(token_rate) and token_rate > 0):
             raise ConfigError(
                 f"openai dialect: token_rate must be a positive number of events per second,"
                 f" got {token_rate!r}"
             )
+        if responses_stream_error not in _RESPONSES_ERROR_FORMS:
+            raise unknown_choice(
+                "openai responses_stream_error form", responses_stream_error, _RESPONSES_ERROR_FORMS
+            )
         self.api_key = api_key
         self.token_rate = token_rate
+        self.responses_stream_error = responses_stream_error
 
     # -- identification ----------------------------------------------------
 
@@ -347,15 +378,28 @@ class OpenAIDialect(Dialect):
         """The error OpenAI sends inside a 200 stream.
 
         Chat and legacy completions: ``data: {"error": ...}`` then ``data: [DONE]``
-        (the SDK raises ``openai.APIError``). Responses: ``event: error`` with the
-        nested ``error`` object (the SDK raises ``APIError`` too); see
-        :meth:`response_failed_event` for the ``response.failed`` form.
+        (the SDK raises ``openai.APIError``). Responses, as ``responses_stream_error``
+        says: ``event: error`` with the nested ``error`` object (the SDK raises
+        ``APIError`` too), or :meth:`response_failed_event`. Inside a stream the fake
+        is serving, both carry that stream's next ``sequence_number`` (and id).
         """
         spec = self._spec(kind)
         text = spec.message if message is None else message
         if operation == _RESPONSES:
+            stream = _CURRENT_STREAM.get()
+            if self.responses_stream_error == "failed":
+                return self.response_failed_event(
+                    kind,
+                    response_id=stream.response_id if stream else "resp_" + secrets.token_hex(24),
+                    model=stream.model if stream else "gpt-4o",
+                    sequence_number=stream.next_sequence if stream else 0,
+                    message=message,
+                )
             error: dict[str, object] = {"type": spec.type, "code": spec.code, "message": text}
-            return _sse.frame(_sse.json_data({"type": "error", "error": error}), event="error")
+            event: dict[str, object] = {"type": "error", "error": error}
+            if stream is not None:
+                event = {"type": "error", "sequence_number": stream.next_sequence, "error": error}
+            return _sse.frame(_sse.json_data(event), event="error")
         if message is None and kind == "server_error":
             text = STREAM_SERVER_ERROR.format(request_id=secrets.token_hex(16))
         error = {"message": text, "type": spec.type, "param": spec.param, "code": spec.code}
@@ -402,6 +446,7 @@ class OpenAIDialect(Dialect):
 
     async def serve(self, request: Request) -> Response:
         """Answer as the OpenAI API would: validated, deterministic, usage that adds up."""
+        _CURRENT_STREAM.set(None)
         info = self.identify(request.method, request.path, request.body)
         if info.operation is None:
             route = request.path.split("?", 1)[0]
@@ -583,7 +628,9 @@ class OpenAIDialect(Dialect):
             final["incomplete_details"] = {"reason": "max_output_tokens"}
         if not stream:
             return _ok(final)
-        return self._stream(_responses_frames(base, final, item, reply))
+        state = _ResponsesStream(str(base["id"]), model)
+        _CURRENT_STREAM.set(state)
+        return self._stream(_responses_frames(base, final, item, reply, state))
 
     # embeddings and legacy completions ---------------------------------------------
 
@@ -746,14 +793,18 @@ def _chat_frames(
 
 
 def _responses_frames(
-    base: dict[str, object], final: dict[str, object], item: dict[str, object], reply: _Reply
+    base: dict[str, object],
+    final: dict[str, object],
+    item: dict[str, object],
+    reply: _Reply,
+    state: _ResponsesStream,
 ) -> Iterator[bytes]:
     """The Responses API events (providers.md §2.5), ``sequence_number`` from 0 up."""
-    seq = itertools.count()
     item_id = item["id"]
 
     def event(kind: str, **fields: object) -> bytes:
-        data = {"type": kind, "sequence_number": next(seq), **fields}
+        data = {"type": kind, "sequence_number": state.next_sequence, **fields}
+        state.next_sequence += 1
         return _sse.frame(_sse.json_data(data), event=kind)
 
     yield event("response.created", response=base)

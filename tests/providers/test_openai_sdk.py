@@ -12,12 +12,15 @@ import itertools
 import time
 from collections.abc import Iterator
 
+import httpx
 import openai
 import pytest
 
+from chaos import ConfigError
 from chaos.faults import ErrorAction, Fault, Match, Schedule, SseAction
 from chaos.gateway import Gateway, TargetConfig
 from chaos.providers import OpenAIDialect
+from chaos.providers._sse import parse_frame, split_frames
 
 MESSAGES = [{"role": "user", "content": "Name three colours"}]
 ANSWER = "Echo: Name three colours"
@@ -319,3 +322,53 @@ def test_stream_ended_early_is_silent(gw: Gateway, client: openai.OpenAI) -> Non
     chunks = list(client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True))
     assert chunks  # no [DONE], no error: the SDK just stops
     assert chunks[-1].choices[0].finish_reason == "stop"
+
+
+def test_responses_in_stream_error_continues_the_sequence(gw: Gateway, base_url: str) -> None:
+    fault = Fault(
+        "openai",
+        SseAction(error_event="server_error", after=3),
+        Match(operation="responses.create"),
+    )
+    gw.set_faults([fault])
+    body = {"model": "gpt-4o", "input": "hi", "stream": True}
+    with httpx.Client(timeout=10) as http:
+        raw = http.post(
+            base_url + "/responses", json=body, headers={"Authorization": "Bearer k"}
+        ).content
+    events = [parse_frame(f) for f in split_frames(raw)]
+    assert [e.event for e in events] == [
+        "response.created",
+        "response.in_progress",
+        "response.output_item.added",
+        "error",
+    ]
+    numbers = [e.json()["sequence_number"] for e in events]
+    assert numbers[:3] == [0, 1, 2]
+    assert numbers[3] > 2  # monotonic (the gateway may have pulled one more event)
+
+
+def test_response_failed_form_is_not_raised_by_the_sdk() -> None:
+    dialect = OpenAIDialect(responses_stream_error="failed")
+    fault = Fault(
+        "openai", SseAction(error_event="overloaded", after=4), Match(operation="responses.create")
+    )
+    with Gateway({"openai": TargetConfig(dialect)}, admin=False, seed=1) as gw:
+        gw.set_faults([fault])
+        with (
+            openai.OpenAI(base_url=gw.urls["openai"] + "/v1", api_key="k", timeout=10) as c,
+            c.responses.stream(model="gpt-4o", input="hi there") as stream,
+        ):
+            events = list(stream)
+            with pytest.raises(RuntimeError, match=r"response\.completed"):
+                stream.get_final_response()
+    failed = events[-1]
+    assert failed.type == "response.failed"
+    assert failed.response.id == events[0].response.id
+    assert failed.response.error.code == "server_is_overloaded"
+    assert failed.sequence_number > events[-2].sequence_number
+
+
+def test_responses_stream_error_form_is_validated() -> None:
+    with pytest.raises(ConfigError, match=r"'fail'.*did you mean 'failed'"):
+        OpenAIDialect(responses_stream_error="fail")  # type: ignore[arg-type]
