@@ -44,6 +44,8 @@ def resolve_listen(listen: str) -> tuple[str, int]:
 
     :raises ApiError: 500 with Go's wording (``address bad: missing port in address``).
     """
+    if listen == "":
+        return "127.0.0.1", 0
     try:
         host, port_text = split_host_port(listen)
     except ValueError as exc:

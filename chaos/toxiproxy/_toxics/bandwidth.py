@@ -36,7 +36,7 @@ class BandwidthToxic(Toxic):
         if values["rate"] < 0:
             return (
                 f"invalid attribute rate={values['rate']} for toxic bandwidth: "
-                "must be >= 0 (KB/s, 0 stalls the link)"
+                "must be 0 or more (KB/s; 0 stalls the link)"
             )
         return None
 

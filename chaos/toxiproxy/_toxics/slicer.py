@@ -26,12 +26,12 @@ class SlicerToxic(Toxic):
         if values["average_size"] < 1:
             return (
                 f"invalid attribute average_size={values['average_size']} for toxic slicer: "
-                "must be >= 1 (bytes)"
+                "must be 1 or more (bytes)"
             )
         if values["size_variation"] < 0:
             return (
                 f"invalid attribute size_variation={values['size_variation']} for toxic slicer: "
-                "must be >= 0 (bytes)"
+                "must be 0 or more (bytes)"
             )
         return None
 

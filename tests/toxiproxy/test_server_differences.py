@@ -1,0 +1,163 @@
+"""Where the embedded server deliberately differs from Toxiproxy 2.12 (see docs/toxiproxy.md),
+and its in-process API (``ToxiproxyServer``, ``serve_in_thread``)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import urllib.request
+
+import pytest
+
+from chaos.toxiproxy import ToxiproxyServer, serve_in_thread
+from tests.toxiproxy._server_support import (
+    Api,
+    EchoServer,
+    api,
+    connect,
+    echo,
+    embedded_only,
+    recv_until_closed,
+    round_trip,
+    toxiproxy_url,
+)
+
+__all__ = ["api", "echo", "toxiproxy_url"]  # fixtures used by this module
+
+pytestmark = embedded_only
+
+
+def assert_error(answer, status: int, message: str) -> None:
+    assert answer.status == status, answer
+    assert (
+        answer.body
+        == json.dumps({"error": message, "status": status}, separators=(",", ":")).encode() + b"\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("toxic", "message"),
+    [
+        (
+            {"type": "bandwidth", "attributes": {"rate": -1}},
+            "invalid attribute rate=-1 for toxic bandwidth: "
+            "must be 0 or more (KB/s; 0 stalls the link)",
+        ),
+        (
+            {"type": "slicer", "attributes": {"average_size": 0}},
+            "invalid attribute average_size=0 for toxic slicer: must be 1 or more (bytes)",
+        ),
+        (
+            {"type": "slicer", "attributes": {"average_size": 10, "size_variation": -2}},
+            "invalid attribute size_variation=-2 for toxic slicer: must be 0 or more (bytes)",
+        ),
+    ],
+)
+def test_attributes_that_crash_toxiproxy_are_400(api: Api, toxic: dict, message: str) -> None:
+    proxy = api.create("validate", "127.0.0.1:1")
+    assert_error(api.request("POST", f"/proxies/{proxy['name']}/toxics", toxic), 400, message)
+    assert api.request("GET", f"/proxies/{proxy['name']}/toxics").body == b"[]"
+
+
+def test_update_to_a_crashing_value_is_400_and_keeps_old(api: Api) -> None:
+    proxy = api.create("validate_upd", "127.0.0.1:1")
+    api.add_toxic(proxy["name"], type="bandwidth", attributes={"rate": 10})
+    answer = api.request(
+        "PATCH",
+        f"/proxies/{proxy['name']}/toxics/bandwidth_downstream",
+        {"attributes": {"rate": -5}},
+    )
+    assert answer.status == 400
+    shown = api.request("GET", f"/proxies/{proxy['name']}/toxics/bandwidth_downstream").json()
+    assert shown["attributes"] == {"rate": 10}
+
+
+def test_negative_latency_is_accepted_as_no_delay(api: Api, echo: EchoServer) -> None:
+    proxy = api.create("neglat", echo.address)
+    api.add_toxic(proxy["name"], type="latency", attributes={"latency": -100})
+    with connect(proxy["listen"]) as sock:
+        assert round_trip(sock) < 0.5
+
+
+def test_empty_listen_binds_loopback(api: Api) -> None:
+    name = api.name("loop")
+    api.created.add(name)
+    answer = api.request("POST", "/proxies", {"name": name, "upstream": "127.0.0.1:1"})
+    assert answer.status == 201
+    host, _, port = answer.json()["listen"].rpartition(":")
+    assert host == "127.0.0.1"
+    assert int(port) > 0
+
+
+def test_reset_peer_on_live_connection_sends_rst(api: Api, echo: EchoServer) -> None:
+    proxy = api.create("rstlive", echo.address)
+    with connect(proxy["listen"]) as sock:
+        round_trip(sock)
+        api.add_toxic(proxy["name"], type="reset_peer", attributes={"timeout": 0})
+        sock.sendall(b"x")
+        sock.settimeout(5)
+        with pytest.raises(ConnectionResetError):
+            recv_until_closed(sock, 5)
+
+
+def affected_pattern(seed: int, echo: EchoServer, connections: int = 24) -> list[bool]:
+    """Which connections a toxicity-0.5 ``timeout`` hits, on a fresh server seeded ``seed``."""
+    with serve_in_thread(seed=seed) as server:
+        client = Api(server.url)
+        proxy = client.create("seeded", echo.address)
+        client.add_toxic(proxy["name"], type="timeout", toxicity=0.5, attributes={"timeout": 1})
+        pattern = []
+        for _ in range(connections):
+            with connect(proxy["listen"]) as sock:
+                sock.sendall(b"?")
+                pattern.append(sock.recv(10) == b"")  # closed at once, or echoed
+        return pattern
+
+
+def test_seed_makes_toxicity_draws_repeatable(echo: EchoServer) -> None:
+    first = affected_pattern(7, echo)
+    assert first == affected_pattern(7, echo)
+    assert 0 < sum(first) < len(first)
+    assert first != affected_pattern(8, echo)
+
+
+def test_toxiproxy_server_async_api(echo: EchoServer) -> None:
+    async def scenario() -> tuple[str, bytes]:
+        async with ToxiproxyServer(port=0, seed=3) as server:
+            url = server.url
+            body = await asyncio.to_thread(
+                lambda: urllib.request.urlopen(url + "/version", timeout=5).read()
+            )
+        return url, body
+
+    url, body = asyncio.run(scenario())
+    assert url.startswith("http://127.0.0.1:")
+    assert body == b'{"version": "2.12.0"}\n'
+    port = int(url.rsplit(":", 1)[1])
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=2)
+
+
+def test_serve_in_thread_stop_closes_everything(echo: EchoServer) -> None:
+    handle = serve_in_thread()
+    client = Api(handle.url)
+    proxy = client.create("stop", echo.address)
+    with connect(proxy["listen"]) as sock:
+        round_trip(sock)
+        handle.stop()
+        assert recv_until_closed(sock, 5)[0] == b""
+    for address in (proxy["listen"], handle.url.removeprefix("http://")):
+        host, port = address.rsplit(":", 1)
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection((host, int(port)), timeout=2)
+    handle.stop()  # twice is fine
+
+
+def test_serve_in_thread_bind_error_is_raised() -> None:
+    holder = socket.create_server(("127.0.0.1", 0))
+    try:
+        with pytest.raises(OSError, match="in use"):
+            serve_in_thread(port=holder.getsockname()[1])
+    finally:
+        holder.close()
