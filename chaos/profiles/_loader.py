@@ -320,7 +320,8 @@ class _Loader:
         self, file: _File, ref: str, where: Path, stack: tuple[FsPath, ...]
     ) -> _File | None:
         try:
-            path = resolve_profile(ref, dirs=self.dirs, relative_to=file.folder)
+            # a name is looked up next to the referring file first
+            path = resolve_profile(ref, dirs=[file.folder, *self.dirs], relative_to=file.folder)
         except ProfileError as exc:
             file.problems.add(where, str(exc))
             self.broken = True
@@ -525,12 +526,13 @@ class _Loader:
         clock: Clock,
     ) -> tuple[Phase, ...]:
         dialects = {name: spec.dialect for name, spec in targets.items()}
-        default_target = declared[0] if len(declared) == 1 else None
 
         def own(file: _File) -> list[_PhaseDraft]:
             for link in file.chain():
                 if "phases" in link.data:
-                    return self._read_phases(link, dialects, declared, default_target, clock)
+                    return self._read_phases(
+                        link, dialects, declared, _default_target(link, declared), clock
+                    )
             return []
 
         drafts = own(root)
@@ -643,6 +645,15 @@ class _Loader:
             previous = draft
             drafts.append(draft)
         return drafts
+
+
+def _default_target(file: _File, declared: tuple[str, ...]) -> str | None:
+    """A fault's target when it names none: the one target its own file declares,
+    or else the profile's one target."""
+    own = file.data.get("targets")
+    if isinstance(own, dict) and own:
+        return next(iter(own)) if len(own) == 1 else None
+    return declared[0] if len(declared) == 1 else None
 
 
 def _flatten_includes(file: _File, own: Any) -> Iterator[_PhaseDraft]:

@@ -138,8 +138,8 @@ def test_broken_profile_gives_exact_errors(name: str, monkeypatch: pytest.Monkey
     path = BROKEN / f"{name}.yaml"
     values = {
         "f": str(path),
-        "builtins": str(builtin_dir()),
-        "known": ", ".join(info.name for info in find_profiles()),
+        "builtins": f"{BROKEN}, {builtin_dir()}",  # the referring file's folder first
+        "known": ", ".join(info.name for info in find_profiles([BROKEN])),
         "edges": ", ".join(EDGE_PAGES),
         "toxics": ", ".join(TOXICS),
         "operations": _operations("anthropic"),
