@@ -256,6 +256,8 @@ class OpenAIDialect(Dialect):
     :param responses_stream_error: how a Responses stream fails in-stream: ``"error"``
         (``event: error`` with a nested ``error``; the SDK raises ``APIError``) or
         ``"failed"`` (a terminal ``response.failed``; the SDK raises nothing).
+    :param sse_newline: the streams' line ending: ``"\n"`` (as captured in 2025) or
+        ``"\r\n"`` (as reported in 2024); clients must handle both.
     """
 
     name = "openai"
@@ -280,6 +282,7 @@ class OpenAIDialect(Dialect):
         api_key: str | None = None,
         token_rate: float | None = None,
         responses_stream_error: Literal["error", "failed"] = "error",
+        sse_newline: Literal["\n", "\r\n"] = "\n",
     ) -> None:
         if token_rate is not None and not (math.isfinite(token_rate) and token_rate > 0):
             raise ConfigError(
@@ -292,7 +295,12 @@ class OpenAIDialect(Dialect):
             )
         self.api_key = api_key
         self.token_rate = token_rate
+        if sse_newline not in ("\n", "\r\n"):
+            raise ConfigError(
+                f"openai dialect: sse_newline must be '\\n' or '\\r\\n', got {sse_newline!r}"
+            )
         self.responses_stream_error = responses_stream_error
+        self.sse_newline = sse_newline
 
     # -- identification ----------------------------------------------------
 
@@ -399,11 +407,12 @@ class OpenAIDialect(Dialect):
             event: dict[str, object] = {"type": "error", "error": error}
             if stream is not None:
                 event = {"type": "error", "sequence_number": stream.next_sequence, "error": error}
-            return _sse.frame(_sse.json_data(event), event="error")
+            return self._newlines(_sse.frame(_sse.json_data(event), event="error"))
         if message is None and kind == "server_error":
             text = STREAM_SERVER_ERROR.format(request_id=secrets.token_hex(16))
         error = {"message": text, "type": spec.type, "param": spec.param, "code": spec.code}
-        return _sse.frame(_sse.json_data({"error": error})) + _sse.frame("[DONE]")
+        frames = _sse.frame(_sse.json_data({"error": error})) + _sse.frame("[DONE]")
+        return self._newlines(frames)
 
     def response_failed_event(
         self,
@@ -433,7 +442,7 @@ class OpenAIDialect(Dialect):
                 "output": [],
             },
         }
-        return _sse.frame(_sse.json_data(failed), event="response.failed")
+        return self._newlines(_sse.frame(_sse.json_data(failed), event="response.failed"))
 
     def is_terminal_event(self, frame: bytes, *, operation: str | None) -> bool:
         """``data: [DONE]`` ends chat/completions; ``response.completed|incomplete|failed``."""
@@ -495,7 +504,12 @@ class OpenAIDialect(Dialect):
             ("access-control-expose-headers", "X-Request-ID"),
         ]
         delay = 1 / self.token_rate if self.token_rate else 0.0
-        return Response(200, headers, events=_sse.pace(frames, delay))
+        framed = map(self._newlines, frames) if self.sse_newline != "\n" else frames
+        return Response(200, headers, events=_sse.pace(framed, delay))
+
+    def _newlines(self, frames: bytes) -> bytes:
+        # Frames are built with LF; JSON escapes newlines in strings, so every LF is framing.
+        return frames if self.sse_newline == "\n" else frames.replace(b"\n", b"\r\n")
 
     # chat.completions --------------------------------------------------------
 

@@ -362,3 +362,16 @@ def test_token_rate_paces_the_stream() -> None:
 def test_token_rate_must_be_positive() -> None:
     with pytest.raises(ConfigError, match="token_rate"):
         OpenAIDialect(token_rate=0)
+
+
+def test_crlf_framing_when_asked() -> None:
+    dialect = OpenAIDialect(sse_newline="\r\n")
+    frames = frames_of(serve(dialect, "POST", "/v1/chat/completions", chat_body(stream=True)))
+    assert frames[-1] == b"data: [DONE]\r\n\r\n"
+    assert all(f.endswith(b"}\r\n\r\n") for f in frames[:-1])
+    assert dialect.is_terminal_event(frames[-1], operation="chat.completions.create")
+    error = dialect.stream_error("overloaded", operation="responses.create")
+    assert error.startswith(b"event: error\r\ndata: {")
+    assert error.endswith(b"}\r\n\r\n")
+    with pytest.raises(ConfigError, match="sse_newline"):
+        OpenAIDialect(sse_newline="\r")  # type: ignore[arg-type]

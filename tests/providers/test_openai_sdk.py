@@ -372,3 +372,15 @@ def test_response_failed_form_is_not_raised_by_the_sdk() -> None:
 def test_responses_stream_error_form_is_validated() -> None:
     with pytest.raises(ConfigError, match=r"'fail'.*did you mean 'failed'"):
         OpenAIDialect(responses_stream_error="fail")  # type: ignore[arg-type]
+
+
+def test_sdk_reads_crlf_framed_streams() -> None:
+    with Gateway({"openai": TargetConfig(OpenAIDialect(sse_newline="\r\n"))}, admin=False) as gw:
+        url = gw.urls["openai"] + "/v1"
+        with openai.OpenAI(base_url=url, api_key="k", timeout=10) as c:
+            stream = c.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
+            text = "".join(ch.choices[0].delta.content or "" for ch in stream)
+            with c.responses.stream(model="gpt-4o", input="Name three colours") as rs:
+                final = rs.get_final_response()
+    assert text == ANSWER
+    assert final.output_text == ANSWER
