@@ -182,7 +182,7 @@ _ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("POST", re.compile(r"/v1/embeddings"), _EMBEDDINGS),
     ("POST", re.compile(r"/v1/completions"), _COMPLETIONS),
 )
-_TERMINAL_RESPONSE_EVENTS = (b"response.completed", b"response.incomplete", b"response.failed")
+_TERMINAL_RESPONSE_EVENTS = ("response.completed", "response.incomplete", "response.failed")
 
 
 def error_body(message: str, type_: str, param: str | None, code: str | None) -> bytes:
@@ -256,8 +256,8 @@ class OpenAIDialect(Dialect):
     :param responses_stream_error: how a Responses stream fails in-stream: ``"error"``
         (``event: error`` with a nested ``error``; the SDK raises ``APIError``) or
         ``"failed"`` (a terminal ``response.failed``; the SDK raises nothing).
-    :param sse_newline: the streams' line ending: ``"\n"`` (as captured in 2025) or
-        ``"\r\n"`` (as reported in 2024); clients must handle both.
+    :param sse_newline: the streams' line ending: LF (as captured in 2025) or CRLF
+        (as reported in 2024); clients must handle both.
     """
 
     name = "openai"
@@ -293,12 +293,12 @@ class OpenAIDialect(Dialect):
             raise unknown_choice(
                 "openai responses_stream_error form", responses_stream_error, _RESPONSES_ERROR_FORMS
             )
-        self.api_key = api_key
-        self.token_rate = token_rate
         if sse_newline not in ("\n", "\r\n"):
             raise ConfigError(
                 f"openai dialect: sse_newline must be '\\n' or '\\r\\n', got {sse_newline!r}"
             )
+        self.api_key = api_key
+        self.token_rate = token_rate
         self.responses_stream_error = responses_stream_error
         self.sse_newline = sse_newline
 
@@ -448,7 +448,7 @@ class OpenAIDialect(Dialect):
         """``data: [DONE]`` ends chat/completions; ``response.completed|incomplete|failed``."""
         event = _sse.parse_frame(frame)
         if operation == _RESPONSES:
-            return (event.event or "").encode() in _TERMINAL_RESPONSE_EVENTS
+            return event.event in _TERMINAL_RESPONSE_EVENTS
         return event.data == "[DONE]"
 
     # -- the fake ------------------------------------------------------------
