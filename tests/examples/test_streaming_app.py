@@ -10,7 +10,7 @@ Q = "Tell me about the outage of 2 March"
 
 @pytest.fixture
 def assistant(providers):
-    return StreamingAssistant(timeout=1.0)
+    return StreamingAssistant(timeout=2.0)
 
 
 @pytest.fixture
