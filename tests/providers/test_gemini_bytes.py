@@ -201,6 +201,14 @@ def test_sse_stream_is_crlf_framed_spaced_json_without_terminator() -> None:
     assert all(f.startswith(b'data: {"candidates": [{"content": {"parts": [') for f in frames)
     assert all(f.endswith(b"}\r\n\r\n") and f.count(b"\r\n") == 2 for f in frames)
     chunks = [json.loads(parse_frame(f).data) for f in frames]
+    # The capture's JSON style: no space after ",", one after ":" (providers.md §3).
+    assert all(
+        parse_frame(f).data == json.dumps(c, separators=(",", ": "))
+        for f, c in zip(frames, chunks, strict=True)
+    )
+    assert list(chunks[-1]) == ["candidates", "usageMetadata", "modelVersion", "responseId"]
+    assert list(chunks[-1]["candidates"][0]) == ["content", "finishReason", "index"]
+    assert list(chunks[-1]["candidates"][0]["content"]) == ["parts", "role"]
     text = "".join(c["candidates"][0]["content"]["parts"][0]["text"] for c in chunks)
     assert text == "Echo: Count to three"
     assert [("finishReason" in c["candidates"][0]) for c in chunks] == [False] * (

@@ -97,7 +97,19 @@ def test_invalid_json_and_unknown_url() -> None:
 
 
 def test_answer_is_deterministic_and_usage_adds_up() -> None:
-    first = json.loads(serve(OpenAIDialect(), "POST", "/v1/chat/completions", CHAT).body)
+    response = serve(OpenAIDialect(), "POST", "/v1/chat/completions", CHAT)
+    first = json.loads(response.body)
+    assert response.body == json.dumps(first, indent=2).encode()  # 2-space, as recorded
+    assert list(first) == [
+        "id",
+        "object",
+        "created",
+        "model",
+        "choices",
+        "usage",
+        "service_tier",
+        "system_fingerprint",
+    ]
     second = json.loads(serve(OpenAIDialect(), "POST", "/v1/chat/completions", CHAT).body)
     assert first["choices"][0]["message"]["content"] == "Echo: Hello"
     assert second["choices"][0]["message"]["content"] == "Echo: Hello"
