@@ -1,0 +1,147 @@
+"""``llm-chaos serve``: the whole harness as one process, for apps in any language.
+
+Prints one JSON line on stdout when ready::
+
+    {"admin": "http://127.0.0.1:PORT", "targets": {"anthropic": "http://127.0.0.1:PORT"},
+     "env": {"ANTHROPIC_BASE_URL": "...", ...}}
+
+then runs until SIGINT or SIGTERM and cleans up (proxies, Toxiproxy, listeners).
+Drive faults at run time through the admin API (``PUT /rules``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from typing import Any
+
+from chaos._errors import ConfigError
+
+__all__ = ["parse_target", "register", "run"]
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``serve`` verb."""
+    parser = subparsers.add_parser(
+        "serve",
+        help="run Toxiproxy + the fault gateway + fake providers until interrupted",
+        description=(
+            "Run the harness as a service: one endpoint per target (Toxiproxy in front of the "
+            "fault gateway and the fake provider). Prints one JSON line when ready "
+            '({"admin": URL, "targets": {name: URL}, "env": {VAR: value}}), then runs until '
+            "SIGINT/SIGTERM. Faults come from --profile and from the admin API."
+        ),
+    )
+    parser.add_argument("--profile", metavar="NAME|PATH", help="a fault profile to replay")
+    parser.add_argument(
+        "--target",
+        action="append",
+        default=[],
+        metavar="NAME=DIALECT|URL",
+        help=(
+            "a target: NAME=DIALECT (fake provider), NAME=URL (forward, dialect NAME) or "
+            "NAME=DIALECT,URL; repeatable. Default: the profile's targets, else "
+            "anthropic and openai"
+        ),
+    )
+    parser.add_argument(
+        "--admin-port",
+        type=int,
+        default=0,
+        metavar="P",
+        help="admin API port (default: a free one)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        metavar="N",
+        help="seed for every probabilistic fault (default: random, printed)",
+    )
+    parser.add_argument(
+        "--backend",
+        default="auto",
+        choices=("auto", "embedded", "binary", "docker", "external"),
+        help="where Toxiproxy comes from (default: auto)",
+    )
+    parser.add_argument(
+        "--toxiproxy-url",
+        default=None,
+        metavar="URL",
+        help="an external Toxiproxy (else $TOXIPROXY_URL)",
+    )
+    parser.add_argument(
+        "--allow-network", action="store_true", help="allow forwarding to non-loopback upstreams"
+    )
+    parser.add_argument(
+        "--name-prefix",
+        default="llm-chaos",
+        help="Toxiproxy proxy names are PREFIX-TARGET (default: llm-chaos)",
+    )
+    parser.set_defaults(func=run)
+
+
+def parse_target(text: str) -> tuple[str, str, str]:
+    """``NAME=DIALECT``, ``NAME=URL`` or ``NAME=DIALECT,URL`` -> (name, dialect, upstream)."""
+    name, sep, value = text.partition("=")
+    if not sep or not name or not value:
+        raise ConfigError(
+            f"--target {text!r}: expected NAME=DIALECT, NAME=URL or NAME=DIALECT,URL "
+            "(e.g. anthropic=anthropic, backup=openai, anthropic=http://127.0.0.1:9000)"
+        )
+    dialect, comma, url = value.partition(",")
+    if comma:
+        return name, dialect, url
+    if "://" in value:
+        return name, name, value
+    return name, value, "fake"
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the harness, print the ready line, wait for a signal, stop."""
+    from chaos._harness import Harness, Target
+
+    targets: list[Target] | None = None
+    profile = None
+    if args.profile:
+        from chaos.profiles import load_profile
+
+        profile = load_profile(args.profile)
+        targets = [Target(t.name, t.dialect, t.upstream) for t in profile.targets.values()]
+    if args.target:
+        targets = [Target(*parse_target(text)) for text in args.target]
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, on_signal)
+
+    harness = Harness(
+        targets,
+        backend=args.backend,
+        toxiproxy_url=args.toxiproxy_url,
+        seed=args.seed,
+        allow_network=args.allow_network,
+        name_prefix=args.name_prefix,
+        admin_port=args.admin_port,
+    )
+    with harness:
+        if profile is not None:
+            harness.apply(profile)
+        ready = {"admin": harness.admin_url, "targets": harness.endpoints, "env": harness.env}
+        print(json.dumps(ready), flush=True)
+        print(
+            f"llm-chaos serve: seed {harness.seed}; toxiproxy {harness.backend.reason}; "
+            f"profile {profile.name if profile else '(none)'}; stop with Ctrl-C or SIGTERM",
+            file=sys.stderr,
+            flush=True,
+        )
+        while not stop.wait(1.0):
+            pass
+    return 0
