@@ -80,15 +80,11 @@ class ChaosFixture:
         :param params: values for the profile's ``parameters``.
         :returns: the loaded profile.
         """
-        if isinstance(profile, str):
-            from chaos.profiles import load_profile
-
-            profile = load_profile(
-                profile, dirs=self._dirs, params={**self._params, **(params or {})}
-            )
-        self.harness.apply(profile)
-        self._profiles.append(profile)
-        return profile
+        loaded = self.harness.apply(
+            profile, dirs=self._dirs, params={**self._params, **(params or {})} or None
+        )
+        self._profiles.append(loaded)
+        return loaded
 
     def inject(self, target: str, **fault: Any) -> Any:
         """Add one fault, with the keys a profile fault has.

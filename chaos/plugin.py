@@ -13,7 +13,6 @@ User guide: docs/plugin.md.
 
 from __future__ import annotations
 
-import atexit
 import difflib
 import fnmatch
 import inspect
@@ -187,7 +186,7 @@ class _TestRun:
     options: MarkerOptions
     strict: bool
     profile: str | None
-    seed_note: str | None = None
+    session_seed: int | None = None
 
 
 _SESSION = pytest.StashKey[_Session]()
@@ -333,9 +332,8 @@ def _llm_chaos_harness(
 ) -> Generator[Any, None, None]:
     """The session's harness, started on first use and stopped at the end."""
     state = pytestconfig.stash[_SESSION]
-    harness = _start_harness(pytestconfig, chaos_config)
+    harness = _start_harness(pytestconfig, chaos_config)  # it registers its own atexit stop
     state.harness = harness
-    atexit.register(harness.stop)  # a crash that skips teardown still cleans up
     try:
         pytestconfig.hook.pytest_chaos_configure(config=pytestconfig, harness=harness)
         state.reporter = pytestconfig.hook.pytest_chaos_make_reporter(config=pytestconfig)
@@ -348,7 +346,6 @@ def _llm_chaos_harness(
                 state.reporter.on_session_end(pytestconfig)
         finally:
             harness.stop()
-            atexit.unregister(harness.stop)
             state.harness = None
 
 
@@ -357,6 +354,7 @@ def _start_harness(config: pytest.Config, chaos_config: Mapping[str, Any]) -> An
     from chaos.providers import DIALECTS
 
     code = dict(chaos_config)
+    code_targets = code.pop("targets", None)  # Target objects, names or a mapping
 
     def setting(s: opts.Setting[Any]) -> Any:
         return _resolve(config, s, code=code.pop(s.name, None)).value
@@ -368,7 +366,8 @@ def _start_harness(config: pytest.Config, chaos_config: Mapping[str, Any]) -> An
                 (spec,) = opts.parse_targets(item)
                 specs[spec.name] = spec
             else:
-                specs[item.name] = opts.TargetSpec(item.name, item.dialect, item.upstream)
+                dialect = getattr(item, "dialect_name", None) or item.dialect
+                specs[item.name] = opts.TargetSpec(item.name, dialect, item.upstream)
     if not specs:
         specs = {name: opts.TargetSpec(name, name) for name in DIALECTS}
     for spec in specs.values():
@@ -378,7 +377,7 @@ def _start_harness(config: pytest.Config, chaos_config: Mapping[str, Any]) -> An
                 + _did_you_mean(spec.dialect, DIALECTS)
                 + f"; valid dialects: {', '.join(sorted(DIALECTS))}"
             )
-    targets = code.pop("targets", None) or [
+    targets = code_targets or [
         Target(name=s.name, dialect=s.dialect, upstream=s.upstream) for s in specs.values()
     ]
     kwargs: dict[str, Any] = {
@@ -394,12 +393,7 @@ def _start_harness(config: pytest.Config, chaos_config: Mapping[str, Any]) -> An
     kwargs.update(code)
     harness = Harness(**kwargs)
     harness.start()
-    state = config.stash[_SESSION]
-    state.targets = (
-        {t.name: t.dialect for t in harness.targets}
-        if hasattr(harness, "targets")
-        else {t.name: t.dialect for t in targets}
-    )
+    config.stash[_SESSION].targets = {t.name: t.dialect_name for t in harness.targets}
     return harness
 
 
@@ -491,6 +485,8 @@ def chaos(
             _end(request, run, harness)
         finally:
             del item.stash[_RUN]
+            if run.session_seed is not None:
+                _reseed(harness, run.session_seed)
             harness.reset()
 
 
@@ -523,9 +519,10 @@ def _begin(
     marker_profile = param if param is not None else options.profile
     layers = {"marker": marker_profile} if marker_profile is not None else {}
     profile = _resolve(config, opts.PROFILE, **layers).value
-    seed = options.seed if "seed" in options.given else None
-    if seed is not None and hasattr(harness, "reseed"):
-        harness.reseed(seed)
+    session_seed = None
+    if options.seed is not None:
+        session_seed = harness.seed
+        _reseed(harness, options.seed)
     env = _route_env(harness, selected) if options.route_env else {}
     for var, value in env.items():
         monkeypatch.setenv(var, value)
@@ -540,18 +537,29 @@ def _begin(
     )
     if profile is not None:
         fixture.apply(profile)
-    return _TestRun(fixture, options, strict=options.strict and asked, profile=profile)
+    run = _TestRun(fixture, options, strict=options.strict and asked, profile=profile)
+    run.session_seed = session_seed
+    return run
+
+
+def _reseed(harness: Any, seed: int) -> None:
+    """Seed this test's faults: the profile timeline and the gateway's rule RNGs are
+    seeded when faults are set, so setting both seeds before that is enough."""
+    harness.seed = seed
+    if harness.gateway is not None:
+        harness.gateway.seed = seed
 
 
 def _route_env(harness: Any, selected: Mapping[str, str]) -> dict[str, str]:
-    """The variables routing each selected target's SDK at its chaos endpoint."""
-    env_for = getattr(harness, "env_for", None)
-    if env_for is not None:
-        out: dict[str, str] = {}
-        for name in reversed(list(selected)):
-            out.update(env_for(name))
-        return out
-    return dict(harness.env)
+    """The variables routing each selected target's SDK to its chaos endpoint (when
+    two targets share a dialect, the first listed gets the variables, as in
+    ``Harness.env``)."""
+    endpoints = harness.endpoints
+    env: dict[str, str] = {}
+    for name in selected:
+        for var, template in harness.gateway.dialect(name).env.items():
+            env.setdefault(var, template.replace("{url}", endpoints[name]))
+    return env
 
 
 def _end(request: pytest.FixtureRequest, run: _TestRun, harness: Any) -> None:

@@ -39,20 +39,40 @@ def h(harness: Any) -> Iterator[Any]:
         harness.reset()
 
 
-def claude(h: Any, **kw: Any) -> Any:
-    return anthropic.Anthropic(
-        base_url=h.endpoints["anthropic"], api_key="sk-ant-test", timeout=10, **kw
-    )
+@pytest.fixture
+def clients() -> Iterator[list[Any]]:
+    made: list[Any] = []
+    yield made
+    for client in made:
+        client.close()
 
 
-def gpt(h: Any, **kw: Any) -> Any:
-    return openai.OpenAI(
-        base_url=h.endpoints["openai"] + "/v1", api_key="sk-test", timeout=10, **kw
-    )
+@pytest.fixture
+def claude(h: Any, clients: list[Any]) -> Any:
+    def make(**kw: Any) -> Any:
+        client = anthropic.Anthropic(
+            base_url=h.endpoints["anthropic"], api_key="sk-ant-test", timeout=10, **kw
+        )
+        clients.append(client)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def gpt(h: Any, clients: list[Any]) -> Any:
+    def make(**kw: Any) -> Any:
+        client = openai.OpenAI(
+            base_url=h.endpoints["openai"] + "/v1", api_key="sk-test", timeout=10, **kw
+        )
+        clients.append(client)
+        return client
+
+    return make
 
 
 def ask_claude(client: Any) -> Any:
-    return client.messages.create(model="claude-sonnet-4-5", max_tokens=64, messages=QUESTION)
+    return client.messages.create(model="claude-sonnet-4-6", max_tokens=64, messages=QUESTION)
 
 
 def ask_gpt(client: Any) -> Any:
@@ -65,34 +85,40 @@ def verdict(h: Any) -> Any:
     return Verdict(h.journal, declared=h.fired())
 
 
-def test_sdk_retries_are_the_sdks(h: Any) -> None:
+def test_sdk_retries_are_the_sdks(h: Any, claude: Any) -> None:
     h.inject("anthropic", error="overloaded", first=2, retry_after_ms=10)
-    ask_claude(claude(h))  # the SDK's third attempt gets through
+    ask_claude(claude())  # the SDK's third attempt gets through
     v = verdict(h)
     (call,) = v.calls
     assert [a.attribution for a in call.attempts] == ["first", "sdk_retry", "sdk_retry"]
     assert [a.record.retry_count for a in call.attempts] == [0, 1, 2]
     assert call.resolution() == "recovered by SDK retry"
-    assert [f.kind for f in v.findings()] == ["sdk_only_absorption"]
+    # the SDK obeyed retry-after-ms: 10, which is no backoff at all
+    assert sorted(f.kind for f in v.findings()) == [
+        "no_backoff",
+        "no_backoff",
+        "sdk_only_absorption",
+    ]
 
 
-def test_app_retry_is_the_apps(h: Any) -> None:
+def test_app_retry_is_the_apps(h: Any, claude: Any) -> None:
     h.inject("anthropic", error="overloaded", first=1)
-    client = claude(h, max_retries=0)
+    client = claude(max_retries=0)
     with pytest.raises(anthropic.APIStatusError):
         ask_claude(client)
     ask_claude(client)  # the app asks again, the same question
     (call,) = verdict(h).calls
     assert [a.attribution for a in call.attempts] == ["first", "app_retry"]
     assert call.resolution() == "recovered by app retry"
-    assert verdict(h).findings() == []
+    # this "app" asked again at once: the verdict says so
+    assert [f.kind for f in verdict(h).findings()] == ["no_backoff"]
 
 
-def test_failover_after_the_sdk_gave_up(h: Any) -> None:
+def test_failover_after_the_sdk_gave_up(h: Any, claude: Any, gpt: Any) -> None:
     h.inject("anthropic", error="overloaded", should_retry=False)
     with pytest.raises(anthropic.APIStatusError):
-        ask_claude(claude(h))
-    ask_gpt(gpt(h))
+        ask_claude(claude())
+    ask_gpt(gpt())
     v = verdict(h)
     (call,) = v.calls
     assert [(a.target, a.attribution) for a in call.attempts] == [
@@ -104,8 +130,8 @@ def test_failover_after_the_sdk_gave_up(h: Any) -> None:
     assert (summary["anthropic"].failovers_from, summary["openai"].failovers_to) == (1, 1)
 
 
-def test_a_new_question_after_success_is_a_new_call(h: Any) -> None:
-    client = gpt(h)
+def test_a_new_question_after_success_is_a_new_call(h: Any, gpt: Any) -> None:
+    client = gpt()
     ask_gpt(client)
     ask_gpt(client)
     assert [c.resolution() for c in verdict(h).calls] == ["ok", "ok"]
