@@ -193,6 +193,19 @@ def test_timeout_closes_after_delay_and_drops_data(api: Api, echo: EchoServer) -
     assert 0.25 <= took < 2.0, took
 
 
+def test_timeout_wait_restarts_on_each_dropped_chunk(api: Api, echo: EchoServer) -> None:
+    name, listen = proxied(api, echo)
+    api.add_toxic(name, type="timeout", stream="upstream", attributes={"timeout": 300})
+    with connect(listen) as sock:
+        start = time.perf_counter()
+        time.sleep(0.2)
+        sock.sendall(b"dropped")  # Toxiproxy's select loop arms a new 300 ms timer
+        data, _ = recv_until_closed(sock, 5)
+        took = time.perf_counter() - start
+    assert data == b""
+    assert 0.45 <= took < 2.5, took
+
+
 def test_timeout_zero_blackholes_until_removed_then_closes(api: Api, echo: EchoServer) -> None:
     name, listen = proxied(api, echo)
     api.add_toxic(name, type="timeout", attributes={"timeout": 0})
