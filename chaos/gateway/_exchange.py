@@ -126,8 +126,7 @@ class Exchange:
         try:
             response = await self.upstream()
         except Exception as exc:  # the upstream failed: a 502 says so, the journal too
-            self.send(self.target.upstream_failure(exc))
-            self.finish("upstream_error")
+            self.send(self.target.upstream_failure(exc), outcome="upstream_error")
             return
         await self.send_response(response)
 

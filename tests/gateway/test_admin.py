@@ -1,0 +1,63 @@
+"""The admin API over HTTP: health, rules (PUT with the profile mapping form), journal, fired,
+reset, and errors that say what is wrong."""
+
+from __future__ import annotations
+
+import httpx
+
+from chaos.gateway import Gateway
+
+
+def test_health(gateway: Gateway) -> None:
+    health = httpx.get(f"{gateway.admin_url}/health").json()
+    assert health["status"] == "ok"
+    assert health["seed"] == 0
+    assert health["targets"] == gateway.urls
+
+
+def test_rules_roundtrip_and_effect(gateway: Gateway, client: httpx.Client) -> None:
+    admin = gateway.admin_url
+    rules = [
+        {
+            "target": "t",
+            "name": "boom",
+            "error": "overloaded",
+            "retry_after": 3,
+            "match": {"operation": "messages.create"},
+            "first": 1,
+        }
+    ]
+    put = httpx.put(f"{admin}/rules", json=rules)
+    assert put.status_code == 200, put.text
+    listed = httpx.get(f"{admin}/rules").json()
+    assert listed[0]["name"] == "boom"
+    assert listed[0]["action"] == "error:overloaded"
+    assert listed[0]["schedule"] == {"first": 1}
+    r = client.post("/v1/messages", json={})
+    assert (r.status_code, r.headers["retry-after"]) == (529, "3")
+    assert client.post("/v1/messages", json={}).status_code == 200
+    assert httpx.get(f"{admin}/fired").json() == {"boom": 1}
+    journal = httpx.get(f"{admin}/journal", params={"since": 1}).json()
+    assert [rec["seq"] for rec in journal["records"]] == [1]
+    assert journal["dropped"] == 0
+    assert httpx.delete(f"{admin}/rules").json() == []
+    assert httpx.post(f"{admin}/reset").json() == {"status": "reset"}
+    assert httpx.get(f"{admin}/journal").json()["records"] == []
+
+
+def test_bad_rules_are_400_with_the_reason(gateway: Gateway) -> None:
+    admin = gateway.admin_url
+    r = httpx.put(f"{admin}/rules", json=[{"target": "t", "eror": "overloaded"}])
+    assert r.status_code == 400
+    assert "admin API" in r.json()["error"]
+    r = httpx.put(f"{admin}/rules", content=b"{not json")
+    assert (r.status_code, r.json()["error"].startswith("PUT /rules: the body is not JSON")) == (
+        400,
+        True,
+    )
+    r = httpx.put(f"{admin}/rules", json=[{"target": "t", "error": "nonsense_kind"}])
+    assert r.status_code == 400
+    assert "nonsense_kind" in r.json()["error"]
+    r = httpx.get(f"{admin}/nowhere")
+    assert r.status_code == 404
+    assert "GET /health" in r.json()["error"]
