@@ -92,7 +92,9 @@ class HttpServer:
             while keep_alive:
                 try:
                     timeout = _READ_TIMEOUT if first else _IDLE_TIMEOUT
-                    request, keep_alive = await asyncio.wait_for(_read_request(reader), timeout)
+                    request, keep_alive = await asyncio.wait_for(
+                        _read_request(reader, writer), timeout
+                    )
                 except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
                     return
                 except _BadRequest as exc:
@@ -116,7 +118,9 @@ class HttpServer:
             writer.close()
 
 
-async def _read_request(reader: asyncio.StreamReader) -> tuple[Request | None, bool]:
+async def _read_request(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> tuple[Request | None, bool]:
     try:
         head = await reader.readuntil(b"\r\n\r\n")
     except asyncio.IncompleteReadError as exc:
@@ -142,6 +146,8 @@ async def _read_request(reader: asyncio.StreamReader) -> tuple[Request | None, b
         if not sep:
             raise _BadRequest("malformed header line")
         headers[name.strip().lower()] = value.strip()
+    if headers.get("expect", "").lower() == "100-continue":
+        writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
     if headers.get("transfer-encoding", "").lower() == "chunked":
         body = await _read_chunked(reader)
     else:

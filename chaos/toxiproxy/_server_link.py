@@ -202,6 +202,8 @@ class Link:
             if transport is not None and not self.dst.closed:
                 transport.write(data)
             return
+        if self.finished:
+            return
         loop = asyncio.get_running_loop()
         self.queue.append(Chunk(data, loop.time()))
         self.queued += len(data)
