@@ -182,6 +182,7 @@ _ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("POST", re.compile(r"/v1/embeddings"), _EMBEDDINGS),
     ("POST", re.compile(r"/v1/completions"), _COMPLETIONS),
 )
+_TEXT_FORMAT = {"format": {"type": "text"}, "verbosity": "medium"}
 _TERMINAL_RESPONSE_EVENTS = ("response.completed", "response.incomplete", "response.failed")
 
 
@@ -527,7 +528,10 @@ class OpenAIDialect(Dialect):
             )
         turns = [m for m in messages if isinstance(m, dict)]
         limit = payload.get("max_completion_tokens", payload.get("max_tokens"))
-        reply = _reply(turns, payload.get("tools"), payload.get("tool_choice"), limit)
+        fmt = payload.get("response_format")
+        if isinstance(fmt, dict) and isinstance(fmt.get("json_schema"), dict):
+            fmt = {"type": fmt.get("type"), **fmt["json_schema"]}
+        reply = _reply(turns, payload.get("tools"), payload.get("tool_choice"), limit, fmt)
         usage = _chat_usage(reply.input_tokens, reply.output_tokens)
         cid = _fake.random_id("chatcmpl-", 29)
         created = int(time.time())
@@ -600,7 +604,10 @@ class OpenAIDialect(Dialect):
             for t in (tools if isinstance(tools, list) else [])
             if isinstance(t, dict) and t.get("type") == "function"
         ]
-        reply = _reply(turns, nested, payload.get("tool_choice"), payload.get("max_output_tokens"))
+        text = payload.get("text")
+        fmt = text.get("format") if isinstance(text, dict) else None
+        limit = payload.get("max_output_tokens")
+        reply = _reply(turns, nested, payload.get("tool_choice"), limit, fmt)
         base = _response_object("resp_" + secrets.token_hex(24), model, payload)
         item: dict[str, object]
         if reply.tool:
@@ -725,11 +732,20 @@ def _text_of(content: object) -> str:
     return ""
 
 
-def _reply(turns: list[dict[str, Any]], tools: object, choice: object, limit: object) -> _Reply:
+def _reply(
+    turns: list[dict[str, Any]],
+    tools: object,
+    choice: object,
+    limit: object,
+    fmt: object = None,
+) -> _Reply:
     """The deterministic answer to a conversation: echo the last user turn, or call a tool.
 
     A function tool is called when tools are given, ``tool_choice`` is not ``none``
     and the last turn is not a tool result (so agent loops end after one call).
+    With a JSON response format (``{"type": "json_schema", "schema": ...}`` or
+    ``{"type": "json_object"}``) the answer is JSON: the schema's example, each
+    string the echo.
     """
     texts = [_text_of(t.get("content")) for t in turns]
     user = [_text_of(t.get("content")) for t in turns if t.get("role", "user") == "user"]
@@ -741,8 +757,74 @@ def _reply(turns: list[dict[str, Any]], tools: object, choice: object, limit: ob
         pieces = _fake.tokenize(tool.arguments)
         return _Reply("", tool, pieces, False, input_tokens)
     budget = limit if isinstance(limit, int) and not isinstance(limit, bool) else None
-    pieces, truncated = _fake.limit_tokens(_fake.answer_text(seed), budget)
+    answer = _fake.answer_text(seed)
+    kind = fmt.get("type") if isinstance(fmt, dict) else None
+    if kind == "json_schema":
+        schema = fmt.get("schema") if isinstance(fmt, dict) else None
+        root = schema if isinstance(schema, dict) else {}
+        answer = _sse.json_data(_schema_example(root, root, answer))
+    elif kind == "json_object":
+        answer = _sse.json_data({"answer": answer})
+    pieces, truncated = _fake.limit_tokens(answer, budget)
     return _Reply("".join(pieces), None, pieces, truncated, input_tokens)
+
+
+_STRING_FORMATS = {
+    "date-time": "2026-03-02T11:49:00Z",
+    "date": "2026-03-02",
+    "time": "11:49:00",
+    "uuid": "00000000-0000-4000-8000-000000000000",
+    "email": "chaos@example.com",
+    "uri": "https://example.com/",
+}
+
+
+def _schema_example(schema: object, root: dict[str, Any], text: str, depth: int = 0) -> object:
+    """A value valid against JSON-Schema ``schema`` (``$ref``s resolved in ``root``)."""
+    if not isinstance(schema, dict) or depth > 12:
+        return None
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/"):
+        target: object = root
+        for part in ref[2:].split("/"):
+            target = target.get(part) if isinstance(target, dict) else None
+        return _schema_example(target, root, text, depth + 1)
+    for key in ("anyOf", "oneOf", "allOf"):
+        options = schema.get(key)
+        if isinstance(options, list) and options:
+            usable = [o for o in options if isinstance(o, dict) and o.get("type") != "null"]
+            return _schema_example((usable or options)[0], root, text, depth + 1)
+    if "const" in schema:
+        return schema["const"]
+    enum = schema.get("enum")
+    if isinstance(enum, list) and enum:
+        return enum[0]
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    if kind == "object" or "properties" in schema:
+        props = schema.get("properties")
+        props = props if isinstance(props, dict) else {}
+        required = schema.get("required")
+        names = required if isinstance(required, list) else list(props)
+        return {
+            name: _schema_example(props.get(name), root, text, depth + 1)
+            for name in names
+            if isinstance(name, str)
+        }
+    if kind == "array":
+        least = schema.get("minItems")
+        count = least if isinstance(least, int) and least > 0 else 1
+        return [_schema_example(schema.get("items"), root, text, depth + 1) for _ in range(count)]
+    if kind in ("integer", "number"):
+        low = schema.get("minimum")
+        return low if isinstance(low, int | float) and low > 1 else 1
+    if kind == "boolean":
+        return True
+    if kind == "null":
+        return None
+    fmt = schema.get("format")
+    return _STRING_FORMATS.get(fmt, text) if isinstance(fmt, str) else text
 
 
 def _pick_tool(tools: object, choice: object, last: dict[str, Any], seed: str) -> _ToolCall | None:
@@ -857,6 +939,7 @@ def _responses_frames(
 def _response_object(rid: str, model: str, payload: dict[str, Any]) -> dict[str, object]:
     """The Responses API ``response`` object while in progress (no output, no usage)."""
     tools = payload.get("tools")
+    text = payload.get("text")
     return {
         "id": rid,
         "object": "response",
@@ -875,7 +958,7 @@ def _response_object(rid: str, model: str, payload: dict[str, Any]) -> dict[str,
         "service_tier": "auto",
         "store": payload.get("store", True),
         "temperature": payload.get("temperature", 1.0),
-        "text": {"format": {"type": "text"}, "verbosity": "medium"},
+        "text": {**_TEXT_FORMAT, **text} if isinstance(text, dict) else _TEXT_FORMAT,
         "tool_choice": payload.get("tool_choice", "auto"),
         "tools": tools if isinstance(tools, list) else [],
         "top_p": payload.get("top_p", 1.0),

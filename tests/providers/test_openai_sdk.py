@@ -8,12 +8,16 @@ the class the real API causes, with the SDK retrying exactly as it would
 from __future__ import annotations
 
 import asyncio
+import datetime
 import itertools
+import json
 import time
 from collections.abc import Iterator
+from typing import Literal
 
 import httpx
 import openai
+import pydantic
 import pytest
 
 from chaos import ConfigError
@@ -384,3 +388,45 @@ def test_sdk_reads_crlf_framed_streams() -> None:
                 final = rs.get_final_response()
     assert text == ANSWER
     assert final.output_text == ANSWER
+
+
+class Colour(pydantic.BaseModel):
+    name: str
+    hex_code: str
+    favourite: bool
+
+
+class Palette(pydantic.BaseModel):
+    title: str
+    colours: list[Colour]
+    size: int
+    mood: Literal["calm", "loud"] | None
+    created: datetime.datetime
+
+
+def test_structured_outputs_parse_into_the_model(client: openai.OpenAI) -> None:
+    completion = client.chat.completions.parse(
+        model="gpt-4o", messages=MESSAGES, response_format=Palette
+    )
+    palette = completion.choices[0].message.parsed
+    assert isinstance(palette, Palette)
+    assert palette.title == ANSWER
+    assert palette.colours[0].name == ANSWER
+    assert palette.mood == "calm"
+    response = client.responses.parse(
+        model="gpt-4o", input="Name three colours", text_format=Palette
+    )
+    assert isinstance(response.output_parsed, Palette)
+    assert response.output_parsed.colours[0].favourite is True
+    with client.responses.stream(
+        model="gpt-4o", input="Name three colours", text_format=Palette
+    ) as stream:
+        streamed = stream.get_final_response().output_parsed
+    assert streamed == response.output_parsed
+
+
+def test_json_object_mode_answers_json(client: openai.OpenAI) -> None:
+    completion = client.chat.completions.create(
+        model="gpt-4o", messages=MESSAGES, response_format={"type": "json_object"}
+    )
+    assert json.loads(completion.choices[0].message.content or "") == {"answer": ANSWER}
