@@ -408,7 +408,9 @@ class ToxiproxyClient:
         """Create or replace several proxies with the server's ``/populate``.
 
         An existing proxy with the same listen and upstream is kept untouched
-        (toxics and connections included); one that differs is replaced.
+        (toxics and connections included); one that differs is replaced. Entries
+        without ``listen`` get ``127.0.0.1:0``, which never equals a bound address:
+        to keep an existing proxy, pass the ``listen`` it reported.
 
         :returns: every listed proxy, in input order.
         :raises InvalidRequest: when an entry lacks ``name`` or ``upstream`` (nothing created).
@@ -601,7 +603,8 @@ def _spec_json(spec: ProxySpec | Mapping[str, Any]) -> dict[str, Any]:
             "listen": spec.listen,
             "enabled": spec.enabled,
         }
-    return dict(spec)
+    # The same default as create_proxy: a free loopback port, never all interfaces.
+    return {"listen": "127.0.0.1:0", **spec}
 
 
 def _root_cause(exc: BaseException) -> str:

@@ -8,6 +8,7 @@ instead, so CI really runs them.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -53,10 +54,13 @@ def docker_client():
     client.close()
 
 
+DOCKER_CLI = shutil.which("docker") or "docker"  # resolved before tests empty PATH
+
+
 def our_containers() -> list[str]:
     """Names of every container with our label, as ``docker ps -a`` lists them."""
     out = subprocess.run(
-        ["docker", "ps", "-a", "--filter", f"label={LABEL}", "--format", "{{.Names}}"],
+        [DOCKER_CLI, "ps", "-a", "--filter", f"label={LABEL}", "--format", "{{.Names}}"],
         capture_output=True,
         text=True,
         check=True,
