@@ -33,6 +33,7 @@ from chaos.providers._base import (
     Response,
     unknown_choice,
 )
+from chaos.providers.openai import _schema_example  # shared JSON-Schema example builder
 
 __all__ = ["MODELS", "GeminiDialect", "proto_duration"]
 
@@ -531,9 +532,18 @@ def _reply(payload: dict[str, Any]) -> _Reply:
         args = _fake.tool_arguments(schema if isinstance(schema, dict) else {}, seed)
         call: dict[str, object] = {"name": str(declarations[0].get("name", "tool")), "args": args}
         return _Reply(_fake.tokenize(_spaced(args)), call, "STOP", prompt_tokens)
-    limit = _field(_field(payload, "generationConfig"), "maxOutputTokens")
+    config = _field(payload, "generationConfig")
+    limit = _field(config, "maxOutputTokens")
     budget = limit if isinstance(limit, int) and not isinstance(limit, bool) else None
-    pieces, truncated = _fake.limit_tokens(_fake.answer_text(seed), budget)
+    answer = _fake.answer_text(seed)
+    schema = _field(config, "responseJsonSchema") or _field(config, "responseSchema")
+    if isinstance(schema, dict):
+        lowered = _lower_types(schema)
+        root = lowered if isinstance(lowered, dict) else {}
+        answer = _spaced(_schema_example(root, root, answer))
+    elif _field(config, "responseMimeType") == "application/json":
+        answer = _spaced({"answer": answer})
+    pieces, truncated = _fake.limit_tokens(answer, budget)
     return _Reply(pieces, None, "MAX_TOKENS" if truncated else "STOP", prompt_tokens)
 
 

@@ -349,3 +349,23 @@ def test_snake_case_fields_as_the_google_genai_sdk_sends_them() -> None:
         serve(GENERATE, {**BODY, "generation_config": {"max_output_tokens": 1}}).body
     )
     assert no_tools["candidates"][0]["finishReason"] == "MAX_TOKENS"
+
+
+def test_response_schema_gives_json_that_fits() -> None:
+    schema = {
+        "type": "OBJECT",
+        "properties": {
+            "city": {"type": "STRING"},
+            "days": {"type": "ARRAY", "items": {"type": "INTEGER"}},
+        },
+        "required": ["city", "days"],
+    }
+    config = {"responseMimeType": "application/json", "responseSchema": schema}
+    body = json.loads(serve(GENERATE, {**BODY, "generationConfig": config}).body)
+    text = body["candidates"][0]["content"]["parts"][0]["text"]
+    assert json.loads(text) == {"city": "Echo: Count to three", "days": [1]}
+    plain_json = {"generationConfig": {"responseMimeType": "application/json"}}
+    reply = json.loads(serve(GENERATE, {**BODY, **plain_json}).body)
+    assert json.loads(reply["candidates"][0]["content"]["parts"][0]["text"]) == {
+        "answer": "Echo: Count to three"
+    }

@@ -89,3 +89,17 @@ def test_in_stream_error_raises_server_error(gateway: Gateway, client) -> None:
     gateway.set_faults([Fault("gemini", SseAction(error_event="overloaded", after=2))])
     with pytest.raises(errors.ServerError, match="overloaded"):
         list(client.models.generate_content_stream(model=MODEL, contents="Say hello there"))
+
+
+def test_response_schema_parses_into_the_model(client) -> None:
+    import pydantic
+
+    class City(pydantic.BaseModel):
+        name: str
+        population: int
+
+    config = types.GenerateContentConfig(
+        response_mime_type="application/json", response_schema=City
+    )
+    reply = client.models.generate_content(model=MODEL, contents="Largest city?", config=config)
+    assert reply.parsed == City(name="Echo: Largest city?", population=1)
