@@ -236,3 +236,24 @@ def test_docker_without_a_daemon_says_what_to_do(bare_env):
         f"Docker daemon not reachable at {DEAD_DOCKER}: start dockerd "
         "or use --chaos-backend embedded"
     )
+
+
+# -- the package stays lazy ------------------------------------------------------------
+
+
+def test_importing_the_package_loads_no_client_or_backend_dependency():
+    code = (
+        "import sys, chaos.toxiproxy as t; "
+        "assert {'ToxiproxyClient', 'start_backend', 'BackendInfo'} <= set(t.__all__); "
+        "print(sorted(m for m in ('requests', 'docker', 'tenacity', 'toxiproxy') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+        timeout=60,
+    ).stdout
+    assert out.strip() == "[]"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import socket
 import threading
@@ -257,14 +258,29 @@ def test_connection_refused_is_a_toxiproxy_error():
 
 
 def test_timeout_against_a_server_that_never_answers():
-    # Accepts connections (backlog) and never reads or writes.
+    # A raw socket that accepts, reads nothing and never answers.
+    held = []
     with socket.create_server(("127.0.0.1", 0)) as silent:
+        silent.settimeout(5)
+
+        def accept_and_sleep():
+            with contextlib.suppress(OSError):
+                held.append(silent.accept()[0])
+
+        acceptor = threading.Thread(target=accept_and_sleep, daemon=True)
+        acceptor.start()
         client = ToxiproxyClient(f"http://127.0.0.1:{silent.getsockname()[1]}", timeout=0.5)
         started = time.monotonic()
-        with pytest.raises(ToxiproxyError, match=r"no answer from Toxiproxy within 0\.5 s"):
-            client.version()
-        # The request was bounded by the timeout, not by the server.
-        assert time.monotonic() - started < 5
+        try:
+            with pytest.raises(ToxiproxyError, match=r"no answer from Toxiproxy within 0\.5 s"):
+                client.version()
+            # The request was bounded by the timeout, not by the server.
+            assert time.monotonic() - started < 5
+            acceptor.join(5)
+            assert len(held) == 1  # it really was accepted, then ignored
+        finally:
+            for conn in held:
+                conn.close()
 
 
 def test_wait_ready_is_bounded_and_can_give_up_early():
