@@ -76,6 +76,13 @@ def test_toxicity_zero_never_applies(api: Api, echo: EchoServer) -> None:
         assert round_trip(sock) < 0.5
 
 
+def test_negative_latency_is_accepted_as_no_delay(api: Api, echo: EchoServer) -> None:
+    name, listen = proxied(api, echo, "neglat")
+    api.add_toxic(name, type="latency", attributes={"latency": -100})
+    with connect(listen) as sock:
+        assert round_trip(sock) < 0.5
+
+
 def test_bandwidth_limits_rate_in_kilobytes_of_1000(api: Api, echo: EchoServer) -> None:
     name, listen = proxied(api, echo)
     api.add_toxic(name, type="bandwidth", attributes={"rate": 200})  # 200 000 B/s downstream
