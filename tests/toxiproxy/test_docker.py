@@ -16,6 +16,7 @@ import pytest
 
 from chaos._errors import BackendUnavailable
 from chaos.toxiproxy import start_backend
+from chaos.toxiproxy._backends import docker as backend_docker
 from chaos.toxiproxy._backends.docker import (
     LABEL,
     OWNER_LABEL,
@@ -37,17 +38,10 @@ def _unusable(reason: str) -> None:
 @pytest.fixture(scope="module")
 def docker_client():
     try:
-        import docker
-    except ImportError:
-        _unusable("the docker SDK is not installed")
-    try:
-        client = docker.from_env(timeout=30)
-        client.ping()
-    except Exception as exc:
-        _unusable(f"no Docker daemon answers ({type(exc).__name__}: {exc})")
-    try:
-        client.images.get(STANDIN_IMAGE)
-    except docker.errors.ImageNotFound:
+        client = backend_docker._connect(30)
+    except BackendUnavailable as exc:
+        _unusable(str(exc))
+    if not backend_docker._image_present(client, STANDIN_IMAGE):
         client.close()
         _unusable(f"the image {STANDIN_IMAGE} is missing")
     yield client
@@ -134,10 +128,8 @@ def docker_errors():
 
 
 def test_container_that_exits_reports_its_output(docker_client, monkeypatch):
-    from chaos.toxiproxy._backends import docker as backend_module
-
     monkeypatch.setattr(
-        backend_module,
+        backend_docker,
         "_command",
         lambda config, port, seed: ["python3", "-c", "raise SystemExit('bad start')"],
     )
