@@ -15,6 +15,7 @@ import hashlib
 import re
 import secrets
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 __all__ = [
     "ANSWER_PREFIX",
@@ -144,3 +145,65 @@ def _example_value(prop: Mapping[object, object], seed: str) -> object:
         return {}
     digest = hashlib.sha256(seed.encode()).digest()
     return _WORDS[digest[0] % len(_WORDS)]
+
+
+_STRING_FORMATS = {
+    "date-time": "2026-03-02T11:49:00Z",
+    "date": "2026-03-02",
+    "time": "11:49:00",
+    "uuid": "00000000-0000-4000-8000-000000000000",
+    "email": "chaos@example.com",
+    "uri": "https://example.com/",
+}
+
+
+def schema_example(schema: object, root: dict[str, Any], text: str, depth: int = 0) -> object:
+    """A value valid against JSON-Schema ``schema`` (``$ref``s resolved in ``root``).
+
+    Used for structured outputs (OpenAI ``response_format``, Gemini ``responseSchema``):
+    strings become ``text`` unless a ``format`` names a canonical example.
+    """
+    if not isinstance(schema, dict) or depth > 12:
+        return None
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/"):
+        target: object = root
+        for part in ref[2:].split("/"):
+            target = target.get(part) if isinstance(target, dict) else None
+        return schema_example(target, root, text, depth + 1)
+    for key in ("anyOf", "oneOf", "allOf"):
+        options = schema.get(key)
+        if isinstance(options, list) and options:
+            usable = [o for o in options if isinstance(o, dict) and o.get("type") != "null"]
+            return schema_example((usable or options)[0], root, text, depth + 1)
+    if "const" in schema:
+        return schema["const"]
+    enum = schema.get("enum")
+    if isinstance(enum, list) and enum:
+        return enum[0]
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    if kind == "object" or "properties" in schema:
+        props = schema.get("properties")
+        props = props if isinstance(props, dict) else {}
+        required = schema.get("required")
+        names = required if isinstance(required, list) else list(props)
+        return {
+            name: schema_example(props.get(name), root, text, depth + 1)
+            for name in names
+            if isinstance(name, str)
+        }
+    if kind == "array":
+        least = schema.get("minItems")
+        count = least if isinstance(least, int) and least > 0 else 1
+        return [schema_example(schema.get("items"), root, text, depth + 1) for _ in range(count)]
+    if kind in ("integer", "number"):
+        low = schema.get("minimum")
+        return low if isinstance(low, int | float) and low > 1 else 1
+    if kind == "boolean":
+        return True
+    if kind == "null":
+        return None
+    fmt = schema.get("format")
+    return _STRING_FORMATS.get(fmt, text) if isinstance(fmt, str) else text

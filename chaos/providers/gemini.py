@@ -33,7 +33,6 @@ from chaos.providers._base import (
     Response,
     unknown_choice,
 )
-from chaos.providers.openai import _schema_example  # shared JSON-Schema example builder
 
 __all__ = ["MODELS", "GeminiDialect", "proto_duration"]
 
@@ -540,7 +539,7 @@ def _reply(payload: dict[str, Any]) -> _Reply:
     if isinstance(schema, dict):
         lowered = _lower_types(schema)
         root = lowered if isinstance(lowered, dict) else {}
-        answer = _spaced(_schema_example(root, root, answer))
+        answer = _spaced(_fake.schema_example(root, root, answer))
     elif _field(config, "responseMimeType") == "application/json":
         answer = _spaced({"answer": answer})
     pieces, truncated = _fake.limit_tokens(answer, budget)

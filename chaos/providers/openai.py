@@ -762,69 +762,11 @@ def _reply(
     if kind == "json_schema":
         schema = fmt.get("schema") if isinstance(fmt, dict) else None
         root = schema if isinstance(schema, dict) else {}
-        answer = _sse.json_data(_schema_example(root, root, answer))
+        answer = _sse.json_data(_fake.schema_example(root, root, answer))
     elif kind == "json_object":
         answer = _sse.json_data({"answer": answer})
     pieces, truncated = _fake.limit_tokens(answer, budget)
     return _Reply("".join(pieces), None, pieces, truncated, input_tokens)
-
-
-_STRING_FORMATS = {
-    "date-time": "2026-03-02T11:49:00Z",
-    "date": "2026-03-02",
-    "time": "11:49:00",
-    "uuid": "00000000-0000-4000-8000-000000000000",
-    "email": "chaos@example.com",
-    "uri": "https://example.com/",
-}
-
-
-def _schema_example(schema: object, root: dict[str, Any], text: str, depth: int = 0) -> object:
-    """A value valid against JSON-Schema ``schema`` (``$ref``s resolved in ``root``)."""
-    if not isinstance(schema, dict) or depth > 12:
-        return None
-    ref = schema.get("$ref")
-    if isinstance(ref, str) and ref.startswith("#/"):
-        target: object = root
-        for part in ref[2:].split("/"):
-            target = target.get(part) if isinstance(target, dict) else None
-        return _schema_example(target, root, text, depth + 1)
-    for key in ("anyOf", "oneOf", "allOf"):
-        options = schema.get(key)
-        if isinstance(options, list) and options:
-            usable = [o for o in options if isinstance(o, dict) and o.get("type") != "null"]
-            return _schema_example((usable or options)[0], root, text, depth + 1)
-    if "const" in schema:
-        return schema["const"]
-    enum = schema.get("enum")
-    if isinstance(enum, list) and enum:
-        return enum[0]
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), "null")
-    if kind == "object" or "properties" in schema:
-        props = schema.get("properties")
-        props = props if isinstance(props, dict) else {}
-        required = schema.get("required")
-        names = required if isinstance(required, list) else list(props)
-        return {
-            name: _schema_example(props.get(name), root, text, depth + 1)
-            for name in names
-            if isinstance(name, str)
-        }
-    if kind == "array":
-        least = schema.get("minItems")
-        count = least if isinstance(least, int) and least > 0 else 1
-        return [_schema_example(schema.get("items"), root, text, depth + 1) for _ in range(count)]
-    if kind in ("integer", "number"):
-        low = schema.get("minimum")
-        return low if isinstance(low, int | float) and low > 1 else 1
-    if kind == "boolean":
-        return True
-    if kind == "null":
-        return None
-    fmt = schema.get("format")
-    return _STRING_FORMATS.get(fmt, text) if isinstance(fmt, str) else text
 
 
 def _pick_tool(tools: object, choice: object, last: dict[str, Any], seed: str) -> _ToolCall | None:
