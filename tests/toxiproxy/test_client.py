@@ -57,15 +57,30 @@ def test_version_is_parsed_from_json(client):
 
 class _VersionHandler(http.server.BaseHTTPRequestHandler):
     body = b""
+    status = 200
 
     def do_GET(self):
-        self.send_response(200)
+        self.send_response(self.status)
         self.send_header("Content-Length", str(len(self.body)))
         self.end_headers()
         self.wfile.write(self.body)
 
     def log_message(self, *args):
         pass
+
+
+def serve_canned(body: bytes, status: int = 200):
+    handler = type("Handler", (_VersionHandler,), {"body": body, "status": status})
+    httpd = http.server.HTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    return httpd, thread
+
+
+def stop_canned(httpd, thread):
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join(5)
 
 
 @pytest.mark.parametrize(
@@ -77,17 +92,27 @@ class _VersionHandler(http.server.BaseHTTPRequestHandler):
     ],
 )
 def test_version_parses_every_historical_format(body, expected):
-    handler = type("Handler", (_VersionHandler,), {"body": body})
-    httpd = http.server.HTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
+    httpd, thread = serve_canned(body)
     try:
         client = ToxiproxyClient(f"http://127.0.0.1:{httpd.server_port}")
         assert client.version() == expected
     finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(5)
+        stop_canned(httpd, thread)
+
+
+def test_a_503_from_the_servers_own_timeout_is_a_toxiproxy_error():
+    # What Toxiproxy's 25 s TimeoutHandler sends when a handler hangs (issues #500, #558).
+    page = b"<html><head><title>Timeout</title></head><body><h1>Timeout</h1></body></html>"
+    httpd, thread = serve_canned(page, status=503)
+    try:
+        client = ToxiproxyClient(f"http://127.0.0.1:{httpd.server_port}")
+        with pytest.raises(ToxiproxyError) as err:
+            client.proxies()
+    finally:
+        stop_canned(httpd, thread)
+    assert type(err.value) is ToxiproxyError
+    assert err.value.status == 503
+    assert "25 s request timeout" in err.value.message
 
 
 # -- proxies ---------------------------------------------------------------------
