@@ -72,6 +72,9 @@ class ConnectionOwner(Protocol):
     def chain(self, direction: Direction) -> list[ToxicEntry]:
         """The proxy's toxics for one direction, in chain order."""
 
+    def connection_opened(self, conn: Connection) -> bool:
+        """A client connected; ``False`` if the proxy has stopped meanwhile."""
+
     def link_started(self, link: Link) -> None:
         """A link of a live connection exists (toxic changes must reach it)."""
 
@@ -363,6 +366,9 @@ class Connection:
     def side_made(self, side: _Side) -> None:
         if side is self.client:
             assert side.transport is not None
+            if not self.owner.connection_opened(self):
+                side.transport.abort()  # accepted while the proxy was stopping
+                return
             side.transport.pause_reading()
             self._dial = asyncio.get_running_loop().create_task(self._connect())
 

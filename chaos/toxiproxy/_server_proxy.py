@@ -145,9 +145,14 @@ class Proxy:
             conn.close(abort=True)
 
     def _accept(self) -> asyncio.Protocol:
-        conn = Connection(self)
+        return Connection(self).client
+
+    def connection_opened(self, conn: Connection) -> bool:
+        """Track a new client connection, unless this proxy has stopped."""
+        if self._server is None:
+            return False
         self.connections.add(conn)
-        return conn.client
+        return True
 
     # ConnectionOwner
     def chain(self, direction: Direction) -> list[ToxicEntry]:
