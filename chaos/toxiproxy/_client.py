@@ -219,7 +219,7 @@ class ToxiproxyClient:
         status, content = self._send(method, path, body)
         if status not in ok:
             cls = _BY_STATUS.get(status, ToxiproxyError)
-            raise cls(status, f"{_error_text(status, content)} ({method} {path})")
+            raise cls(status, f"{_error_text(status, content)} ({method} {self.url}{path})")
         if not content.strip():
             return None
         try:

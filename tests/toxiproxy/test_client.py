@@ -267,7 +267,7 @@ def test_server_error_500_is_a_plain_toxiproxy_error(client, echo):
     assert type(err.value) is ToxiproxyError
     assert err.value.status == 500
     assert "address already in use" in err.value.message
-    assert "POST /proxies" in err.value.message
+    assert f"POST {client.url}/proxies" in err.value.message
 
 
 def test_connection_refused_is_a_toxiproxy_error():
