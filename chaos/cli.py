@@ -23,7 +23,7 @@ from chaos._errors import ChaosError, ConfigError
 __all__ = ["main"]
 
 # verb module names under chaos._commands, in the order --help lists them
-_VERBS: tuple[str, ...] = ("demo", "profiles", "serve", "toxiproxy_server")
+_VERBS: tuple[str, ...] = ("demo", "profiles", "run", "serve", "toxiproxy_server")
 
 EXIT_BAD_INPUT = 2
 

@@ -1,0 +1,173 @@
+"""``llm-chaos run --profile NAME... -- COMMAND...``: the CI gate (logic in :mod:`chaos._gate`)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+EXIT_BAD_INPUT = 2
+
+EPILOG = """\
+exit status: 0 every profile passed; 1 a profile failed (the command exited
+non-zero, crashed, timed out, or - strict - passed while a declared fault never
+fired: inconclusive); 2 bad input (unknown profile, bad flag, no command).
+
+The command gets the harness's environment: ANTHROPIC_BASE_URL, OPENAI_BASE_URL,
+dummy API keys, LLM_CHAOS_ADMIN_URL (the gateway admin API), LLM_CHAOS_PROFILE,
+LLM_CHAOS_SEED.
+
+example: llm-chaos run -p claude-2026-03-02 -p provider-down --report chaos-reports -- pytest -q
+"""
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``run`` verb."""
+    from chaos._gate import BACKEND_CHOICES
+
+    parser = subparsers.add_parser(
+        "run",
+        help="CI gate: run a command once per profile with the harness up; exit 1 on a failure",
+        description="Run COMMAND (any language: a smoke script, npm test, pytest) once per "
+        "profile, each time with a fresh harness, the profile replayed and the environment "
+        "pointing the SDKs at it; print a matrix; write JUnit XML, JSON and reports.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    parser.add_argument(
+        "-p",
+        "--profile",
+        dest="profiles",
+        action="append",
+        default=[],
+        metavar="NAME|PATH",
+        help="a profile to run the command under (repeatable; see llm-chaos profiles list)",
+    )
+    parser.add_argument(
+        "--report",
+        metavar="DIR",
+        help="write gate.json, gate.md, junit.xml, timeline-<profile>.svg, "
+        "journal-<profile>.json and coverage.json/.md into DIR",
+    )
+    parser.add_argument(
+        "--junit", metavar="PATH", help="write JUnit XML (one testcase per profile)"
+    )
+    parser.add_argument(
+        "--target",
+        dest="targets",
+        action="append",
+        default=[],
+        metavar="NAME=DIALECT|URL",
+        help="a target of the harness (repeatable; default: anthropic=anthropic and "
+        "openai=openai on the fake providers); a URL forwards to a real upstream",
+    )
+    parser.add_argument("--seed", type=int, help="seed for every profile (default: the profile's)")
+    parser.add_argument(
+        "--backend",
+        default="auto",
+        choices=BACKEND_CHOICES,
+        help="the Toxiproxy backend (default: auto)",
+    )
+    parser.add_argument(
+        "--toxiproxy-url", metavar="URL", help="the external Toxiproxy (else TOXIPROXY_URL)"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_positive,
+        metavar="S",
+        help="seconds the command may run per profile; then it and its children are killed",
+    )
+    parser.add_argument(
+        "--no-strict",
+        dest="strict",
+        action="store_false",
+        help="do not fail a profile whose declared faults never fired",
+    )
+    parser.add_argument(
+        "--allow-network",
+        action="store_true",
+        help="allow --target URLs that are not on this machine (real providers)",
+    )
+    parser.add_argument(
+        "command", nargs=argparse.REMAINDER, metavar="-- COMMAND...", help="the command to run"
+    )
+    parser.set_defaults(func=run, parser=parser)
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, e.g. 300, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load every profile, run the gate, print the matrix, write the files."""
+    from chaos._gate import load_profiles, parse_targets, run_gate, write_reports
+
+    command = list(args.command)
+    if command[:1] == ["--"]:
+        command = command[1:]
+    if not command:
+        args.parser.error("no command to run: put it after --, e.g. -- pytest -q")
+    if not args.profiles:
+        args.parser.error("no profile: pass --profile NAME (see llm-chaos profiles list)")
+    profiles = load_profiles(args.profiles)  # every profile checked before anything runs
+    targets = parse_targets(args.targets) if args.targets else None
+    with _sigterm_as_interrupt():
+        report = run_gate(
+            profiles,
+            command,
+            targets=targets,
+            seed=args.seed,
+            backend=args.backend,
+            toxiproxy_url=args.toxiproxy_url,
+            allow_network=args.allow_network,
+            timeout=args.timeout,
+            strict=args.strict,
+            progress=_say,
+        )
+    _say("")
+    _say(report.matrix())
+    if args.report:
+        files = write_reports(report, args.report)
+        _say(f"reports: {len(files)} files in {args.report}/ (gate.md, junit.xml, timelines)")
+    if args.junit:
+        from pathlib import Path
+
+        path = Path(args.junit)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(report.to_junit(), encoding="utf-8")
+        _say(f"JUnit XML: {path}")
+    return report.exit_code
+
+
+def _say(line: str) -> None:
+    print(f"llm-chaos: {line}" if line and not line.startswith(" ") and "\n" not in line else line)
+    sys.stdout.flush()
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """A CI runner cancelling the job sends SIGTERM: end the command's group and the
+    harness cleanly, as for Ctrl-C."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
