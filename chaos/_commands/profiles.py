@@ -113,9 +113,9 @@ def run_validate(args: argparse.Namespace) -> int:
             for error in exc.errors:
                 print(error, file=sys.stderr)
             continue
-        faults = len(profile.faults())
+        phases, faults = len(profile.phases), len(profile.faults())
         summaries.append(
-            f"{path}: ok ({profile.name}: {len(profile.phases)} phases, {faults} faults, "
+            f"{path}: ok ({profile.name}: {_count(phases, 'phase')}, {_count(faults, 'fault')}, "
             f"{profile.clock} clock)"
         )
     for line in summaries:
@@ -124,7 +124,7 @@ def run_validate(args: argparse.Namespace) -> int:
     if failed:
         print(f"{failed} of {total} profiles invalid", file=sys.stderr)
         return EXIT_BAD_INPUT
-    print(f"{total} profile{'s' if total != 1 else ''} valid")
+    print(f"{_count(total, 'profile')} valid")
     return EXIT_OK
 
 
@@ -147,3 +147,7 @@ def _params(pairs: list[str]) -> dict[str, Any]:
         except yaml.YAMLError:
             params[name] = value
     return params
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
