@@ -54,6 +54,8 @@ def read_yaml(text: str, source: str) -> Document:
         problems.errors.append(f"{source}: not valid YAML: {exc}")
         problems.raise_if_any()
         raise AssertionError("unreachable") from exc
+    except RecursionError as exc:  # PyYAML's composer recurses once per nesting level
+        raise ProfileError(f"{source}: the document is nested too deeply") from exc
     if node is None:
         problems.errors.append(f"{source}: the file is empty: a profile starts with 'version: 1'")
         raise ProfileError(problems.errors)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -83,3 +84,21 @@ def test_random_fault_mappings(data: dict[str, object]) -> None:
     else:
         return
     assert errors
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("[" * 5000, "fuzz.yaml: the document is nested too deeply"),
+        ("- " * 3000 + "a", "fuzz.yaml: the document is nested too deeply"),
+        ("a: &x [*x]", "fuzz.yaml:1:4: a[0]: an alias refers to itself (recursive structure)"),
+        ("version: 1\n<<: 3\n", "fuzz.yaml:1:1: (top level): bad merge key: while constructing"),
+        ("? [a]\n: 1", "fuzz.yaml:1:3: a key must be a plain word, not a list or mapping"),
+        ("version: !custom 1", "fuzz.yaml:1:10: version: cannot read this value: could not"),
+        ("\x00", "fuzz.yaml: not valid YAML: unacceptable character #x0000"),
+    ],
+)
+def test_pathological_yaml(text: str, error: str) -> None:
+    with pytest.raises(ProfileError) as info:
+        load_profile_text(text, source="fuzz.yaml")
+    assert info.value.errors[0].startswith(error)
