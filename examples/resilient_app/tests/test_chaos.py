@@ -3,6 +3,7 @@
 import time
 
 import pytest
+from resilient_app import Assistant
 
 QUESTION = "What should I do when my LLM provider is down?"
 
@@ -76,12 +77,20 @@ def test_degrades_gracefully_when_every_provider_is_down(chaos, assistant):
     chaos.verdict.assert_degraded()
 
 
-@pytest.mark.chaos(profile="claude-2026-03-02")
-def test_survives_the_2_march_2026_outage(chaos, assistant):
-    deadline = time.monotonic() + 8
+# strict=False: the profile also breaks call sites this app does not have (Opus
+# streams, count_tokens); those faults cannot fire here, and that is expected.
+@pytest.mark.chaos(profile="claude-2026-03-02", strict=False)
+def test_survives_the_2_march_2026_outage(chaos):
+    # the replay squeezes 4 hours into 4 seconds: squeeze the breaker's cool-down too
+    assistant = Assistant(timeout=3.0, cooldown=0.3, max_retry_wait=2.0)
+    started = time.monotonic()
     answers = []
-    while time.monotonic() < deadline and len(answers) < 12:
+    while time.monotonic() - started < 5.0:  # the whole incident, then the recovery
         answers.append(assistant.answer(QUESTION))
+        time.sleep(0.05)
 
-    assert all(a.text for a in answers)
     assert not any(a.degraded for a in answers)
+    assert answers[-1].provider == "anthropic"  # back on Claude once it recovered
+    calls = chaos.verdict.calls
+    assert any(c.failed_attempts for c in calls), "the outage never reached the app"
+    assert all(c.succeeded for c in calls), chaos.verdict.describe()

@@ -13,6 +13,7 @@ Two mistakes this app is built to avoid (both are what the SDK leaves to you):
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -61,6 +62,7 @@ class StreamingAssistant:
     :param attempts: streams to try before giving up.
     :param timeout: seconds to wait for the connection and for each chunk: a
         stalled stream fails after this long instead of the SDK's 600 s.
+    :param backoff: seconds before the first retry, doubled for each next one.
     """
 
     def __init__(
@@ -70,10 +72,12 @@ class StreamingAssistant:
         model: str = "claude-sonnet-4-6",
         attempts: int = 3,
         timeout: float = 10.0,
+        backoff: float = 0.2,
     ) -> None:
         self.client = client or anthropic.Anthropic(max_retries=0, timeout=timeout)
         self.model = model
         self.attempts = attempts
+        self.backoff = backoff
 
     def stream(
         self, question: str, on_text: Callable[[str], None] = lambda _: None
@@ -126,4 +130,6 @@ class StreamingAssistant:
                 # a cut mid-body surfaces as the raw httpx2 error, not an anthropic one
                 reasons.append(f"{type(exc).__name__}: {exc}")
             log.warning("stream attempt %d incomplete: %s", attempt, reasons[-1])
+            if attempt < self.attempts:
+                time.sleep(self.backoff * 2 ** (attempt - 1))
         raise IncompleteAnswer(shown, reasons)
