@@ -24,8 +24,9 @@ if TYPE_CHECKING:
     from chaos.gateway._gateway import _TargetRuntime
     from chaos.gateway._rules import Rule
 
-__all__ = ["Exchange", "fingerprint"]
+__all__ = ["Exchange", "fingerprint", "header_block"]
 
+_UNKNOWN = CallInfo(None, False, None)
 _HOP_BY_HOP = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive"})
 # fields that may differ between retries of one logical call
 _VOLATILE = ("metadata", "user", "request_id", "idempotency_key")
@@ -34,9 +35,13 @@ _CLOSE = b"connection: close\r\n"
 
 
 def _header_block(headers: Sequence[tuple[str, str]]) -> bytes:
+    """Response header lines, encoded, without the framing ones the gateway sets itself."""
     return "".join(f"{k}: {v}\r\n" for k, v in headers if k.lower() not in _HOP_BY_HOP).encode(
         "latin-1"
     )
+
+
+header_block = _header_block
 
 
 def fingerprint(body: bytes) -> str:
@@ -65,11 +70,11 @@ class Exchange:
     __slots__ = (
         "_finished",
         "_head_sent",
+        "_info",
         "_stream",
         "action",
         "conn",
         "events",
-        "info",
         "phase",
         "request",
         "response_headers",
@@ -85,17 +90,14 @@ class Exchange:
         conn: Connection,
         target: _TargetRuntime,
         request: Request,
-        info: CallInfo,
-        rule: Rule | None,
-        phase: str | None,
     ) -> None:
         self.conn = conn
         self.target = target
         self.request = request
-        self.info = info
-        self.rule = rule
-        self.phase = phase
-        self.action: str | None = rule.describe if rule is not None else None
+        self._info: CallInfo | None = None
+        self.rule: Rule | None = None
+        self.phase: str | None = None
+        self.action: str | None = None
         self.started = time.perf_counter()
         self.time = time.time()
         self.status: int | None = None
@@ -104,6 +106,25 @@ class Exchange:
         self._head_sent = False
         self._stream = False
         self._finished = False
+
+    @property
+    def info(self) -> CallInfo:
+        """What the dialect reads from the request (operation, stream, model), computed
+        on first use: a rule that matches on none of them never pays for it."""
+        info = self._info
+        if info is None:
+            request = self.request
+            try:
+                info = self.target.dialect.identify(request.method, request.path, request.body)
+            except Exception:  # a request the dialect cannot read is still answered
+                info = _UNKNOWN
+            self._info = info
+        return info
+
+    def apply(self, rule: Rule) -> None:
+        """Record that ``rule`` decides this exchange's answer."""
+        self.rule = rule
+        self.action = rule.describe
 
     @property
     def dialect(self) -> Dialect:
@@ -134,14 +155,32 @@ class Exchange:
 
     def send(self, response: Response, *, outcome: WireOutcome = "ok") -> None:
         """Write a whole non-streaming answer (one write) and finish the exchange."""
+        self.send_prepared(
+            response.status,
+            response.headers,
+            _header_block(response.headers),
+            response.body,
+            outcome=outcome,
+        )
+
+    def send_prepared(
+        self,
+        status: int,
+        headers: Sequence[tuple[str, str]],
+        block: bytes,
+        body: bytes,
+        *,
+        outcome: WireOutcome = "ok",
+    ) -> None:
+        """:meth:`send` with the header lines already encoded (``block``, see
+        :func:`header_block`): the fast path of answers rendered once and reused."""
         conn = self.conn
         if conn.closed:
             self.finish("client_gone")
             return
-        body = response.body
-        self.status = response.status
-        self.response_headers = response.headers
-        head = status_line(response.status, conn.version) + _header_block(response.headers)
+        self.status = status
+        self.response_headers = headers
+        head = status_line(status, conn.version) + block
         head += b"content-length: %d\r\n" % len(body)
         head += (_KEEP if conn.keep_alive else _CLOSE) + b"\r\n"
         data = head if conn.head_only else head + body
@@ -213,6 +252,8 @@ class Exchange:
         :param delay: seconds to wait before each frame (token delay).
         """
         conn = self.conn
+        is_terminal = self.target.dialect.is_terminal_event
+        operation = self.info.operation
         try:
             async for frame in events:
                 if stop is not None and stop(self.events, frame):
@@ -222,7 +263,14 @@ class Exchange:
                 if conn.closed:
                     self.finish("client_gone")
                     return False
-                self.send_event(frame)
+                if is_terminal(frame, operation=operation) and not conn.head_only:
+                    # an SDK may stop reading at the terminal event: journal first
+                    data = b"%x\r\n%s\r\n" % (len(frame), frame) if self._stream else frame
+                    self.events += 1
+                    self.finish("ok", pending=len(data) + (5 if self._stream else 0))
+                    conn.write(data)
+                else:
+                    self.send_event(frame)
                 await conn.drain()
             return True
         finally:
@@ -230,16 +278,25 @@ class Exchange:
             if aclose is not None:
                 await aclose()
 
-    def end_stream(self, outcome: WireOutcome) -> None:
-        """Finish with ``outcome``, then write the stream's terminator (the zero chunk), or
-        close an HTTP/1.0 stream."""
-        if self._stream and not self.conn.head_only:
-            self.finish(outcome, pending=5)
-            self.conn.write(b"0\r\n\r\n")
+    def end_stream(self, outcome: WireOutcome, *, last: bytes = b"") -> None:
+        """Finish with ``outcome``, then write ``last`` (a final frame, if any) and the
+        stream's terminator (the zero chunk) in one write, or close an HTTP/1.0 stream.
+
+        The journal comes first: a client that reacts to the last frame finds its record.
+        """
+        conn = self.conn
+        if last and not conn.head_only:
+            self.events += 1
+        if self._stream and not conn.head_only:
+            data = (b"%x\r\n%s\r\n" % (len(last), last) if last else b"") + b"0\r\n\r\n"
+            self.finish(outcome, pending=len(data))
+            conn.write(data)
         else:
-            self.finish(outcome)
+            self.finish(outcome, pending=len(last))
+            if last and not conn.head_only:
+                conn.write(last)
             if not self._stream:
-                self.conn.close()
+                conn.close()
 
     def cut(self, outcome: WireOutcome) -> None:
         """Finish with ``outcome``, then close the connection (FIN) with no terminator."""
@@ -270,9 +327,10 @@ class Exchange:
         if self._finished:
             return
         self._finished = True
-        target_name = self.target.name
+        target = self.target
+        target_name = target.name
         request = self.request
-        info = self.info
+        info = self.info if self._info is not None else None
         rule = self.rule.name if self.rule is not None else None
         action, phase, started = self.action, self.phase, self.time
         status = self.status if self._head_sent else None
@@ -281,6 +339,12 @@ class Exchange:
         response_headers = self.response_headers
 
         def build(seq: int) -> JournalRecord:
+            nonlocal info
+            if info is None:
+                try:
+                    info = target.dialect.identify(request.method, request.path, request.body)
+                except Exception:
+                    info = _UNKNOWN
             retry = request.header("x-stainless-retry-count")
             return JournalRecord(
                 seq=seq,

@@ -22,13 +22,11 @@ from chaos.gateway._http import Connection
 from chaos.gateway._journal import Journal
 from chaos.gateway._rules import RuleSet, RuleSource, StaticRules
 from chaos.gateway._upstream import FakeUpstream, HttpUpstream, check_upstream
-from chaos.providers._base import DIALECTS, CallInfo, Dialect, Request, Response
+from chaos.providers._base import DIALECTS, Dialect, Request, Response
 
 __all__ = ["Gateway", "TargetConfig"]
 
 log = logging.getLogger("chaos.gateway")
-
-_UNKNOWN = CallInfo(None, False, None)
 
 
 @dataclass(frozen=True)
@@ -109,10 +107,6 @@ class _TargetHandler:
 
     def on_request(self, conn: Connection, request: Request) -> Coroutine[Any, Any, None] | None:
         gw, target = self.gateway, self.target
-        try:
-            info = target.dialect.identify(request.method, request.path, request.body)
-        except Exception:  # a request the dialect cannot read is still answered and journaled
-            info = _UNKNOWN
         rules = gw._rules
         request_index = gw._requests
         gw._requests = request_index + 1
@@ -126,13 +120,15 @@ class _TargetHandler:
         )
         if phase != gw._phase:
             gw._enter_phase(phase)
+        ex = Exchange(conn, target, request)
+        ex.phase = phase
         chosen = None
         if faults:
             for rule in rules.rules_for(target.name, faults):
-                if rule.matches(info, request) and rule.hit():
+                if rule.matches(ex) and rule.hit():
                     chosen = rule
+                    ex.apply(rule)
                     break
-        ex = Exchange(conn, target, request, info, chosen, phase)
         try:
             coro = (
                 ex.forward() if chosen is None else APPLIERS[chosen.kind].start(ex, chosen.action)

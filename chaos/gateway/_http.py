@@ -30,6 +30,8 @@ _REASONS: dict[int, bytes] = {s.value: s.phrase.encode() for s in HTTPStatus}
 _REASONS.update({520: b"", 522: b"", 524: b"", 529: b"", 530: b""})
 _STATUS_LINES: dict[int, bytes] = {}
 _LINGER_RST = struct.pack("ii", 1, 0)
+_SPECIAL = frozenset({"content-length", "transfer-encoding", "connection", "expect"})
+_VERSIONS = {"HTTP/1.1": b"HTTP/1.1", "HTTP/1.0": b"HTTP/1.0"}
 
 
 def status_line(status: int, version: bytes = b"HTTP/1.1") -> bytes:
@@ -177,41 +179,42 @@ class Connection(asyncio.Protocol):
             return None
         if end > MAX_HEAD:
             raise _BadRequest(431, "request header fields too large")
-        lines = bytes(buf[:end]).split(b"\r\n")
+        lines = bytes(buf[:end]).decode("latin-1").split("\r\n")
         try:
-            method_b, target_b, version = lines[0].split(b" ")
+            method, target, version = lines[0].split(" ")
         except ValueError:
             raise _BadRequest(400, "malformed request line") from None
-        if version not in (b"HTTP/1.1", b"HTTP/1.0") or not method_b.isalpha():
+        if version not in ("HTTP/1.1", "HTTP/1.0") or not method.isalpha():
             raise _BadRequest(400, "unsupported HTTP version or method")
         headers: list[tuple[str, str]] = []
         length = 0
         chunked = False
         expect = False
-        keep_alive = version == b"HTTP/1.1"
+        keep_alive = version == "HTTP/1.1"
         for line in lines[1:]:
-            name, sep, value = line.partition(b":")
+            name, sep, value = line.partition(":")
             if not sep or not name or name != name.strip():
                 raise _BadRequest(400, "malformed header line")
             value = value.strip()
+            headers.append((name, value))
             lname = name.lower()
-            if lname == b"content-length":
-                if not value.isdigit():
-                    raise _BadRequest(400, "invalid content-length")
-                length = int(value)
-            elif lname == b"transfer-encoding":
-                chunked = value.lower().endswith(b"chunked")
-                if not chunked:
-                    raise _BadRequest(400, "unsupported transfer-encoding")
-            elif lname == b"connection":
-                token = value.lower()
-                if token == b"close":
-                    keep_alive = False
-                elif token == b"keep-alive":
-                    keep_alive = True
-            elif lname == b"expect" and value.lower() == b"100-continue":
-                expect = True
-            headers.append((name.decode("latin-1"), value.decode("latin-1")))
+            if lname in _SPECIAL:
+                if lname == "content-length":
+                    if not value.isdigit():
+                        raise _BadRequest(400, "invalid content-length")
+                    length = int(value)
+                elif lname == "transfer-encoding":
+                    chunked = value.lower().endswith("chunked")
+                    if not chunked:
+                        raise _BadRequest(400, "unsupported transfer-encoding")
+                elif lname == "connection":
+                    token = value.lower()
+                    if token == "close":
+                        keep_alive = False
+                    elif token == "keep-alive":
+                        keep_alive = True
+                elif value.lower() == "100-continue":
+                    expect = True
         start = end + 4
         if chunked:
             parsed = self._parse_chunked(start)
@@ -229,11 +232,11 @@ class Connection(asyncio.Protocol):
             consumed = start + length
         del buf[:consumed]
         self._continue_sent = False
-        self.version = version
+        self.version = _VERSIONS[version]
         self.keep_alive = keep_alive
-        self.head_only = method_b == b"HEAD"
+        self.head_only = method == "HEAD"
         self.bytes_out = 0
-        return Request(method_b.decode(), target_b.decode("latin-1"), headers, body)
+        return Request(method, target, headers, body)
 
     def _parse_chunked(self, pos: int) -> tuple[bytes, int] | None:
         buf = self._buf

@@ -13,10 +13,12 @@ import fnmatch
 import random
 import re
 from collections.abc import Callable, Iterable, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from chaos.faults import Fault
-from chaos.providers._base import CallInfo, Request
+
+if TYPE_CHECKING:
+    from chaos.gateway._exchange import Exchange
 
 __all__ = ["Rule", "RuleSet", "RuleSource", "StaticRules", "fault_names"]
 
@@ -86,6 +88,7 @@ class Rule:
         "_headers",
         "_method",
         "_model",
+        "_needs_info",
         "_operation",
         "_path",
         "_rate",
@@ -113,6 +116,7 @@ class Rule:
         self._operation = match.operation
         self._stream = match.stream
         self._model = _glob(match.model) if match.model is not None else None
+        self._needs_info = (match.operation, match.stream, match.model) != (None, None, None)
         self._method = match.method.upper() if match.method is not None else None
         self._path = _glob(match.path) if match.path is not None else None
         self._headers = tuple(
@@ -129,14 +133,18 @@ class Rule:
         self.matched = 0
         self.fired = 0
 
-    def matches(self, info: CallInfo, request: Request) -> bool:
-        """Whether ``request`` is a candidate (every field of the match that is set agrees)."""
-        if self._operation is not None and info.operation != self._operation:
-            return False
-        if self._stream is not None and info.stream != self._stream:
-            return False
-        if self._model is not None and (info.model is None or self._model(info.model) is None):
-            return False
+    def matches(self, ex: Exchange) -> bool:
+        """Whether the exchange's request is a candidate (every field of the match that is
+        set agrees)."""
+        request = ex.request
+        if self._needs_info:
+            info = ex.info
+            if self._operation is not None and info.operation != self._operation:
+                return False
+            if self._stream is not None and info.stream != self._stream:
+                return False
+            if self._model is not None and (info.model is None or self._model(info.model) is None):
+                return False
         if self._method is not None and request.method != self._method:
             return False
         if self._path is not None and self._path(request.path.partition("?")[0]) is None:

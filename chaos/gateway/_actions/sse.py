@@ -58,8 +58,8 @@ class SseApplier(Applier):
         if action.cut_after is not None:
             ex.cut("stream_cut")
         elif action.error_event is not None:
-            ex.send_event(dialect.stream_error(action.error_event, operation=operation))
-            ex.end_stream("stream_error")
+            frame = dialect.stream_error(action.error_event, operation=operation)
+            ex.end_stream("stream_error", last=frame)
         elif action.stall_after is not None:
             await ex.hang("stream_stalled")
         else:

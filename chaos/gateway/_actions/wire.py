@@ -73,8 +73,7 @@ class WireApplier(Applier):
             ex.send(Response(200, [*headers, ("content-type", "application/json")], body))
             return
         ex.start_stream(Response(200, response.headers))
-        ex.send_event(_broken_frame(payload))
-        ex.end_stream("ok")
+        ex.end_stream("ok", last=_broken_frame(payload))
 
     async def _drip(self, ex: Exchange, action: WireAction) -> None:
         response, payload = await _payload(ex)

@@ -1,0 +1,296 @@
+"""Gateway benchmark: the fake alone, through the gateway, through Toxiproxy + the gateway.
+
+Side by side in one run, for non-streaming calls, streams and fault-answered
+requests: requests/s, p50/p99 latency, SSE events/s, and the server's CPU time
+per request. The servers run in a subprocess whose CPU time is read with
+``resource.getrusage``; the client is lean (raw asyncio sockets, keep-alive),
+so it is not the bottleneck the way one httpx client would be.
+
+    python bench/gateway.py            # full run (about a minute)
+    python bench/gateway.py --quick    # smaller counts, for a smoke check
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+PROMPT = " ".join(["word"] * 40)  # the fake echoes up to 40 words: ~47 events per stream
+BODY = {
+    "model": "claude-opus-4-6",
+    "max_tokens": 512,
+    "messages": [{"role": "user", "content": PROMPT}],
+}
+
+
+def _request(stream: bool) -> bytes:
+    body = json.dumps({**BODY, "stream": stream}).encode()
+    head = (
+        "POST /v1/messages HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\n"
+        "x-api-key: k\r\nanthropic-version: 2023-06-01\r\n"
+        f"content-length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+# -- server side (a subprocess) ----------------------------------------------------------
+
+
+def serve(toxiproxy: bool) -> None:
+    """Run the gateway (and Toxiproxy in front when asked); obey JSON commands on stdin."""
+    from chaos.faults import ErrorAction, Fault
+    from chaos.gateway import Gateway, TargetConfig
+
+    gw = Gateway({"anthropic": TargetConfig("anthropic")}, seed=0, admin=False)
+    gw.start_in_thread()
+    url = gw.urls["anthropic"]
+    backend = None
+    if toxiproxy:
+        from chaos.toxiproxy import start_backend
+
+        backend = start_backend("embedded")
+        proxy = backend.client.create_proxy("bench", url.removeprefix("http://"))
+        url = f"http://{proxy.listen_host}:{proxy.listen_port}"
+    print(json.dumps({"url": url}), flush=True)
+    for line in sys.stdin:
+        command = json.loads(line)
+        if command["op"] == "fault":
+            gw.set_faults([Fault("anthropic", ErrorAction("overloaded"))])
+        elif command["op"] == "clear":
+            gw.clear()
+        elif command["op"] == "cpu":
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            print(json.dumps({"cpu": usage.ru_utime + usage.ru_stime}), flush=True)
+        elif command["op"] == "quit":
+            break
+    if backend is not None:
+        backend.stop()
+    gw.stop()
+
+
+class Server:
+    """The server subprocess, driven over stdin/stdout."""
+
+    def __init__(self, toxiproxy: bool) -> None:
+        args = [sys.executable, __file__, "--serve"] + (["--toxiproxy"] if toxiproxy else [])
+        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        self.url = json.loads(self.proc.stdout.readline())["url"]
+
+    def send(self, op: str) -> dict | None:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps({"op": op}) + "\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline()) if op == "cpu" else None
+
+    def cpu(self) -> float:
+        answer = self.send("cpu")
+        assert answer is not None
+        return float(answer["cpu"])
+
+    def close(self) -> None:
+        self.send("quit")
+        self.proc.wait(timeout=30)
+
+
+# -- client side ---------------------------------------------------------------------------
+
+
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, int]:
+    """Read one response; (status, SSE chunks seen)."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    lower = head.lower()
+    if b"transfer-encoding: chunked" in lower:
+        chunks = 0
+        while True:
+            size = int((await reader.readline()).strip(), 16)
+            await reader.readexactly(size + 2)
+            if size == 0:
+                return status, chunks
+            chunks += 1
+    length = int(lower.split(b"content-length: ")[1].split(b"\r\n")[0])
+    await reader.readexactly(length)
+    return status, 0
+
+
+@dataclass
+class Result:
+    requests: int
+    seconds: float
+    latencies: list[float]
+    events: int
+    cpu: float  # server CPU seconds (or in-process CPU for the fake alone)
+
+    def row(self, name: str) -> list[str]:
+        lat = sorted(self.latencies)
+        p50 = statistics.median(lat) * 1000
+        p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000
+        return [
+            name,
+            f"{self.requests / self.seconds:,.0f}",
+            f"{p50:.3f}",
+            f"{p99:.3f}",
+            f"{self.events / self.seconds:,.0f}" if self.events else "-",
+            f"{self.cpu / self.requests * 1e6:.0f}",
+        ]
+
+
+async def _drive(
+    url: str, payload: bytes, total: int, concurrency: int
+) -> tuple[float, list[float], int]:
+    parts = urlsplit(url)
+    latencies: list[float] = []
+    events = 0
+    per_conn = total // concurrency
+
+    async def one() -> None:
+        nonlocal events
+        reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+        for _ in range(per_conn):
+            start = time.perf_counter()
+            writer.write(payload)
+            _, chunks = await _read_response(reader)
+            latencies.append(time.perf_counter() - start)
+            events += chunks
+        writer.close()
+        await writer.wait_closed()
+
+    start = time.perf_counter()
+    await asyncio.gather(*(one() for _ in range(concurrency)))
+    return time.perf_counter() - start, latencies, events
+
+
+def measure(server: Server, payload: bytes, total: int, concurrency: int) -> Result:
+    asyncio.run(_drive(server.url, payload, max(concurrency, total // 20), concurrency))  # warm
+    before = server.cpu()
+    seconds, _, events = asyncio.run(_drive(server.url, payload, total, concurrency))
+    cpu = server.cpu() - before
+    # latency: one connection, one request at a time (no queueing in the numbers)
+    _, latencies, _ = asyncio.run(_drive(server.url, payload, max(200, total // 10), 1))
+    n = (total // concurrency) * concurrency
+    return Result(n, seconds, latencies, events, cpu)
+
+
+def measure_fake(stream: bool, total: int) -> Result:
+    """The fake provider alone: ``dialect.serve`` called in process, no socket."""
+    from chaos.providers import DIALECTS, Request
+
+    dialect = DIALECTS["anthropic"]() if "anthropic" in DIALECTS else None
+    if dialect is None:
+        import chaos.providers.anthropic  # noqa: F401
+
+        dialect = DIALECTS["anthropic"]()
+    payload = _request(stream)
+    head, _, body = payload.partition(b"\r\n\r\n")
+    headers = [tuple(line.split(": ", 1)) for line in head.decode().split("\r\n")[1:]]
+
+    async def run() -> tuple[float, list[float], int, float]:
+        latencies = []
+        events = 0
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        for _ in range(total):
+            start = time.perf_counter()
+            response = await dialect.serve(Request("POST", "/v1/messages", headers, body))
+            if response.events is not None:
+                async for _frame in response.events:
+                    events += 1
+            latencies.append(time.perf_counter() - start)
+        return time.perf_counter() - t0, latencies, events, time.process_time() - cpu0
+
+    seconds, latencies, events, cpu = asyncio.run(run())
+    return Result(total, seconds, latencies, events, cpu)
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return (
+        f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--toxiproxy", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--quick", action="store_true", help="small counts (smoke check)")
+    parser.add_argument("--concurrency", type=int, default=8)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.toxiproxy)
+        return
+    scale = 0.1 if args.quick else 1.0
+    n_plain, n_stream, n_fault = int(4000 * scale), int(800 * scale), int(8000 * scale)
+    c = args.concurrency
+    rows: list[list[str]] = []
+    results: dict[str, Result] = {}
+
+    for workload, stream, n in (("non-streaming", False, n_plain), ("stream", True, n_stream)):
+        results[f"fake/{workload}"] = r = measure_fake(stream, n)
+        rows.append(r.row(f"{workload}: fake alone (in process)"))
+    for label, toxi in (("gateway", False), ("toxiproxy + gateway", True)):
+        server = Server(toxi)
+        try:
+            for workload, stream, n in (
+                ("non-streaming", False, n_plain),
+                ("stream", True, n_stream),
+            ):
+                results[f"{label}/{workload}"] = r = measure(server, _request(stream), n, c)
+                rows.append(r.row(f"{workload}: {label}"))
+            server.send("fault")
+            results[f"{label}/fault"] = r = measure(server, _request(False), n_fault, c)
+            rows.append(r.row(f"fault answer (error: overloaded): {label}"))
+        finally:
+            server.close()
+
+    print(f"machine: {machine()}; client concurrency {c} keep-alive connections\n")
+    header = ["scenario", "requests/s", "p50 ms", "p99 ms", "events/s", "server CPU µs/req"]
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for row in sorted(rows, key=lambda r: r[0]):
+        print("| " + " | ".join(row) + " |")
+
+    def p50(key: str) -> float:
+        return statistics.median(results[key].latencies) * 1000
+
+    def cpu(key: str) -> float:
+        r = results[key]
+        return r.cpu / r.requests * 1e6
+
+    print()
+    for workload in ("non-streaming", "stream"):
+        print(
+            f"{workload}: gateway p50 adds {p50(f'gateway/{workload}') - p50(f'fake/{workload}'):.3f} ms "
+            f"to the fake; Toxiproxy + gateway add "
+            f"{p50(f'toxiproxy + gateway/{workload}') - p50(f'fake/{workload}'):.3f} ms; "
+            f"gateway CPU/req = {cpu(f'gateway/{workload}') / cpu(f'fake/{workload}'):.1f}x the fake's"
+        )
+    stream = results["gateway/stream"]
+    print(
+        f"gateway stream events/s: {stream.events / stream.seconds:,.0f} (target >= 30,000); "
+        f"fault answer CPU: {cpu('gateway/fault'):.0f} µs (target <= 70); "
+        f"normal answer CPU: {cpu('gateway/non-streaming'):.0f} µs (target <= 300)"
+    )
+
+
+if __name__ == "__main__":
+    main()
