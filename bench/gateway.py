@@ -88,7 +88,8 @@ class Server:
         self.url = json.loads(self.proc.stdout.readline())["url"]
 
     def send(self, op: str) -> dict | None:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
+        assert self.proc.stdin is not None
+        assert self.proc.stdout is not None
         self.proc.stdin.write(json.dumps({"op": op}) + "\n")
         self.proc.stdin.flush()
         return json.loads(self.proc.stdout.readline()) if op == "cpu" else None
@@ -278,11 +279,15 @@ def main() -> None:
 
     print()
     for workload in ("non-streaming", "stream"):
+        fake, gw, both = (
+            p50(f"fake/{workload}"),
+            p50(f"gateway/{workload}"),
+            p50(f"toxiproxy + gateway/{workload}"),
+        )
+        ratio = cpu(f"gateway/{workload}") / cpu(f"fake/{workload}")
         print(
-            f"{workload}: gateway p50 adds {p50(f'gateway/{workload}') - p50(f'fake/{workload}'):.3f} ms "
-            f"to the fake; Toxiproxy + gateway add "
-            f"{p50(f'toxiproxy + gateway/{workload}') - p50(f'fake/{workload}'):.3f} ms; "
-            f"gateway CPU/req = {cpu(f'gateway/{workload}') / cpu(f'fake/{workload}'):.1f}x the fake's"
+            f"{workload}: the gateway adds {gw - fake:.3f} ms p50 to the fake; Toxiproxy + "
+            f"gateway add {both - fake:.3f} ms; gateway CPU/req = {ratio:.1f}x the fake's"
         )
     stream = results["gateway/stream"]
     print(
