@@ -27,7 +27,7 @@ import anthropic
 def ask(max_retries=2):
     client = anthropic.Anthropic(max_retries=max_retries, timeout=10)
     return client.messages.create(
-        model="claude-sonnet-4-5", max_tokens=32,
+        model="claude-sonnet-4-6", max_tokens=32,
         messages=[{"role": "user", "content": "hi"}],
     )
 """
