@@ -127,6 +127,8 @@ def find_profiles(dirs: Sequence[str | os.PathLike[str]] = ()) -> list[ProfileIn
             if isinstance(data, Mapping):
                 title = str(data.get("title", ""))
                 source = str(data.get("source", ""))
+            else:
+                title = "(unreadable: see llm-chaos profiles validate)"
             seen[path.stem] = ProfileInfo(path.stem, title, source, path, origin)
     return [seen[name] for name in sorted(seen)]
 
