@@ -95,7 +95,8 @@ class Proxy:
         self.connections: set[Connection] = set()
         self._toxics: dict[Direction, list[ToxicEntry]] = {"upstream": [], "downstream": []}
         self._links: dict[Direction, set[Link]] = {"upstream": set(), "downstream": set()}
-        self._server: asyncio.Server | None = None
+        self._listener: socket.socket | None = None
+        self._adopting: set[asyncio.Task[None]] = set()
 
     # lifecycle
     async def start(self) -> None:
@@ -103,7 +104,7 @@ class Proxy:
 
         :raises ApiError: 500 with Go's ``listen tcp ...`` text on failure.
         """
-        if self._server is not None:
+        if self._listener is not None:
             return
         try:
             host, port = resolve_listen(self.listen)
@@ -116,13 +117,15 @@ class Proxy:
             sock.bind((host, port))
             sock.listen(512)
             sock.setblocking(False)
-            loop = asyncio.get_running_loop()
-            self._server = await loop.create_server(self._accept, sock=sock)
         except OSError as exc:
             sock.close()
             raise ApiError(
                 f"listen tcp {_format_addr(host, port)}: bind: {_go_strerror(exc)}", 500
             ) from None
+        # An own accept loop rather than loop.create_server: asyncio 3.11 leaks a
+        # connection accepted just before Server.close() (Server._attach asserts).
+        asyncio.get_running_loop().add_reader(sock.fileno(), self._accept_ready, sock)
+        self._listener = sock
         bound = sock.getsockname()
         self.listen = _format_addr(host, int(bound[1]))
         self.enabled = True
@@ -133,9 +136,10 @@ class Proxy:
 
     def stop(self) -> None:
         """Stop listening and close every connection through this proxy."""
-        if self._server is not None:
-            self._server.close()
-            self._server = None
+        if self._listener is not None:
+            asyncio.get_running_loop().remove_reader(self._listener.fileno())
+            self._listener.close()
+            self._listener = None
             log.info(
                 "Terminated proxy",
                 extra={"fields": {"name": self.name, "proxy": self.listen}},
@@ -144,12 +148,36 @@ class Proxy:
         for conn in list(self.connections):
             conn.close(abort=True)
 
-    def _accept(self) -> asyncio.Protocol:
-        return Connection(self).client
+    def _accept_ready(self, listener: socket.socket) -> None:
+        loop = asyncio.get_running_loop()
+        for _ in range(64):
+            try:
+                conn, _address = listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:  # EMFILE and the like: keep serving
+                log.warning(
+                    "accept failed", extra={"fields": {"name": self.name, "error": str(exc)}}
+                )
+                return
+            conn.setblocking(False)
+            task = loop.create_task(self._adopt(conn))
+            self._adopting.add(task)
+            task.add_done_callback(self._adopting.discard)
+
+    async def _adopt(self, conn: socket.socket) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.connect_accepted_socket(lambda: Connection(self).client, conn)
+        except OSError:
+            conn.close()
+        except asyncio.CancelledError:  # the server is shutting down
+            conn.close()
+            raise
 
     def connection_opened(self, conn: Connection) -> bool:
         """Track a new client connection, unless this proxy has stopped."""
-        if self._server is None:
+        if self._listener is None:
             return False
         self.connections.add(conn)
         return True

@@ -60,3 +60,37 @@ def test_serve_in_thread_bind_error_is_raised() -> None:
             serve_in_thread(port=holder.getsockname()[1])
     finally:
         holder.close()
+
+
+def test_no_connection_is_leaked_under_toggle_churn(echo: EchoServer) -> None:
+    """Connections accepted while a proxy stops are closed and forgotten, not leaked."""
+    import threading
+    import time
+
+    with serve_in_thread(seed=11) as handle:
+        client = Api(handle.url)
+        proxy = client.create("churn", echo.address)
+        stop = time.monotonic() + 1.5
+
+        def connections() -> None:
+            while time.monotonic() < stop:
+                try:
+                    with connect(proxy["listen"], timeout=2) as sock:
+                        sock.sendall(b"x")
+                        sock.recv(1)
+                except OSError:
+                    pass
+
+        workers = [threading.Thread(target=connections) for _ in range(4)]
+        for worker in workers:
+            worker.start()
+        while time.monotonic() < stop:
+            client.request("PATCH", f"/proxies/{proxy['name']}", {"enabled": False})
+            client.request("PATCH", f"/proxies/{proxy['name']}", {"enabled": True})
+        for worker in workers:
+            worker.join(10)
+        state = handle.server.api.proxies[proxy["name"]]
+        deadline = time.monotonic() + 5
+        while state.connections and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert state.connections == set()
