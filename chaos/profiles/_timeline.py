@@ -207,15 +207,15 @@ def _fault_line(fault: Fault) -> str:
     match = f" [{', '.join(where)}]" if where else ""
     schedule = f" ({', '.join(when)})" if when else ""
     action = fault.action
-    summary = action.describe()
+    # the kind and its main value, then every parameter that differs from its default
+    shorthand = action.shorthand
+    summary = f"{action.kind}:{getattr(action, shorthand)}" if shorthand else action.kind
     params: list[str] = []
     for f in dataclasses.fields(action):  # type: ignore[arg-type]
         value = getattr(action, f.name)
         if f.name == action.extra_into:
             params += [f"{k}={_text(v)}" for k, v in value.items()]
-        elif f.name in summary or f.name == action.shorthand:
-            continue  # already in the summary
-        elif value not in (None, False, "") and value != f.default:
+        elif f.name != shorthand and value not in (None, "") and value != f.default:
             params.append(f"{f.name}={_text(value)}")
     extra = f" {' '.join(params)}" if params else ""
     return f"{fault.target}{match}: {summary}{extra}{schedule}  <{fault.name}>"
