@@ -175,6 +175,15 @@ def start_embedded() -> tuple[subprocess.Popen[str], str]:
     return proc, f"http://127.0.0.1:{line['port']}"
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of process ``pid`` (Linux ``/proc``), or ``None``."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     try:
@@ -222,12 +231,14 @@ def main(argv: list[str] | None = None) -> int:
     servers += [(url, url.rstrip("/")) for url in args.url]
 
     print(f"machine: {machine()}")
+    print("load average: " + " ".join(f"{value:.2f}" for value in os.getloadavg()))
     print(
         f"round trip: {args.pings} x {args.size} B over one connection per round; "
         f"bulk: {args.bulk_mb} MB; {args.rounds} rounds, targets interleaved\n"
     )
     samples: dict[str, list[float]] = {}
     seconds: dict[str, float] = {}
+    rt_cpu = bulk_cpu = 0.0  # CPU seconds the embedded server's process spent
     try:
         targets = {"direct": (("127.0.0.1", ports["echo"]), ("127.0.0.1", ports["sink"]))}
         for label, url in servers:
@@ -238,9 +249,16 @@ def main(argv: list[str] | None = None) -> int:
         # interleaving rounds spreads the noise of a shared machine over every target
         for _ in range(args.rounds):
             for label, (echo, sink) in targets.items():
+                pid = embedded.pid if (embedded is not None and label == "embedded") else None
+                before = cpu_seconds(pid) if pid else None
                 times = round_trips(echo, args.pings // args.rounds, args.size)
+                middle = cpu_seconds(pid) if pid else None
                 samples.setdefault(label, []).extend(times)
                 seconds[label] = seconds.get(label, 0.0) + bulk(sink, args.bulk_mb / args.rounds)
+                after = cpu_seconds(pid) if pid else None
+                if before is not None and middle is not None and after is not None:
+                    rt_cpu += middle - before
+                    bulk_cpu += after - middle
         for _label, url in servers:
             for name in ("bench_echo", "bench_sink"):
                 _api(url, "DELETE", f"/proxies/{name}")
@@ -262,6 +280,12 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{label:<28} {p50:9.1f} {p99:9.1f} {rates[label]:9.1f} "
             f"{p50 / base_p50:7.2f} {p99 / base_p99:7.2f} {rates[label] / rates['direct']:7.2f}"
+        )
+    if embedded is not None and rt_cpu:
+        pings = (args.pings // args.rounds) * args.rounds * 1.1  # with the warm-ups
+        print(
+            f"\nembedded server CPU: {rt_cpu / pings * 1e6:.1f} us per round trip, "
+            f"{bulk_cpu / args.bulk_mb * 1e3:.2f} ms per MB"
         )
     return 0
 
