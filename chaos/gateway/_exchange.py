@@ -233,9 +233,9 @@ class Exchange:
         if self.conn.head_only or not frame:
             return
         if self._stream:
-            self.conn.write(b"%x\r\n%s\r\n" % (len(frame), frame))
+            self.conn.write_soon(b"%x\r\n%s\r\n" % (len(frame), frame))
         else:
-            self.conn.write(frame)
+            self.conn.write_soon(frame)
         self.events += 1
 
     async def pass_events(

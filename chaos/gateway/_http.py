@@ -15,7 +15,7 @@ import socket
 import struct
 from collections.abc import Coroutine
 from http import HTTPStatus
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from chaos.providers._base import Request
 
@@ -73,6 +73,7 @@ class Connection(asyncio.Protocol):
         self._closed_waiter: asyncio.Future[None] | None = None
         self._drain_waiter: asyncio.Future[None] | None = None
         self._paused = False
+        self._pending: list[bytes] = []
         self._continue_sent = False
         self._task: asyncio.Task[None] | None = None
         # per-request state, valid while a request is being answered
@@ -84,8 +85,8 @@ class Connection(asyncio.Protocol):
     # -- asyncio.Protocol ---------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports are not asyncio.Transport subclasses, but behave as such
+        self.transport = cast("asyncio.Transport", transport)
         self.peer = transport.get_extra_info("peername")
         self._registry.add(self)
         sock = transport.get_extra_info("socket")
@@ -290,12 +291,35 @@ class Connection(asyncio.Protocol):
 
     def write(self, data: bytes) -> None:
         """Write raw bytes (nothing is added); a no-op once the connection is gone."""
+        if self._pending:
+            self._flush()
         if not self._closed and self.transport is not None:
             self.transport.write(data)
             self.bytes_out += len(data)
 
+    def write_soon(self, data: bytes) -> None:
+        """Write ``data`` as soon as the current task yields to the event loop.
+
+        Frames produced back to back (a fake stream with no pacing) leave in one
+        send; a frame followed by any wait (a token delay, the upstream) leaves at
+        once, alone: nothing is ever held back while the gateway is idle.
+        """
+        if self._closed:
+            return
+        if not self._pending:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._pending.append(data)
+        self.bytes_out += len(data)
+
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, []
+        if pending and not self._closed and self.transport is not None:
+            self.transport.write(b"".join(pending))
+
     async def drain(self) -> None:
         """Wait until the kernel took what was written (flow control)."""
+        if len(self._pending) >= 64:
+            self._flush()
         if self._paused and not self._closed:
             self._drain_waiter = asyncio.get_running_loop().create_future()
             await self._drain_waiter
@@ -312,6 +336,8 @@ class Connection(asyncio.Protocol):
     def close(self) -> None:
         """Close gracefully (FIN after what was written)."""
         self.keep_alive = False
+        if self._pending:
+            self._flush()
         if self.transport is not None and not self.transport.is_closing():
             self.transport.close()
 
@@ -320,6 +346,8 @@ class Connection(asyncio.Protocol):
         self.keep_alive = False
         if self.transport is None or self._closed:
             return
+        if self._pending:
+            self._flush()
         sock = self.transport.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RST)

@@ -137,3 +137,31 @@ def test_stream_is_chunked_and_flushed_event_by_event(gateway: Gateway) -> None:
         assert b'{"i":1}' not in first
         rest = read_until(s, b"0\r\n\r\n")
     assert rest.endswith(b'message_stop"}\n\n\r\n0\r\n\r\n')
+
+
+@pytest.mark.parametrize("uvloop", ["0", "1"], ids=["asyncio-loop", "uvloop"])
+def test_wire_control_on_either_event_loop(monkeypatch: pytest.MonkeyPatch, uvloop: str) -> None:
+    """RST, a chunked stream without its terminator and keep-alive work on both loops."""
+    from chaos.faults import Fault, SseAction, WireAction
+    from chaos.gateway import TargetConfig
+    from tests.gateway._tiny import TinyDialect
+
+    if uvloop == "1":
+        pytest.importorskip("uvloop")
+    monkeypatch.setenv("LLM_CHAOS_UVLOOP", uvloop)
+    with Gateway({"t": TargetConfig(TinyDialect())}, admin=False) as gw:
+        gw.set_faults([Fault("t", WireAction("reset"), name="r")])
+        with connect(gw.urls["t"]) as s:
+            s.sendall(request("POST", "/v1/messages", MSG))
+            assert read_all(s) == (b"", "reset")
+        gw.set_faults([Fault("t", SseAction(cut_after=1))])
+        with connect(gw.urls["t"]) as s:
+            s.sendall(request("POST", "/v1/messages", b'{"stream": true}'))
+            data, how = read_all(s)
+        assert how == "eof"
+        assert not data.endswith(b"0\r\n\r\n")
+        gw.clear()
+        with connect(gw.urls["t"]) as s:
+            for _ in range(2):
+                s.sendall(request("GET", "/v1/models"))
+                assert read_until(s, b'{"data":[]}').startswith(b"HTTP/1.1 200 OK")
