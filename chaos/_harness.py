@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from chaos._errors import ChaosError, ConfigError, HarnessStartError, ProxyNotFound
 from chaos._journal import JournalRecord
+from chaos._reaper import Reaper
 from chaos.faults import Fault, NetworkAction
 
 if TYPE_CHECKING:
@@ -145,6 +146,7 @@ class Harness:
         self.gateway: Gateway | None = None
         """The fault gateway (None until started)."""
         self._toxi: RunningBackend | None = None
+        self._reaper: Reaper | None = None  # deletes our proxies on an external Toxiproxy
         self._client: ToxiproxyClient | None = None
         self._proxies: dict[str, str] = {}  # target -> proxy name
         self._endpoints: dict[str, str] = {}
@@ -214,6 +216,11 @@ class Harness:
                 client.delete_proxy(name)
                 proxy = client.create_proxy(name, upstream)
             self._proxies[target.name] = name
+            if self._toxi.info.name == "external":
+                # not ours to stop: should this process die, a watchdog deletes the proxy
+                if self._reaper is None:
+                    self._reaper = Reaper()
+                self._reaper.watch(kind="proxy", api=self._toxi.url, name=name)
             self._endpoints[target.name] = f"http://{proxy.listen_host}:{proxy.listen_port}"
 
     def stop(self) -> None:
@@ -237,6 +244,9 @@ class Harness:
             except Exception as exc:
                 errors.append(exc)
             self._client = None
+        if self._reaper is not None:
+            self._reaper.release()
+            self._reaper = None
         if self._toxi is not None:
             try:
                 self._toxi.stop()
