@@ -11,9 +11,10 @@ through ``host-gateway``. Host networking needs a Linux daemon (or Docker
 Desktop with host networking enabled).
 
 Every container carries the label ``llm-chaos.backend=docker`` and its owner
-(``llm-chaos.owner=<hostname>:<pid>``). It is removed on stop; a container
-left by a crashed run (owner on this host, process gone) is swept when the
-next docker backend starts, or with :func:`sweep_leftovers`.
+(``llm-chaos.owner=<hostname>:<pid>``). It is removed on stop; if the process dies
+without stopping it (SIGKILL, ``os._exit``), a watchdog process
+(``chaos._reaper``) removes it; one left anyway (owner on this host, process
+gone) is swept when the next docker backend starts, or with :func:`sweep_leftovers`.
 
 ``auto`` picks docker only when a daemon answers and the image is present
 locally: no registry is reachable from CI machines, so auto never pulls.
@@ -28,6 +29,7 @@ import uuid
 from typing import Any
 
 from chaos._errors import BackendUnavailable
+from chaos._reaper import Reaper
 from chaos.toxiproxy._backends._base import (
     Backend,
     BackendInfo,
@@ -226,6 +228,9 @@ class DockerBackend(Backend):
         except BaseException:
             client.close()
             raise
+        # should this process die without stopping us, a watchdog removes the container
+        reaper = Reaper()
+        reaper.watch(kind="container", daemon=daemon_url(), name=name)
 
         def exited() -> str | None:
             try:
@@ -244,6 +249,7 @@ class DockerBackend(Backend):
             try:
                 with contextlib.suppress(docker.errors.NotFound):
                     container.remove(force=True)
+                reaper.release()
             finally:
                 client.close()
 
