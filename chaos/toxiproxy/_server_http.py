@@ -64,6 +64,8 @@ class HttpServer:
     def __init__(self, handler: Handler) -> None:
         self._handler = handler
         self._writers: set[asyncio.StreamWriter] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closing = False
         self._server: asyncio.Server | None = None
 
     async def start(self, sock: socket.socket) -> None:
@@ -72,20 +74,33 @@ class HttpServer:
 
     async def close(self) -> None:
         """Stop accepting and close every open API connection."""
+        self._closing = True
         if self._server is not None:
             self._server.close()
+        # connections accepted in the same loop pass as the close still come in
+        for _ in range(3):
+            await asyncio.sleep(0)
         for writer in list(self._writers):
             writer.close()
         for writer in list(self._writers):
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
+        if self._tasks:
+            # let each connection handler see its EOF and end by itself
+            await asyncio.wait(list(self._tasks), timeout=2)
         if self._server is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), 2)
             self._server = None
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self._closing:
+            writer.close()
+            return
         self._writers.add(writer)
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
         try:
             keep_alive = True
             first = True
@@ -115,6 +130,8 @@ class HttpServer:
             pass
         finally:
             self._writers.discard(writer)
+            if task is not None:
+                self._tasks.discard(task)
             writer.close()
 
 
