@@ -1,8 +1,10 @@
-"""``llm-chaos demo``: the README's main job."""
+"""``llm-chaos demo``: the README's main job (logic in :mod:`chaos._demo`)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+import time
 from typing import Any
 
 
@@ -11,14 +13,105 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "demo",
         help="replay the 2 March 2026 Claude outage against a resilient and a naive example app",
-        description="Replay the 2 March 2026 Claude outage against two example apps.",
+        description="Replay the Claude outage of 2 March 2026 (profile claude-2026-03-02, "
+        "compressed to seconds) against two example apps on the official SDKs: one with "
+        "retries, a circuit breaker and failover to OpenAI, one without. Print what each did "
+        "and why one survived; write timelines and reports. Offline: the providers are fakes.",
+        allow_abbrev=False,
+    )
+    parser.add_argument(
+        "--seed", type=int, help="seed for the faults (default: the profile's, 20260302)"
+    )
+    parser.add_argument(
+        "--out",
+        default="chaos-reports/demo",
+        metavar="DIR",
+        help="where the reports go (default: ./chaos-reports/demo)",
+    )
+    parser.add_argument(
+        "--profile",
+        default="claude-2026-03-02",
+        metavar="NAME|PATH",
+        help="another wall-clock profile to replay (default: claude-2026-03-02)",
+    )
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=1200.0,
+        metavar="N",
+        help="incident seconds per second of replay (default: 1200, the 3h58m outage in 12 s)",
+    )
+    parser.add_argument(
+        "--backend",
+        default="auto",
+        choices=("auto", "embedded", "binary", "docker", "external"),
+        help="the Toxiproxy backend (default: auto)",
     )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Placeholder until the demo lands (issue 7): says what is installed."""
-    from chaos import __version__
+    """Replay the outage against both apps, print the comparison, write the reports.
 
-    print(f"llm-chaos {__version__}: the outage demo is not built yet; see README.md status.")
-    return 0
+    Exit 0 when the resilient app answered every question (the expected story),
+    1 when it did not (something is broken), 2 when the SDKs are missing.
+    """
+    from chaos._demo import APPS, LEGEND, missing_sdks, run_demo, why, write_reports
+    from chaos.profiles import load_profile
+
+    started = time.monotonic()
+    if missing_sdks():
+        run_demo(profile=args.profile)  # raises the ConfigError that says what to install
+    profile = load_profile(args.profile)
+    seed = args.seed if args.seed is not None else profile.seed
+    _say(f"llm-chaos demo: {profile.title}")
+    _say(
+        f"  profile {profile.name}, seed {seed}: one second of replay is "
+        f"{_human(args.time_scale)} of the incident"
+    )
+    for app in APPS:
+        _say(f"  {app.label}: {app.blurb}")
+    _say("  each app runs in its own process against its own harness (Toxiproxy + fault")
+    _say("  gateway + fake Claude and OpenAI), both at once; one question every 0.2 s")
+    _say(f"  {LEGEND}")
+    _say("")
+    result = run_demo(
+        profile=args.profile,
+        seed=args.seed,
+        backend=args.backend,
+        time_scale=args.time_scale,
+        progress=_say,
+    )
+    _say("\n" + result.table() + "\n")
+    for run_ in result.runs:
+        survived = all(q.answered for q in run_.questions)
+        head = "survived" if survived else "did not survive"
+        _say(f"Why the {run_.app.label} {head}:")
+        for line in why(run_):
+            _say(f"  - {line}")
+        _say("")
+    files = write_reports(result, args.out)
+    names = ", ".join(sorted(p.name for p in files))
+    _say(f"reports written to {args.out}/: {names}")
+    took = time.monotonic() - started
+    _say(f"open {args.out}/demo.md, or the timelines in a browser (took {took:.0f}s)")
+    resilient = result.runs[0]
+    return 0 if all(q.answered for q in resilient.questions) else 1
+
+
+def _human(scale: float) -> str:
+    seconds = round(scale)
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} hour{'s' if seconds != 3600 else ''}"
+    if seconds % 60 == 0:
+        return f"{seconds // 60} minutes"
+    return f"{seconds} seconds"
+
+
+def _say(line: str) -> None:
+    _write(line + "\n")
+
+
+def _write(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()

@@ -1,0 +1,817 @@
+"""``llm-chaos demo``: the 2 March 2026 outage replayed against the two example apps.
+
+Each app runs in its own process (:mod:`chaos._demo_driver`) against its own
+fresh :class:`~chaos.Harness` with the profile applied; both live through the
+incident at the same time. A loop asks each app one question every
+``interval`` seconds for the compressed length of the incident. The apps are
+the examples shipped with the package (``examples/resilient_app`` and
+``examples/naive_app`` in a checkout, ``chaos/_examples/`` in the wheel), on
+the official ``anthropic`` and ``openai`` SDKs, configured from the
+environment the harness gives, as in production. What each did comes from its
+answers and from the verdict over the harness's journal; the reports go to
+``--out``.
+
+The seed makes every fault decision repeatable; which question falls into
+which phase depends on timing, so counts may differ by a question or two.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import importlib
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from chaos._errors import ConfigError, HarnessStartError
+
+if TYPE_CHECKING:
+    from chaos._harness import Harness
+    from chaos._journal import JournalRecord
+    from chaos.profiles import Profile, Timeline
+    from chaos.verdict import Verdict
+
+__all__ = [
+    "APPS",
+    "DEFAULT_PROFILE",
+    "AppRun",
+    "DemoApp",
+    "DemoResult",
+    "Question",
+    "find_app",
+    "missing_sdks",
+    "run_demo",
+    "write_reports",
+]
+
+DEFAULT_PROFILE = "claude-2026-03-02"
+DEMO_TIME_SCALE = 1200.0
+"""One second of replay is 20 minutes of incident: the 3h58m outage takes 12 s,
+long enough for an app with a 0.8 s latency toxic and three attempts to show
+what it does in each phase."""
+SDKS: tuple[str, ...] = ("anthropic", "openai")
+QUESTIONS: tuple[str, ...] = (
+    "What should I do when my LLM provider is down?",
+    "Summarise this support ticket in one line.",
+    "Translate 'the service is back' into French.",
+    "Which of our plans includes SSO?",
+    "Draft a two-line status update for customers.",
+    "Is this refund request within policy?",
+)
+# per question: "." Claude answered, "o" the fallback provider, "d" a degraded answer,
+# "x" an error reached the user
+MARKS: Mapping[str, str] = {"anthropic": ".", "openai": "o", "degraded": "d", "error": "x"}
+LEGEND = ". Claude answered   o OpenAI answered (failover)   d degraded answer   x error"
+
+
+# -- the apps -----------------------------------------------------------------------------
+
+
+def find_app(name: str) -> Path:
+    """The folder to put on ``sys.path`` to import the example app ``name``.
+
+    The wheel ships the apps as ``chaos/_examples/<name>``; a checkout (and an
+    editable install) has them under ``examples/<name>/<name>``.
+    """
+    shipped = resources.files("chaos").joinpath("_examples", name)
+    if shipped.is_dir():
+        return Path(str(shipped)).parent
+    checkout = Path(__file__).resolve().parents[1] / "examples" / name
+    if (checkout / name).is_dir():
+        return checkout
+    raise ConfigError(
+        f"the example app {name!r} is not installed with this copy of pytest-llm-chaos "
+        f"(looked in {shipped} and {checkout / name})"
+    )
+
+
+def missing_sdks() -> list[str]:
+    """The official SDKs the example apps need that cannot be imported here."""
+    missing = []
+    for name in SDKS:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing.append(name)
+    return missing
+
+
+def _import_app(name: str) -> Any:
+    folder = str(find_app(name))
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    return importlib.import_module(name)
+
+
+@dataclass(frozen=True)
+class DemoApp:
+    """One example app as the demo drives it.
+
+    :param name: the package name (``resilient_app``).
+    :param label: how the output names it.
+    :param blurb: what it does, in one line.
+    :param make: builds the app (after the harness env is set) and returns
+        ``(ask, breaker)``: ``ask(question) -> (provider, degraded)`` raising on an
+        error the user would see; ``breaker()`` the Claude circuit's state, or None.
+    """
+
+    name: str
+    label: str
+    blurb: str
+    make: Callable[[], tuple[Callable[[str], tuple[str, bool]], Callable[[], str | None]]]
+
+
+def _resilient() -> tuple[Callable[[str], tuple[str, bool]], Callable[[], str | None]]:
+    app = _import_app("resilient_app")
+    # one incident hour is one second here: a 0.25 s cool-down is a quarter of an hour
+    assistant = app.Assistant(timeout=3.0, cooldown=0.25, max_retry_wait=1.0)
+
+    def ask(question: str) -> tuple[str, bool]:
+        answer = assistant.answer(question)
+        return answer.provider, answer.degraded
+
+    def breaker() -> str | None:
+        state: str = assistant.breakers["anthropic"].state
+        return state
+
+    return ask, breaker
+
+
+def _naive() -> tuple[Callable[[str], tuple[str, bool]], Callable[[], str | None]]:
+    app = _import_app("naive_app")
+
+    def ask(question: str) -> tuple[str, bool]:
+        answer = app.answer(question, timeout=3.0)
+        return answer.provider, answer.degraded
+
+    return ask, lambda: None
+
+
+APPS: tuple[DemoApp, ...] = (
+    DemoApp(
+        "resilient_app",
+        "resilient app",
+        "Claude first; tenacity retries honouring retry-after; a circuit breaker; "
+        "failover to OpenAI; a degraded answer last",
+        _resilient,
+    ),
+    DemoApp(
+        "naive_app",
+        "naive app",
+        "Claude only, with the SDK's defaults (2 retries); no fallback",
+        _naive,
+    ),
+)
+
+
+# -- one run ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question the loop asked and what the user got.
+
+    :param index: from 1.
+    :param phase: the profile phase in which the answer (or the error) came.
+    :param at: seconds since the profile was applied.
+    :param took: seconds until the answer (or the error).
+    :param provider: ``anthropic``, ``openai``, ``degraded`` or ``error``.
+    :param error: the error the user saw (``OverloadedError: ...``), if any.
+    :param breaker: the Claude circuit breaker's state after it, if the app has one.
+    :param skipped: times the app skipped Claude for it because the circuit was open.
+    """
+
+    index: int
+    phase: str
+    at: float
+    took: float
+    provider: str
+    error: str | None = None
+    breaker: str | None = None
+    skipped: int = 0
+
+    @property
+    def end(self) -> float:
+        """Seconds since the profile was applied when the user got the result."""
+        return self.at + self.took
+
+    @property
+    def answered(self) -> bool:
+        """Whether the user got an answer from a provider."""
+        return self.provider in ("anthropic", "openai")
+
+
+@dataclass
+class AppRun:
+    """One app's replay: its questions, the journal and the verdict over it."""
+
+    app: DemoApp
+    questions: list[Question]
+    records: list[JournalRecord]
+    verdict: Verdict
+    fired: dict[str, int]
+    phases: list[str]
+    seed: int
+    backend: str
+    started_at: float
+
+    def by_phase(self) -> dict[str, list[Question]]:
+        """The questions grouped by phase, in phase order."""
+        out: dict[str, list[Question]] = {name: [] for name in self.phases}
+        for q in self.questions:
+            out.setdefault(q.phase, []).append(q)
+        return out
+
+    @property
+    def answered(self) -> int:
+        """Questions a provider answered."""
+        return sum(q.answered for q in self.questions)
+
+    @property
+    def failovers(self) -> int:
+        """Calls the verdict saw move to another target."""
+        return sum(any(a.attribution == "failover" for a in c.attempts) for c in self.verdict.calls)
+
+    def attributions(self) -> Counter[str]:
+        """Attempts by attribution (``first``, ``sdk_retry``, ``app_retry``, ``failover``)."""
+        return Counter(a.attribution for a in self.verdict.attempts)
+
+    @property
+    def has_breaker(self) -> bool:
+        """Whether the app has a circuit breaker in front of Claude."""
+        return any(q.breaker is not None for q in self.questions)
+
+    @property
+    def breaker_opened(self) -> int:
+        """How many times the Claude circuit was seen open after a question where it was not."""
+        states = [q.breaker for q in self.questions if q.breaker is not None]
+        return sum(
+            1
+            for before, after in zip(["closed", *states], states, strict=False)
+            if after == "open" and before != "open"
+        )
+
+    @property
+    def circuit_skips(self) -> int:
+        """Times the app did not even try Claude because its circuit was open."""
+        return sum(q.skipped for q in self.questions)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data for ``demo.json``."""
+        summary = {name: s.to_dict() for name, s in self.verdict.summary().items()}
+        return {
+            "app": self.app.name,
+            "label": self.app.label,
+            "seed": self.seed,
+            "backend": self.backend,
+            "questions": len(self.questions),
+            "answered": self.answered,
+            "failed": sum(q.provider == "error" for q in self.questions),
+            "degraded": sum(q.provider == "degraded" for q in self.questions),
+            "failovers": self.failovers,
+            "attempts": dict(self.attributions()),
+            "circuit_opened": self.breaker_opened,
+            "circuit_skips": self.circuit_skips,
+            "requests": len(self.records),
+            "targets": summary,
+            "fired": self.fired,
+            "phases": {
+                name: {
+                    "asked": len(qs),
+                    "answered": sum(q.answered for q in qs),
+                    "by": dict(Counter(q.provider for q in qs)),
+                }
+                for name, qs in self.by_phase().items()
+            },
+            "answers": [
+                {
+                    "index": q.index,
+                    "phase": q.phase,
+                    "at_s": round(q.at, 3),
+                    "took_s": round(q.took, 3),
+                    "provider": q.provider,
+                    "error": q.error,
+                    "breaker": q.breaker,
+                    "skipped_claude": q.skipped,
+                }
+                for q in self.questions
+            ],
+            "findings": [f.message for f in self.verdict.findings()],
+            "why": why(self),
+        }
+
+
+def replay(
+    apps: Sequence[DemoApp],
+    profile: Profile,
+    *,
+    seed: int,
+    backend: str = "auto",
+    interval: float = 0.2,
+    tail: float = 0.6,
+    progress: Callable[[str], None] | None = None,
+    ready_timeout: float = 120.0,
+) -> list[AppRun]:
+    """Run every app through ``profile`` (a wall-clock profile) at the same time, each
+    in its own process against its own fresh harness.
+
+    :param interval: seconds between two questions (a slow answer delays the next).
+    :param tail: seconds to keep asking after the last phase began.
+    :param progress: receives one line per app and phase, as each phase ends.
+    :param ready_timeout: seconds an app may take to import its SDKs and start.
+    """
+    from chaos._harness import Harness
+    from chaos.profiles import Timeline
+
+    say = progress or (lambda _text: None)
+    timeline = Timeline(profile, seed=seed)
+    duration = _length(profile) + tail
+    with contextlib.ExitStack() as stack:
+        harnesses = [
+            stack.enter_context(Harness(["anthropic", "openai"], backend=backend, seed=seed))
+            for _ in apps
+        ]
+        drivers = [
+            stack.enter_context(_Driver(app, harness.env, interval, duration, seed))
+            for app, harness in zip(apps, harnesses, strict=True)
+        ]
+        deadline = time.monotonic() + ready_timeout
+        for driver in drivers:
+            driver.wait_ready(deadline)
+        starts = []
+        for harness, driver in zip(harnesses, drivers, strict=True):
+            harness.apply(profile)  # the incident's clock starts now, for this app
+            starts.append(time.time())
+            driver.go()
+        questions = _collect(apps, drivers, timeline, profile, duration, say)
+        runs = [
+            _finish(app, harness, qs, profile, started_at)
+            for app, harness, qs, started_at in zip(apps, harnesses, questions, starts, strict=True)
+        ]
+    return runs
+
+
+class _Driver:
+    """One app's process (``python -m chaos._demo_driver``) and a thread reading its lines."""
+
+    def __init__(
+        self, app: DemoApp, env: Mapping[str, str], interval: float, duration: float, seed: int
+    ) -> None:
+        self.app = app
+        self.command = [
+            sys.executable, "-m", "chaos._demo_driver", app.name,
+            "--interval", str(interval), "--duration", str(duration), "--seed", str(seed),
+        ]  # fmt: skip
+        self.env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
+        self.events: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self.proc: subprocess.Popen[str] | None = None
+        self.stderr: list[str] = []
+
+    def __enter__(self) -> _Driver:
+        self.proc = subprocess.Popen(
+            self.command,
+            env=self.env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        threading.Thread(target=self._read, daemon=True).start()
+        threading.Thread(target=self._read_errors, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        proc = self.proc
+        if proc is None:
+            return
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        for stream in (proc.stdin, proc.stdout, proc.stderr):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+
+    def _read(self) -> None:
+        assert self.proc is not None
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            with contextlib.suppress(ValueError):
+                self.events.put(json.loads(line))
+        self.events.put(None)
+
+    def _read_errors(self) -> None:
+        assert self.proc is not None
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.stderr.append(line.rstrip())
+
+    def next_event(self, deadline: float) -> dict[str, Any] | None:
+        """The next event, or None when the process ended (or the deadline passed)."""
+        try:
+            return self.events.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            return None
+
+    def wait_ready(self, deadline: float) -> None:
+        """Wait for the app's ``ready``; raise if it died or took too long."""
+        event = self.next_event(deadline)
+        if event is None or event.get("event") != "ready":
+            detail = "\n".join(self.stderr[-15:]) or "no output"
+            raise HarnessStartError(f"the {self.app.label} did not start:\n{detail}")
+
+    def go(self) -> None:
+        """Tell the app to start asking."""
+        assert self.proc is not None
+        assert self.proc.stdin is not None
+        self.proc.stdin.write("go\n")
+        self.proc.stdin.flush()
+
+
+def _collect(
+    apps: Sequence[DemoApp],
+    drivers: Sequence[_Driver],
+    timeline: Timeline,
+    profile: Profile,
+    duration: float,
+    say: Callable[[str], None],
+) -> list[list[Question]]:
+    """Read every app's answers as they come; report each app's phases as they end."""
+    questions: list[list[Question]] = [[] for _ in apps]
+    pending: list[list[Question]] = [[] for _ in apps]  # the current phase's answers
+    width = max(len(p.name) for p in profile.phases)
+    label_width = max(len(app.label) for app in apps)
+
+    def flush(i: int) -> None:
+        if pending[i]:
+            q = pending[i][0]
+            marks = "".join(MARKS[x.provider] for x in pending[i])
+            say(
+                f"  {q.phase:<{width}}  {_clock(q.end, profile)}  "
+                f"{apps[i].label:<{label_width}}  {marks}"
+            )
+            pending[i] = []
+
+    events: queue.Queue[tuple[int, dict[str, Any] | None]] = queue.Queue()
+    deadline = time.monotonic() + duration + 60  # a hung app cannot hang the demo
+
+    def pump(i: int) -> None:
+        while True:
+            event = drivers[i].next_event(deadline)
+            events.put((i, event))
+            if event is None or event.get("event") == "done":
+                return
+
+    for i in range(len(drivers)):
+        threading.Thread(target=pump, args=(i,), daemon=True).start()
+    running = len(drivers)
+    while running:
+        try:
+            i, event = events.get(timeout=max(0.1, deadline - time.monotonic()))
+        except queue.Empty:
+            break
+        if event is None or event.get("event") == "done":
+            running -= 1
+            flush(i)
+            continue
+        if event.get("event") != "answer":
+            continue
+        at = float(event["at"])
+        took = float(event["took"])
+        # what the user got, in the phase they got it: a question the naive app asked
+        # before the methods failed and that errored 4 s later belongs to methods-failing
+        phase = timeline.phase_at(elapsed=at + took)
+        question = Question(
+            index=int(event["index"]),
+            phase=phase.name if phase is not None else "-",
+            at=at,
+            took=took,
+            provider=str(event["provider"]),
+            error=event.get("error"),
+            breaker=event.get("breaker"),
+            skipped=int(event.get("skipped") or 0),
+        )
+        if pending[i] and pending[i][0].phase != question.phase:
+            flush(i)
+        pending[i].append(question)
+        questions[i].append(question)
+    for i in range(len(drivers)):
+        flush(i)
+    return questions
+
+
+def _finish(
+    app: DemoApp,
+    harness: Harness,
+    questions: list[Question],
+    profile: Profile,
+    started_at: float,
+) -> AppRun:
+    from chaos.verdict import Verdict
+
+    records = harness.journal
+    fired = harness.fired()
+    verdict = Verdict(
+        records, targets={"anthropic": "anthropic", "openai": "openai"}, declared=fired
+    )
+    return AppRun(
+        app=app,
+        questions=questions,
+        records=records,
+        verdict=verdict,
+        fired=fired,
+        phases=[p.name for p in profile.phases],
+        seed=harness.seed,
+        backend=harness.backend.name,
+        started_at=started_at,
+    )
+
+
+def _length(profile: Profile) -> float:
+    if profile.clock != "wall":
+        raise ConfigError(
+            f"the demo replays wall-clock profiles; {profile.name!r} runs on the "
+            f"{profile.clock} clock (try llm-chaos run with it instead)"
+        )
+    last = max(p.at for p in profile.phases)
+    return last / profile.time_scale
+
+
+def _clock(at: float, profile: Profile) -> str:
+    minutes = round(at * profile.time_scale / 60)
+    return f"+{minutes // 60}h{minutes % 60:02d}m"
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+# -- the story ----------------------------------------------------------------------------
+
+
+def why(run: AppRun) -> list[str]:
+    """Why the app survived or not, in sentences built from the verdict."""
+    summary = run.verdict.summary()
+    claude = summary.get("anthropic")
+    backup = summary.get("openai")
+    counts = run.attributions()
+    failed_on_claude = Counter(
+        a.outcome_text() for a in run.verdict.attempts if a.failed and a.target == "anthropic"
+    )
+    errors = Counter(q.error.split(":")[0] for q in run.questions if q.error)
+    lines: list[str] = []
+    total = len(run.questions)
+    if claude is not None and claude.attempts:
+        shown = ", ".join(f"{text} ×{n}" for text, n in failed_on_claude.most_common(4))
+        lines.append(
+            f"Claude failed {claude.failures} of the {claude.attempts} requests it got"
+            + (f" ({shown})" if shown else "")
+            + "."
+        )
+    if run.answered == total:
+        how = []
+        if run.failovers:
+            how.append(f"{run.failovers} call(s) failed over to OpenAI and were answered there")
+        if counts["app_retry"]:
+            how.append(
+                f"{counts['app_retry']} app retr{'y' if counts['app_retry'] == 1 else 'ies'}"
+            )
+        if run.circuit_skips:
+            how.append(
+                f"its circuit breaker opened {run.breaker_opened} time(s) and sent "
+                f"{run.circuit_skips} question(s) straight to OpenAI instead of a dead Claude"
+            )
+        lines.append(
+            f"It answered all {total} questions: " + ("; ".join(how) or "no fault reached it") + "."
+        )
+        recovered = [q for q in run.questions if q.phase == run.phases[-1]]
+        if recovered and all(q.provider == "anthropic" for q in recovered):
+            lines.append("When Claude recovered, it went back to Claude.")
+        return lines
+    failed = total - run.answered
+    lines.append(
+        f"{failed} of its {total} questions ended in an error shown to the user"
+        + (f" ({', '.join(f'{name} ×{n}' for name, n in errors.most_common(3))})" if errors else "")
+        + "."
+    )
+    if counts["sdk_retry"]:
+        lines.append(
+            f"The SDK retried {counts['sdk_retry']} time(s) on its own, into the same outage: "
+            "an SDK retry is not a fallback."
+        )
+    if backup is None or not backup.attempts:
+        lines.append("It never tried another provider: no request reached OpenAI.")
+    dead = [name for name, qs in run.by_phase().items() if qs and not any(q.answered for q in qs)]
+    if dead:
+        lines.append(f"It answered nothing during: {', '.join(dead)}.")
+    return lines
+
+
+@dataclass
+class DemoResult:
+    """Both replays, and the profile."""
+
+    profile: Profile
+    runs: list[AppRun]
+    seed: int
+
+    def table(self) -> str:
+        """The side-by-side comparison as text."""
+        left, right = self.runs[0], self.runs[1]
+        width = max(len(p.name) for p in self.profile.phases) + 2
+        col = 34
+        out = [
+            f"  {'phase':<{width}} {'incident':<9} {left.app.label:<{col}} {right.app.label}",
+            f"  {'-' * (width + 9 + col + 24)}",
+        ]
+        lp, rp = left.by_phase(), right.by_phase()
+        for phase in self.profile.phases:
+            at = _clock(phase.at / self.profile.time_scale, self.profile)
+            out.append(
+                f"  {phase.name:<{width}} {at:<9} {_cell(lp.get(phase.name, [])):<{col}} "
+                f"{_cell(rp.get(phase.name, []))}"
+            )
+        out.append(f"  {'-' * (width + 9 + col + 24)}")
+        rows: list[tuple[str, Callable[[AppRun], str]]] = [
+            ("answered", lambda r: f"{r.answered}/{len(r.questions)}"),
+            (
+                "errors shown to users",
+                lambda r: str(sum(q.provider == "error" for q in r.questions)),
+            ),
+            ("failovers to OpenAI", lambda r: str(r.failovers)),
+            ("SDK retries", lambda r: str(r.attributions()["sdk_retry"])),
+            ("app retries", lambda r: str(r.attributions()["app_retry"])),
+            (
+                "slowest answer or error",
+                lambda r: f"{max((q.took for q in r.questions), default=0):.1f}s",
+            ),
+            ("circuit breaker", _breaker_cell),
+            ("requests to Claude / OpenAI", _requests_cell),
+        ]
+        for title, cell in rows:
+            out.append(f"  {title:<{width + 10}} {cell(left):<{col}} {cell(right)}")
+        return "\n".join(out)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data (``demo.json``)."""
+        return {
+            "version": 1,
+            "profile": self.profile.name,
+            "title": self.profile.title,
+            "time_scale": self.profile.time_scale,
+            "seed": self.seed,
+            "apps": [run.to_dict() for run in self.runs],
+        }
+
+    def to_markdown(self) -> str:
+        """The comparison and the reasons, as Markdown (``demo.md``)."""
+        lines = [
+            f"# llm-chaos demo: {self.profile.title}",
+            "",
+            f"Profile `{self.profile.name}` (seed {self.seed}, time scale "
+            f"{self.profile.time_scale:g}), replayed against two example apps.",
+            "",
+            "| phase | incident | " + " | ".join(r.app.label for r in self.runs) + " |",
+            "|---|---|" + "---|" * len(self.runs),
+        ]
+        by = [r.by_phase() for r in self.runs]
+        for phase in self.profile.phases:
+            at = _clock(phase.at / self.profile.time_scale, self.profile)
+            cells = " | ".join(_cell(b.get(phase.name, [])) for b in by)
+            lines.append(f"| {phase.name} | {at} | {cells} |")
+        for run in self.runs:
+            lines += ["", f"## {run.app.label}", "", run.app.blurb, ""]
+            lines += [f"- {line}" for line in why(run)]
+            lines += [f"- finding: {f.message}" for f in run.verdict.findings()]
+            lines += ["", f"![timeline]({_timeline_name(run)})"]
+        return "\n".join(lines) + "\n"
+
+
+def _cell(questions: Sequence[Question]) -> str:
+    if not questions:
+        return "-"
+    counts = Counter(q.provider for q in questions)
+    text = f"{sum(q.answered for q in questions)}/{len(questions)} answered"
+    extra = []
+    if counts["openai"]:
+        extra.append(f"{counts['openai']} by OpenAI")
+    if counts["degraded"]:
+        extra.append(f"{counts['degraded']} degraded")
+    if counts["error"]:
+        extra.append(f"{counts['error']} errors")
+    return text + (f" ({', '.join(extra)})" if extra else "")
+
+
+def _breaker_cell(run: AppRun) -> str:
+    if not run.has_breaker:
+        return "none"
+    return f"opened {run.breaker_opened}×, skipped Claude {run.circuit_skips}×"
+
+
+def _requests_cell(run: AppRun) -> str:
+    summary = run.verdict.summary()
+    return " / ".join(str(summary[t].attempts if t in summary else 0) for t in SDKS)
+
+
+def _timeline_name(run: AppRun) -> str:
+    return f"timeline-{run.app.name}.svg"
+
+
+# -- the whole demo -----------------------------------------------------------------------
+
+
+def run_demo(
+    *,
+    profile: str = DEFAULT_PROFILE,
+    seed: int | None = None,
+    backend: str = "auto",
+    time_scale: float | None = DEMO_TIME_SCALE,
+    interval: float = 0.2,
+    apps: Sequence[DemoApp] = APPS,
+    progress: Callable[[str], None] | None = None,
+) -> DemoResult:
+    """Replay ``profile`` against every app at once, each with its own harness.
+
+    :param time_scale: incident seconds per second of replay, instead of the
+        profile's (None: the profile's own).
+    :param interval: seconds between two questions to one app.
+    :param progress: receives one line per app and phase as the replay goes.
+    :raises chaos.ConfigError: the SDKs are missing or the profile is unusable.
+    """
+    from chaos.profiles import load_profile
+
+    missing = missing_sdks()
+    if missing:
+        raise ConfigError(
+            f"the demo runs the example apps on the official SDKs, and {' and '.join(missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} not installed here; install "
+            f"{'it' if len(missing) == 1 else 'them'} with:\n"
+            f"    {sys.executable} -m pip install 'pytest-llm-chaos[demo]'"
+        )
+    loaded = load_profile(profile)
+    if time_scale is not None:
+        if time_scale <= 0:
+            raise ConfigError(f"--time-scale must be positive, got {time_scale:g}")
+        loaded = dataclasses.replace(loaded, time_scale=float(time_scale))
+    _length(loaded)
+    used = seed if seed is not None else (loaded.seed if loaded.seed is not None else 0)
+    runs = replay(apps, loaded, seed=used, backend=backend, interval=interval, progress=progress)
+    return DemoResult(loaded, runs, used)
+
+
+def write_reports(result: DemoResult, directory: str | os.PathLike[str]) -> list[Path]:
+    """Write ``demo.md``, ``demo.json``, a timeline SVG and journal per app, and the
+    fault-coverage report into ``directory``; return the files."""
+    from chaos.report import CoverageReport, coverage, journal_json, timeline_svg
+    from chaos.report._context import phase_spans
+
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    total = CoverageReport(meta={"profile": result.profile.name, "seed": str(result.seed)})
+    for run in result.runs:
+        svg = out / _timeline_name(run)
+        svg.write_text(
+            timeline_svg(
+                run.records,
+                phases=phase_spans(result.profile, run.records),
+                title=f"{run.app.label} under {result.profile.name}",
+                targets=list(SDKS),
+                origin=run.started_at,
+            ),
+            encoding="utf-8",
+        )
+        journal = out / f"journal-{run.app.name}.json"
+        journal.write_text(journal_json(run.records), encoding="utf-8")
+        written += [svg, journal]
+        total = total.merge(
+            coverage(
+                run.records,
+                faults=result.profile.faults(),
+                fired=run.fired,
+                verdict=run.verdict,
+                test=run.app.name,
+            )
+        )
+    for name, text in (
+        ("demo.md", result.to_markdown()),
+        ("demo.json", json.dumps(result.to_dict(), indent=2) + "\n"),
+        ("coverage.json", total.to_json()),
+        ("coverage.md", total.to_markdown()),
+    ):
+        path = out / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
