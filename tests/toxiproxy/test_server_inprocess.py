@@ -94,3 +94,22 @@ def test_no_connection_is_leaked_under_toggle_churn(echo: EchoServer) -> None:
         while state.connections and time.monotonic() < deadline:
             time.sleep(0.05)
         assert state.connections == set()
+
+
+def test_stop_with_open_api_connections_is_quiet(
+    echo: EchoServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Keep-alive and idle API connections end cleanly: asyncio logs no error."""
+    import http.client
+
+    for _ in range(3):
+        handle = serve_in_thread()
+        host, port = handle.url.removeprefix("http://").split(":")
+        keep_alive = http.client.HTTPConnection(host, int(port), timeout=5)
+        keep_alive.request("GET", "/proxies")
+        keep_alive.getresponse().read()
+        idle = socket.create_connection((host, int(port)), timeout=5)
+        handle.stop()
+        keep_alive.close()
+        idle.close()
+    assert [r for r in caplog.records if r.name == "asyncio"] == []
