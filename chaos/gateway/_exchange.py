@@ -252,8 +252,13 @@ class Exchange:
         :param delay: seconds to wait before each frame (token delay).
         """
         conn = self.conn
-        is_terminal = self.target.dialect.is_terminal_event
-        operation = self.info.operation
+        # Journal first, so that a client which stops reading at the terminal event finds
+        # its record. The in-process fake yields its last frames without waiting, so they
+        # leave in the flush after the loop (and after end_stream's journal entry); only a
+        # forwarded stream, which waits on the network between frames, needs the (costly)
+        # per-frame terminal check.
+        is_terminal = self.target.dialect.is_terminal_event if self.target.forwards else None
+        operation = self.info.operation if is_terminal is not None else None
         try:
             async for frame in events:
                 if stop is not None and stop(self.events, frame):
@@ -263,8 +268,11 @@ class Exchange:
                 if conn.closed:
                     self.finish("client_gone")
                     return False
-                if is_terminal(frame, operation=operation) and not conn.head_only:
-                    # an SDK may stop reading at the terminal event: journal first
+                if (
+                    is_terminal is not None
+                    and not conn.head_only
+                    and is_terminal(frame, operation=operation)
+                ):
                     data = b"%x\r\n%s\r\n" % (len(frame), frame) if self._stream else frame
                     self.events += 1
                     self.finish("ok", pending=len(data) + (5 if self._stream else 0))

@@ -97,6 +97,8 @@ class _TargetRuntime:
         self.dialect = _make_dialect(name, config.dialect)
         self.journal = journal
         self.upstream: FakeUpstream | HttpUpstream
+        self.forwards = config.upstream != "fake"
+        """Whether requests go over the network (to an upstream URL), not to the fake."""
         if config.upstream == "fake":
             self.upstream = FakeUpstream(self.dialect)
         else:
