@@ -34,7 +34,7 @@ _FAULT_MARK = "#7a0d0d"
 _WIDTH = 960
 _LEFT = 130  # room for the target names
 _RIGHT = 24
-_TOP = 64  # title + phase names
+_TOP = 80  # title, caption, phase names
 _LANE = 46
 _MAX_ROWS = 4  # overlapping requests in one lane are stacked in up to this many rows
 _FONT = "font-family:system-ui,-apple-system,'Segoe UI',Helvetica,Arial,sans-serif"
@@ -122,8 +122,8 @@ def timeline_svg(
         f"<title>{escape(title)}</title>",
         f'<rect width="{_WIDTH}" height="{height}" fill="#ffffff"/>',
         f'<text x="{_LEFT}" y="24" font-size="16" font-weight="600" fill="#1b1f24">'
-        f"{escape(title)}</text>",
-        f'<text x="{_WIDTH - _RIGHT}" y="24" font-size="12" fill="#57606a" text-anchor="end">'
+        f"{escape(_fit(title, _WIDTH - _LEFT - _RIGHT, per_char=10))}</text>",
+        f'<text x="{_LEFT}" y="42" font-size="12" fill="#57606a">'
         f"{escape(_caption(ordered))}</text>",
     ]
     out.append('<g class="phases">')
@@ -312,7 +312,7 @@ def _seconds(value: float) -> str:
     return f"{text}s"
 
 
-def _fit(text: str, width: float) -> str:
-    """Shorten ``text`` with an ellipsis to about ``width`` pixels (7 px a character)."""
-    room = max(1, int(width // 7))
+def _fit(text: str, width: float, *, per_char: float = 7) -> str:
+    """Shorten ``text`` with an ellipsis to about ``width`` pixels."""
+    room = max(1, int(width // per_char))
     return text if len(text) <= room else text[: max(0, room - 1)] + "…"
