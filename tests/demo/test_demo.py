@@ -1,0 +1,136 @@
+"""``llm-chaos demo``: the README's main job, run for real (harnesses, example apps, SDKs)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from chaos._demo import APPS, find_app
+
+OUTAGE = ("elevated-errors", "login-failures", "methods-failing", "overload-waves.1",
+          "overload-waves.2", "overload-waves.3")  # fmt: skip
+
+
+def _env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith(("LLM_CHAOS_", "TOXIPROXY"))}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """One run of ``llm-chaos demo --seed 1 --out OUT`` (about 15 s on an idle machine)."""
+    cwd = tmp_path_factory.mktemp("demo")
+    proc = subprocess.run(
+        [sys.executable, "-m", "chaos", "demo", "--seed", "1", "--out", "out"],
+        cwd=cwd,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    return proc, cwd / "out"
+
+
+@pytest.mark.timeout(300)
+def test_the_demo_tells_the_story(demo):
+    proc, _ = demo
+    out = proc.stdout
+    assert proc.returncode == 0, out + proc.stderr
+    assert proc.stderr == ""  # the apps' warnings stay off the screen
+    assert "llm-chaos demo: Claude outage of 2 March 2026" in out
+    assert "seed 1" in out
+    # progress: one line per app and phase, as the replay goes
+    assert "  login-failures" in out
+    assert "resilient app  " in out
+    assert "naive app  " in out
+    table = out[out.index("  phase ") :]
+    header = table.splitlines()[0]
+    assert "resilient app" in header
+    assert "naive app" in header
+    assert "Why the resilient app survived:" in out
+    assert "Why the naive app did not survive:" in out
+    assert "It never tried another provider: no request reached OpenAI." in out
+    assert "reports written to out/" in out
+
+
+@pytest.mark.timeout(300)
+def test_the_demo_numbers_and_reports(demo):
+    proc, out = demo
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads((out / "demo.json").read_text())
+    assert data["profile"] == "claude-2026-03-02"
+    assert data["seed"] == 1
+    apps = {app["app"]: app for app in data["apps"]}
+    assert set(apps) == {"resilient_app", "naive_app"}
+
+    resilient, naive = apps["resilient_app"], apps["naive_app"]
+    assert resilient["questions"] >= 20
+    assert resilient["answered"] == resilient["questions"]  # it survived
+    assert resilient["failovers"] > 0
+    assert resilient["targets"]["openai"]["failovers_to"] > 0
+    assert resilient["attempts"].get("sdk_retry", 0) == 0  # its SDK retries are off
+    answered_by_openai = [a for a in resilient["answers"] if a["provider"] == "openai"]
+    assert {a["phase"] for a in answered_by_openai} & set(OUTAGE)
+    assert resilient["circuit_opened"] >= 1
+
+    assert naive["failed"] > 0  # it did not
+    errors = [a for a in naive["answers"] if a["provider"] == "error"]
+    # while Claude was failing (an error can land early in partial-recovery: a naive
+    # question takes seconds), never once it had recovered
+    assert {a["phase"] for a in errors} & set(OUTAGE)
+    assert "recovered" not in {a["phase"] for a in errors}
+    assert all(a["error"].split(":")[0].endswith("Error") for a in errors)
+    assert naive["targets"]["openai"]["attempts"] == 0
+    assert naive["attempts"]["sdk_retry"] > 0
+    assert naive["why"][-1].startswith(("It answered nothing during", "It never tried"))
+
+    for app in ("resilient_app", "naive_app"):
+        svg = out / f"timeline-{app}.svg"
+        root = ET.parse(svg).getroot()
+        assert root.tag == "{http://www.w3.org/2000/svg}svg"
+        text = svg.read_text()
+        for phase in ("elevated-errors", "methods-failing", "recovered"):
+            assert phase in text
+        journal = json.loads((out / f"journal-{app}.json").read_text())
+        assert len(journal) == apps[app]["requests"]
+    coverage = json.loads((out / "coverage.json").read_text())
+    outcomes = {row["outcome"] for row in coverage["rows"]}
+    assert "failover" in outcomes
+    assert "failed" in outcomes
+    markdown = (out / "demo.md").read_text()
+    assert "| phase | incident | resilient app | naive app |" in markdown
+    assert "![timeline](timeline-naive_app.svg)" in markdown
+
+
+def test_the_example_apps_are_found_where_the_package_is():
+    for app in APPS:
+        folder = find_app(app.name)
+        assert (folder / app.name / "__init__.py").is_file()
+
+
+def test_missing_sdks_say_which_pip_command_to_run(tmp_path):
+    # an anthropic package that cannot be imported, first on the path
+    (tmp_path / "anthropic").mkdir()
+    (tmp_path / "anthropic" / "__init__.py").write_text("raise ImportError('not here')\n")
+    env = _env() | {"PYTHONPATH": str(tmp_path)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "chaos", "demo", "--out", str(tmp_path / "out")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "anthropic is not installed here" in proc.stderr
+    assert f"{sys.executable} -m pip install 'pytest-llm-chaos[demo]'" in proc.stderr
+    assert not (tmp_path / "out").exists()
