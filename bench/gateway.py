@@ -61,7 +61,8 @@ def serve(toxiproxy: bool) -> None:
         backend = start_backend("embedded")
         proxy = backend.client.create_proxy("bench", url.removeprefix("http://"))
         url = f"http://{proxy.listen_host}:{proxy.listen_port}"
-    print(json.dumps({"url": url}), flush=True)
+    loop = gw.loop
+    print(json.dumps({"url": url, "loop": type(loop).__module__.split(".")[0]}), flush=True)
     for line in sys.stdin:
         command = json.loads(line)
         if command["op"] == "fault":
@@ -85,7 +86,8 @@ class Server:
         args = [sys.executable, __file__, "--serve"] + (["--toxiproxy"] if toxiproxy else [])
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert self.proc.stdout is not None
-        self.url = json.loads(self.proc.stdout.readline())["url"]
+        ready = json.loads(self.proc.stdout.readline())
+        self.url, self.loop = ready["url"], ready["loop"]
 
     def send(self, op: str) -> dict | None:
         assert self.proc.stdin is not None
@@ -244,12 +246,14 @@ def main() -> None:
     c = args.concurrency
     rows: list[list[str]] = []
     results: dict[str, Result] = {}
+    loop = "?"
 
     for workload, stream, n in (("non-streaming", False, n_plain), ("stream", True, n_stream)):
         results[f"fake/{workload}"] = r = measure_fake(stream, n)
         rows.append(r.row(f"{workload}: fake alone (in process)"))
     for label, toxi in (("gateway", False), ("toxiproxy + gateway", True)):
         server = Server(toxi)
+        loop = server.loop
         try:
             for workload, stream, n in (
                 ("non-streaming", False, n_plain),
@@ -263,7 +267,7 @@ def main() -> None:
         finally:
             server.close()
 
-    print(f"machine: {machine()}; client concurrency {c} keep-alive connections\n")
+    print(f"machine: {machine()}; gateway event loop: {loop}; client: {c} keep-alive connections\n")
     header = ["scenario", "requests/s", "p50 ms", "p99 ms", "events/s", "server CPU µs/req"]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
