@@ -125,6 +125,8 @@ class Exchange:
         """Record that ``rule`` decides this exchange's answer."""
         self.rule = rule
         self.action = rule.describe
+        if self.phase is None:
+            self.phase = rule.phase
 
     @property
     def dialect(self) -> Dialect:
