@@ -115,6 +115,8 @@ class _Side(asyncio.Protocol):
         self.writing: Link | None = None  # the link whose destination is this socket
         self.closed = False
         self.write_paused = False
+        self.early: list[bytes] = []
+        self.early_eof = False
         self._writable: asyncio.Future[None] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -125,10 +127,16 @@ class _Side(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self.reading is not None:
             self.reading.feed(data)
+        else:
+            # Python < 3.11.5 starts reading after connection_made even when it
+            # paused the transport: keep what arrives before the upstream answers
+            self.early.append(data)
 
     def eof_received(self) -> bool:
         if self.reading is not None:
             self.reading.feed_eof()
+        else:
+            self.early_eof = True
         return True  # the link decides when to close
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -398,6 +406,11 @@ class Connection:
         self.links = [up, down]
         self.owner.link_started(up)
         self.owner.link_started(down)
+        for data in self.client.early:
+            up.feed(data)
+        self.client.early.clear()
+        if self.client.early_eof:
+            up.feed_eof()
         client.resume_reading()
 
     def side_lost(self, side: _Side) -> None:
