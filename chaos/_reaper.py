@@ -1,11 +1,12 @@
 """A watchdog process that removes what a dead harness left outside its own process.
 
 The gateway and an embedded Toxiproxy live in the harness's process and die with
-it; a ``binary`` Toxiproxy dies with it too (``PR_SET_PDEATHSIG``). Two things do
-not: proxies created on an *external* Toxiproxy and a *Docker* container. When
-the process ends without stopping the harness (SIGKILL, a SIGTERM nobody handles,
-``os._exit``), :class:`Reaper`'s child sees the pipe from its parent close without
-the word ``done`` and removes them.
+it; a ``binary`` Toxiproxy dies with it too (``PR_SET_PDEATHSIG``). These do not:
+proxies created on an *external* Toxiproxy, a *Docker* container, and a child
+process group started in its own session. When the process ends without
+cleaning up (SIGKILL, a SIGTERM nobody handles, ``os._exit``), :class:`Reaper`'s
+child sees the pipe from its parent close without the word ``done`` and removes
+them.
 
 The child is a few lines of standard-library Python (``python -I -c``), in its own
 session so a Ctrl-C meant for the test run does not reach it, and it lives only
@@ -27,7 +28,7 @@ _STOP_TIMEOUT = 5.0
 # Runs in the child. Reads one JSON task per line until "done" (a clean stop: do
 # nothing) or EOF (the parent died: undo every task), then exits.
 _SCRIPT = r"""
-import http.client, json, signal, socket, sys, urllib.parse, urllib.request
+import http.client, json, os, signal, socket, sys, urllib.parse, urllib.request
 
 signal.signal(signal.SIGINT, signal.SIG_IGN)
 tasks = []
@@ -70,6 +71,8 @@ for task in tasks:
             urllib.request.urlopen(urllib.request.Request(url, method="DELETE"), timeout=10).close()
         elif task["kind"] == "container":
             remove_container(task["daemon"], task["name"])
+        elif task["kind"] == "group":
+            os.killpg(int(task["pgid"]), signal.SIGKILL)
     except Exception:
         pass
 """
@@ -80,7 +83,9 @@ class Reaper:
 
     ``watch(kind="proxy", api=URL, name=NAME)`` deletes a Toxiproxy proxy;
     ``watch(kind="container", daemon=DOCKER_HOST, name=NAME)`` force-removes a
-    container. The watchdog process starts on the first :meth:`watch`.
+    container; ``watch(kind="group", pgid=PGID)`` kills a process group (a child
+    started with ``start_new_session=True`` and its own children). The watchdog
+    process starts on the first :meth:`watch`.
     """
 
     def __init__(self) -> None:
