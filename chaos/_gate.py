@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
 from chaos._errors import ConfigError
+from chaos._reaper import Reaper
 
 if TYPE_CHECKING:
     from chaos._harness import Harness, Target
@@ -170,6 +171,9 @@ def run_command(
             time.monotonic() - started,
             error=f"cannot run {command[0]}: {exc.strerror or exc}",
         )
+    # in its own session, the group would outlive a SIGKILLed gate: a watchdog ends it
+    reaper = Reaper()
+    reaper.watch(kind="group", pgid=str(proc.pid))
     timed_out = False
     try:
         rc = proc.wait(timeout=timeout)
@@ -179,8 +183,10 @@ def run_command(
         rc = proc.wait()
     except BaseException:  # Ctrl-C, SIGTERM turned into an exception: take the group down
         _end_group(proc, signal.SIGINT)
+        reaper.release()
         raise
     _kill_leftovers(proc.pid)
+    reaper.release()
     duration = time.monotonic() - started
     if rc < 0:
         name = _signal_name(-rc)
