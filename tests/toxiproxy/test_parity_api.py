@@ -545,3 +545,18 @@ def test_reset_enables_proxies_and_clears_toxics(api: Api) -> None:
     assert (answer.status, answer.body) == (204, b"")
     after = api.request("GET", f"/proxies/{name}").json()
     assert (after["enabled"], after["toxics"]) == (True, [])
+
+
+def test_empty_toxic_name_means_default(api: Api) -> None:
+    proxy = api.create("emptyname", "127.0.0.1:1")
+    toxic = api.add_toxic(proxy["name"], type="slow_close", name="")
+    assert toxic["name"] == "slow_close_downstream"
+
+
+def test_toxicity_is_float32_printed_shortest(api: Api) -> None:
+    proxy = api.create("float32", "127.0.0.1:1")
+    answer = api.request(
+        "POST", f"/proxies/{proxy['name']}/toxics", {"type": "noop", "toxicity": 0.3}
+    )
+    assert answer.status == 200
+    assert answer.body.endswith(b'"toxicity":0.3}')
