@@ -386,7 +386,9 @@ class Connection:
         assert client is not None
         try:
             host, port = split_host_port(self.owner.upstream)
-            await loop.create_connection(lambda: self.upstream, host or "127.0.0.1", int(port))
+            # a service name (``redis``) is a port too, as for Go's net.Dial
+            service: int | str = int(port) if port.isdigit() else port
+            await loop.create_connection(lambda: self.upstream, host or "127.0.0.1", service)
         except (OSError, ValueError) as exc:
             log.warning(
                 "unable to open connection to upstream %s for proxy %s: %s",
