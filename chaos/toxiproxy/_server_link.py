@@ -387,8 +387,8 @@ class Connection:
         try:
             host, port = split_host_port(self.owner.upstream)
             # a service name (``redis``) is a port too, as for Go's net.Dial
-            service: int | str = int(port) if port.isdigit() else port
-            await loop.create_connection(lambda: self.upstream, host or "127.0.0.1", service)
+            number = int(port) if port.isdigit() else socket.getservbyname(port, "tcp")
+            await loop.create_connection(lambda: self.upstream, host or "127.0.0.1", number)
         except (OSError, ValueError) as exc:
             log.warning(
                 "unable to open connection to upstream %s for proxy %s: %s",
