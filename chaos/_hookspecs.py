@@ -41,8 +41,9 @@ def pytest_chaos_targets(config: pytest.Config) -> list[Any] | None:
 def pytest_chaos_configure(config: pytest.Config, harness: Any) -> None:
     """Called once per session (per xdist worker), right after the harness started.
 
-    Register extra behaviour here; faults injected here last for the session
-    only until the first test's reset, so inject per-test faults in fixtures.
+    Inspect or adjust the harness here. Faults injected here last only until the
+    end of the first chaos test (every chaos test ends with a reset): inject
+    per-test faults in a fixture instead.
 
     :param config: the pytest config.
     :param harness: the running ``chaos.Harness``.

@@ -304,7 +304,7 @@ ALLOW_NETWORK: Setting[bool] = Setting(
 )
 REPORT: Setting[str | None] = Setting(
     "report",
-    "Write the chaos report (journal, verdicts, coverage) to this path",
+    "Write the chaos report (coverage.json, coverage.md, timelines/) into this directory",
     _text,
     None,
     cli="--chaos-report",

@@ -32,6 +32,7 @@ from chaos._errors import ChaosError, ConfigError
 if TYPE_CHECKING:
     from chaos._fixture import ChaosFixture
     from chaos.report import Reporter
+    from chaos.verdict import Verdict
 
 __all__ = ["ChaosWarning"]
 
@@ -55,6 +56,8 @@ def _marker_signature(
 ) -> None:
     """The ``chaos`` marker's arguments; Python's own binding checks them."""
 
+
+_MARKER_ARGS: tuple[str, ...] = tuple(inspect.signature(_marker_signature).parameters)
 
 MARKER_HELP = (
     "chaos(*, profile=None, profiles=None, targets=None, strict=True, seed=None, "
@@ -102,15 +105,14 @@ def marker_options(node: pytest.Item | pytest.Function) -> MarkerOptions:
                 f"@pytest.mark.chaos(profile={mark.args[0]!r}); got {mark.args!r}"
             )
         kwargs = {**mark.kwargs, **kwargs}
-    sig = inspect.signature(_marker_signature)
-    unknown = [k for k in kwargs if k not in sig.parameters]
+    unknown = [k for k in kwargs if k not in _MARKER_ARGS]
     if unknown:
         name = unknown[0]
-        close = difflib.get_close_matches(name, list(sig.parameters), n=1)
+        close = difflib.get_close_matches(name, _MARKER_ARGS, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise ConfigError(
             f"@pytest.mark.chaos got an unknown argument {name!r}{hint}; "
-            f"valid arguments: {', '.join(sig.parameters)}"
+            f"valid arguments: {', '.join(_MARKER_ARGS)}"
         )
     for key, types in _TYPES.items():
         value = kwargs.get(key)
@@ -176,6 +178,16 @@ class _Session:
     findings: dict[str, int] = field(default_factory=dict)
     harnesses: dict[str, str] = field(default_factory=dict)
     idle: int = 0
+    # session-level settings, resolved once (they cannot change during a run)
+    resolved: dict[str, Any] = field(default_factory=dict)
+    announced: bool = False
+    env: dict[tuple[str, ...], dict[str, str]] = field(default_factory=dict)
+
+    def setting(self, setting: opts.Setting[Any]) -> Any:
+        """The session value of ``setting`` (no marker layer), resolved once."""
+        if setting.name not in self.resolved:
+            self.resolved[setting.name] = _resolve(self.config, setting).value
+        return self.resolved[setting.name]
 
 
 @dataclass
@@ -187,6 +199,7 @@ class _TestRun:
     strict: bool
     profile: str | None
     session_seed: int | None = None
+    verdict: Verdict | None = None
 
 
 _SESSION = pytest.StashKey[_Session]()
@@ -288,7 +301,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def _profile_dirs(config: pytest.Config, test_dir: Path | None) -> list[str]:
-    dirs = [str(d) for d in _resolve(config, opts.PROFILES_DIRS).value]
+    dirs = [str(d) for d in config.stash[_SESSION].setting(opts.PROFILES_DIRS)]
     base = config.rootpath
     dirs = [d if os.path.isabs(d) else str(base / d) for d in dirs]
     if test_dir is not None:
@@ -430,7 +443,7 @@ def _check_request(request: pytest.FixtureRequest) -> MarkerOptions:
 
 def _profile_all(config: pytest.Config) -> bool:
     try:
-        return bool(_resolve(config, opts.PROFILE_ALL).value)
+        return bool(config.stash[_SESSION].setting(opts.PROFILE_ALL))
     except ConfigError:
         return True  # let the fixture report the bad value, test by test
 
@@ -466,7 +479,6 @@ def chaos(
     # requested only now, so that a bad marker never starts the harness
     harness = request.getfixturevalue("_llm_chaos_harness")
     item = request.node
-    harness.reset()  # a clean slate even if something ran between tests
     try:
         run = _begin(request, harness, options, chaos_profile_dir, monkeypatch)
     except ChaosError as exc:
@@ -518,12 +530,19 @@ def _begin(
     param = item.stash.get(_PARAM, None)
     marker_profile = param if param is not None else options.profile
     layers = {"marker": marker_profile} if marker_profile is not None else {}
-    profile = _resolve(config, opts.PROFILE, **layers).value
+    profile = (
+        _resolve(config, opts.PROFILE, **layers).value if layers else state.setting(opts.PROFILE)
+    )
     session_seed = None
     if options.seed is not None:
         session_seed = harness.seed
         _reseed(harness, options.seed)
-    env = _route_env(harness, selected) if options.route_env else {}
+    env: dict[str, str] = {}
+    if options.route_env:
+        key = tuple(selected)
+        if key not in state.env:
+            state.env[key] = _route_env(harness, selected)
+        env = state.env[key]
     for var, value in env.items():
         monkeypatch.setenv(var, value)
     dirs = [str(profile_dir), *_profile_dirs(config, None)]
@@ -566,26 +585,23 @@ def _end(request: pytest.FixtureRequest, run: _TestRun, harness: Any) -> None:
     """Tell the reporter and leave the test's summary on its report (xdist-safe)."""
     item = request.node
     state = request.config.stash[_SESSION]
-    verdict = run.fixture.verdict
+    verdict = run.verdict or run.fixture.verdict
     if state.reporter is not None:
         state.reporter.on_test_end(item, harness, verdict)
-    backend = getattr(harness, "backend", None)
-    item.user_properties.append(
-        (
-            _USER_PROPERTY,
-            {
-                "profile": run.profile or "(no profile)",
-                "targets": {k: v.to_dict() for k, v in verdict.summary().items()},
-                "findings": [f.kind for f in verdict.findings()],
-                "idle": not verdict.records,
-                "harness": (
-                    f"{_worker_id()}: backend {getattr(backend, 'name', backend)}"
-                    f" ({getattr(backend, 'reason', '')}), seed {harness.seed}, endpoints "
-                    + ", ".join(f"{k}={v}" for k, v in harness.endpoints.items())
-                ),
-            },
+    data: dict[str, Any] = {
+        "profile": run.profile or "(no profile)",
+        "targets": {k: v.to_dict() for k, v in verdict.summary().items()},
+        "findings": [f.kind for f in verdict.findings()],
+        "idle": not verdict.records,
+    }
+    if not state.announced:  # once per worker is enough for the summary
+        state.announced = True
+        backend = harness.backend
+        data["harness"] = (
+            f"{_worker_id()}: backend {backend.name} ({backend.reason}), seed {harness.seed}, "
+            "endpoints " + ", ".join(f"{k}={v}" for k, v in harness.endpoints.items())
         )
-    )
+    item.user_properties.append((_USER_PROPERTY, data))
 
 
 # -- after the test body: strictness and warnings ---------------------------------
@@ -599,8 +615,8 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     run = item.stash.get(_RUN, None)
     if run is None:
         return result
-    verdict = run.fixture.verdict
-    if run.strict:
+    run.verdict = verdict = run.fixture.verdict
+    if run.strict and verdict.declared:
         __tracebackhide__ = True
         _strict_check(run)
     for finding in verdict.findings():
@@ -689,8 +705,9 @@ class _Collector:
             state.findings[kind] = state.findings.get(kind, 0) + 1
         if data.get("idle"):
             state.idle += 1
-        harness_line = str(data["harness"])
-        state.harnesses[harness_line.split(":", 1)[0]] = harness_line
+        if "harness" in data:
+            line = str(data["harness"])
+            state.harnesses[line.split(":", 1)[0]] = line
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         """Per profile and target: calls, attempts, failures, failovers, faults fired."""

@@ -47,7 +47,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from chaos._errors import FaultNotTriggered, VerdictError
@@ -188,7 +188,7 @@ class TargetSummary:
 
     def to_dict(self) -> dict[str, Any]:
         """The counts as JSON-ready data."""
-        return asdict(self)
+        return dict(vars(self))
 
 
 @dataclass

@@ -210,3 +210,100 @@ def test_seed_targets_and_hooks(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(
         ["*unknown target 'bakup' (did you mean 'backup'?); the harness has: main, backup, extra*"]
     )
+
+
+def test_config_fixture_env_and_marker_seed_layers(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makeconftest(
+        """
+        import pytest
+
+        @pytest.fixture(scope="session")
+        def chaos_config():
+            return {"seed": 99, "journal_size": 50}
+        """
+    )
+    pytester.makepyfile(
+        """
+        import os
+        import pytest
+
+        def test_session_seed(chaos):
+            assert chaos.seed == int(os.environ["EXPECTED_SEED"])
+            assert chaos.harness.journal_size == 50
+
+        @pytest.mark.chaos(seed=7)
+        def test_marker_seed(chaos):
+            assert chaos.seed == 7
+
+        def test_back_to_session_seed(chaos):
+            assert chaos.seed == int(os.environ["EXPECTED_SEED"])
+        """
+    )
+    monkeypatch.setenv("EXPECTED_SEED", "99")  # chaos_config beats the default
+    pytester.runpytest_subprocess().assert_outcomes(passed=3)
+    monkeypatch.setenv("LLM_CHAOS_SEED", "5")  # the environment beats chaos_config
+    monkeypatch.setenv("EXPECTED_SEED", "5")
+    pytester.runpytest_subprocess().assert_outcomes(passed=3)
+
+
+USER_PROFILE = """
+version: 1
+name: mine
+title: my own outage
+source: generic
+clock: requests
+parameters:
+  kind: overloaded
+targets:
+  solo: {dialect: anthropic}
+phases:
+  - name: broken
+    at: 0
+    faults:
+      - target: solo
+        error: ${kind}
+"""
+
+
+def test_targets_profile_dirs_params_and_report(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makeini("[pytest]\nchaos_profiles_dirs = myprofiles\n")
+    pytester.mkdir("myprofiles").joinpath("mine.yaml").write_text(USER_PROFILE)
+    pytester.makepyfile(app=APP)
+    pytester.makepyfile(
+        """
+        import anthropic
+        import pytest
+        from app import ask
+
+        @pytest.mark.chaos(profile="mine")
+        def test_profile_from_user_folder(chaos):
+            assert set(chaos.endpoints) == {"solo"}
+            with pytest.raises(anthropic.InternalServerError):
+                ask(max_retries=0)
+
+        @pytest.mark.chaos(profile="mine", params={"kind": "server_error"})
+        def test_params(chaos):
+            with pytest.raises(anthropic.InternalServerError) as info:
+                ask(max_retries=0)
+            assert info.value.status_code == 500
+        """
+    )
+    monkeypatch.setenv("LLM_CHAOS_TARGETS", "solo = anthropic")
+    result = pytester.runpytest_subprocess("--chaos-report", "report")
+    # 'overloaded' is 529, which the SDK maps to OverloadedError, an InternalServerError
+    result.assert_outcomes(passed=2)
+    assert (pytester.path / "report" / "coverage.json").is_file()
+    assert list((pytester.path / "report" / "timelines").glob("*.svg"))
+
+
+def test_network_upstreams_need_allowing(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nchaos_targets = remote = openai https://api.openai.com/v1\n")
+    pytester.makepyfile("def test_remote(chaos):\n    assert chaos.endpoints['remote']\n")
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*NetworkNotAllowed*--chaos-allow-network*"])
+    pytester.runpytest_subprocess("--chaos-allow-network").assert_outcomes(passed=1)
