@@ -44,7 +44,6 @@ _TOXIC_FIELDS = {
     "stream": "string",
     "toxicity": "float32",
 }
-_TOXIC_UPDATE_FIELDS = {"attributes": "object:toxics.Toxic", "toxicity": "float32"}
 
 _TEXT = "text/plain; charset=utf-8"
 
@@ -384,8 +383,12 @@ class ToxiproxyApi:
         entry = self._toxic(proxy, toxic)
         body = self._decode(request.body)
         fields: dict[str, Any] = {"toxicity": entry.toxicity}
-        error = decode_fields(body, "", _TOXIC_UPDATE_FIELDS, fields)
         toxic_class = type(entry.toxic)
+        update_fields = {
+            "attributes": f"object:toxics.{toxic_class.go_struct}",
+            "toxicity": "float32",
+        }
+        error = decode_fields(body, "", update_fields, fields)
         values = dict(entry.toxic.values)
         error = error or decode_fields(
             fields.get("attributes"),
