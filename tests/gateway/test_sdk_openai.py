@@ -124,3 +124,12 @@ def test_async_client(gw: Gateway) -> None:
 
     _inject(gw, SseAction(cut_after=1))
     assert asyncio.run(main()) is openai.APIConnectionError
+
+
+def test_edge_page_names_the_openai_host(gw: Gateway) -> None:
+    from chaos.faults import EdgeAction
+
+    _inject(gw, EdgeAction("challenge_403"))
+    with pytest.raises(openai.PermissionDeniedError) as info:
+        _client(gw).chat.completions.create(**GPT)
+    assert "api.openai.com" in info.value.response.text
