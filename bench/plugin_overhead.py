@@ -98,7 +98,8 @@ def main() -> None:
     table = "\n".join(
         [
             f"{args.n - 1} tests per run (the first, which starts the harness, left out); "
-            "per-test time of the whole protocol (setup + call + teardown), in ms.",
+            "per-test time of the whole protocol (setup + call + teardown), in ms. The median "
+            "is the figure: the machine is shared, so means and p95 carry other jobs' noise.",
             "",
             "| run | median | mean | p95 | median over no plugin | ratio |",
             "|---|---|---|---|---|---|",

@@ -721,6 +721,8 @@ class _Collector:
         for profile, per_target in state.totals.items():
             tr.write_line(f"profile {profile}: {state.tests[profile]} test(s)")
             for target, c in per_target.items():
+                if not c.get("attempts"):
+                    continue  # a target nobody called: nothing to say
                 tr.write_line(
                     f"  {target}: {c.get('calls', 0)} calls, {c.get('attempts', 0)} attempts, "
                     f"{c.get('failures', 0)} failed, {c.get('sdk_retries', 0)} SDK retries, "
