@@ -170,7 +170,7 @@ name: quick-wall
 title: a wall-clock blackout of the openai proxy
 source: generic
 clock: wall
-time_scale: 60
+time_scale: 30
 targets:
   openai: {dialect: openai}
 phases:
@@ -181,7 +181,7 @@ phases:
     at: 12s
     faults: [{target: openai, network: down}]
   - name: back
-    at: 24s
+    at: 42s
     faults: []
 """
 
