@@ -61,3 +61,32 @@ def test_bad_rules_are_400_with_the_reason(gateway: Gateway) -> None:
     r = httpx.get(f"{admin}/nowhere")
     assert r.status_code == 404
     assert "GET /health" in r.json()["error"]
+
+
+class _Conn:
+    """Just enough of a connection for the admin handler: a peer and a write sink."""
+
+    def __init__(self, peer: str) -> None:
+        self.peer = (peer, 40000)
+        self.keep_alive = True
+        self.head_only = False
+        self.sent = b""
+
+    def write(self, data: bytes) -> None:
+        self.sent += data
+
+
+def test_non_loopback_admin_clients_are_refused_by_default(gateway: Gateway) -> None:
+    from chaos.gateway._admin import AdminHandler
+    from chaos.providers import Request
+
+    handler = AdminHandler(gateway)
+    remote, local = _Conn("10.1.2.3"), _Conn("127.0.0.1")
+    handler.on_request(remote, Request("DELETE", "/rules", []))  # type: ignore[arg-type]
+    handler.on_request(local, Request("GET", "/health", []))  # type: ignore[arg-type]
+    assert remote.sent.startswith(b"HTTP/1.1 403 Forbidden")
+    assert b"loopback clients only, not 10.1.2.3" in remote.sent
+    assert local.sent.startswith(b"HTTP/1.1 200 OK")
+    gateway.admin_remote = True
+    handler.on_request(remote, Request("GET", "/health", []))  # type: ignore[arg-type]
+    assert remote.sent.count(b"HTTP/1.1 200 OK") == 1
