@@ -16,6 +16,7 @@ from typing import Any
 
 from chaos._errors import ConfigError, HarnessStartError
 from chaos._journal import JournalRecord
+from chaos._redact import redact_path
 from chaos.faults import Fault
 from chaos.gateway._actions import APPLIERS
 from chaos.gateway._exchange import Exchange
@@ -165,7 +166,9 @@ class _TargetHandler:
 
     def _failed(self, ex: Exchange, exc: Exception) -> None:
         log.exception(
-            "llm-chaos gateway: answering %s %s failed", ex.request.method, ex.request.path
+            "llm-chaos gateway: answering %s %s failed",
+            ex.request.method,
+            redact_path(ex.request.path),  # ?key=... must not reach the logs
         )
         if ex.status is None and not ex.closed:
             body = f"llm-chaos gateway error: {exc!r}\n".encode()
