@@ -246,3 +246,52 @@ def test_target_lines() -> None:
         opts.TargetSpec("a", "openai"),
         opts.TargetSpec("b", "gemini"),
     )
+
+
+@pytest.mark.parametrize(
+    ("setting", "var"), [(s, var) for s in opts.SETTINGS for var in s.env], ids=str
+)
+def test_every_env_twin_is_read(setting: opts.Setting[object], var: str) -> None:
+    raw = {
+        "profile": "blackout",
+        "profile_all": "yes",
+        "backend": "external",
+        "toxiproxy_url": "http://127.0.0.1:8474",
+        "seed": "11",
+        "allow_network": "on",
+        "report": "out",
+        "targets": "a = openai",
+        "profiles_dirs": "x",
+    }[setting.name]
+    resolved = opts.resolve(setting, environ={var: raw})
+    assert resolved.source == var
+    assert resolved.value not in (None, (), False)
+
+
+def test_every_ini_key_is_registered_under_strict_config(pytester: pytest.Pytester) -> None:
+    pytester.makeini(
+        """
+        [pytest]
+        chaos_profile = blackout
+        chaos_profile_all = false
+        chaos_backend = embedded
+        chaos_toxiproxy_url = http://127.0.0.1:8474
+        chaos_seed = 3
+        chaos_allow_network = false
+        chaos_report = out
+        chaos_targets =
+            a = openai
+            b = anthropic http://127.0.0.1:9/
+        chaos_profiles_dirs = profiles
+        """
+    )
+    pytester.makepyfile("def test_nothing(): pass")
+    result = pytester.runpytest_subprocess("--strict-config", "-W", "error")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "llm-chaos: profile blackout (ini chaos_profile), "
+            "backend embedded (ini chaos_backend), seed 3 (ini chaos_seed), "
+            "toxiproxy-url http://127.0.0.1:8474 (ini chaos_toxiproxy_url)"
+        ]
+    )
