@@ -429,8 +429,9 @@ def _llm_chaos(request: pytest.FixtureRequest) -> None:
         request.getfixturevalue("chaos")
 
 
-def _check_request(request: pytest.FixtureRequest) -> MarkerOptions:
-    """The test's marker options; a bad marker fails this test only, at once."""
+def _check_request(request: pytest.FixtureRequest, profile_dir: Path) -> MarkerOptions:
+    """The test's marker options; a bad marker (or a profile it names that does not
+    exist) fails this test only, at once, before the harness starts."""
     param = request.node.stash.get(_PARAM, None)
     if param is not None and param.startswith("!"):
         names = _profile_names(request.config, Path(request.node.path).parent)
@@ -438,7 +439,13 @@ def _check_request(request: pytest.FixtureRequest) -> MarkerOptions:
             f"@pytest.mark.chaos(profiles={param[1:]!r}) matched no profile; "
             f"available: {', '.join(names) or 'none'}"
         )
-    return marker_options(request.node)
+    options = marker_options(request.node)
+    name = param if param is not None else options.profile
+    if name is not None:
+        from chaos.profiles import resolve_profile
+
+        resolve_profile(name, dirs=[str(profile_dir), *_profile_dirs(request.config, None)])
+    return options
 
 
 def _profile_all(config: pytest.Config) -> bool:
@@ -471,7 +478,7 @@ def chaos(
     """
     problem = None
     try:
-        options = _check_request(request)
+        options = _check_request(request, chaos_profile_dir)
     except ConfigError as exc:
         problem = str(exc)
     if problem is not None:

@@ -114,13 +114,18 @@ def test_bad_marker_arguments_fail_that_test_only(
         def test_targets(chaos):
             pass
 
+        @pytest.mark.chaos(profile="http-500-strom")
+        def test_unknown_profile(chaos):
+            pass
+
         def test_fine():
             pass
         """
     )
     result = pytester.runpytest_subprocess("-rE")
-    result.assert_outcomes(passed=1, errors=7)
+    result.assert_outcomes(passed=1, errors=8)
     assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+    assert "did you mean 'http-500-storm'?" in result.stdout.str()
     result.stdout.fnmatch_lines_random(
         [
             "ERROR *::test_typo - Failed: @pytest.mark.chaos got an unknown argument 'profle' "
@@ -137,6 +142,8 @@ def test_bad_marker_arguments_fail_that_test_only(
             "ERROR *::test_empty - Failed: @pytest.mark.chaos(profiles=[[][]]): expected a glob *",
             "ERROR *::test_targets - Failed: @pytest.mark.chaos(targets=[[]1[]]): expected a list "
             "of target names",
+            "ERROR *::test_unknown_profile - Failed: no profile named 'http-500-strom' (looked in "
+            "*); known profiles: *",
         ]
     )
 
