@@ -51,6 +51,7 @@ __all__ = [
     "Question",
     "find_app",
     "missing_sdks",
+    "require_sdks",
     "run_demo",
     "write_reports",
 ]
@@ -94,6 +95,18 @@ def find_app(name: str) -> Path:
         f"the example app {name!r} is not installed with this copy of pytest-llm-chaos "
         f"(looked in {shipped} and {checkout / name})"
     )
+
+
+def require_sdks() -> None:
+    """Raise :class:`~chaos.ConfigError` naming the pip command when an SDK is missing."""
+    missing = missing_sdks()
+    if missing:
+        raise ConfigError(
+            f"the demo runs the example apps on the official SDKs, and {' and '.join(missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} not installed here; install "
+            f"{'it' if len(missing) == 1 else 'them'} with:\n"
+            f"    {sys.executable} -m pip install 'pytest-llm-chaos[demo]'"
+        )
 
 
 def missing_sdks() -> list[str]:
@@ -553,11 +566,6 @@ def _clock(at: float, profile: Profile) -> str:
     return f"+{minutes // 60}h{minutes % 60:02d}m"
 
 
-def _short(exc: BaseException) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else ""
-    return text if len(text) <= 120 else text[:117] + "..."
-
-
 # -- the story ----------------------------------------------------------------------------
 
 
@@ -752,14 +760,7 @@ def run_demo(
     """
     from chaos.profiles import load_profile
 
-    missing = missing_sdks()
-    if missing:
-        raise ConfigError(
-            f"the demo runs the example apps on the official SDKs, and {' and '.join(missing)} "
-            f"{'is' if len(missing) == 1 else 'are'} not installed here; install "
-            f"{'it' if len(missing) == 1 else 'them'} with:\n"
-            f"    {sys.executable} -m pip install 'pytest-llm-chaos[demo]'"
-        )
+    require_sdks()
     loaded = load_profile(profile)
     if time_scale is not None:
         if time_scale <= 0:

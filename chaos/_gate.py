@@ -18,6 +18,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+import shlex
 import signal
 import subprocess
 import time
@@ -456,8 +458,6 @@ def _command_env(harness: Harness, profile: Profile) -> dict[str, str]:
 
 
 def _shown(command: Sequence[str]) -> str:
-    import shlex
-
     return shlex.join(command)
 
 
@@ -765,6 +765,4 @@ def _write_pictures(report: GateReport, out: Path) -> list[Path]:
 
 
 def _slug(name: str) -> str:
-    import re
-
     return re.sub(r"[^A-Za-z0-9_.=-]+", "_", name).strip("_.")[:120] or "profile"

@@ -36,7 +36,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--time-scale",
-        type=float,
+        type=_positive,
         default=1200.0,
         metavar="N",
         help="incident seconds per second of replay (default: 1200, the 3h58m outage in 12 s)",
@@ -56,12 +56,11 @@ def run(args: argparse.Namespace) -> int:
     Exit 0 when the resilient app answered every question (the expected story),
     1 when it did not (something is broken), 2 when the SDKs are missing.
     """
-    from chaos._demo import APPS, LEGEND, missing_sdks, run_demo, why, write_reports
+    from chaos._demo import APPS, LEGEND, require_sdks, run_demo, why, write_reports
     from chaos.profiles import load_profile
 
     started = time.monotonic()
-    if missing_sdks():
-        run_demo(profile=args.profile)  # raises the ConfigError that says what to install
+    require_sdks()
     profile = load_profile(args.profile)
     seed = args.seed if args.seed is not None else profile.seed
     _say(f"llm-chaos demo: {profile.title}")
@@ -97,6 +96,16 @@ def run(args: argparse.Namespace) -> int:
     _say(f"open {args.out}/demo.md, or the timelines in a browser (took {took:.0f}s)")
     resilient = result.runs[0]
     return 0 if all(q.answered for q in resilient.questions) else 1
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, e.g. 1200, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
 
 
 def _human(scale: float) -> str:
