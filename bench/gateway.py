@@ -46,23 +46,60 @@ def _request(stream: bool) -> bytes:
 # -- server side (a subprocess) ----------------------------------------------------------
 
 
+SYNTHETIC_EVENTS = 500
+
+
+def _synthetic_dialect() -> object:
+    """The Anthropic dialect with a fake whose stream is 500 pre-rendered frames: measures what
+    the gateway itself costs per event, without the fake's own event generation."""
+    from chaos.providers import DIALECTS, Response
+
+    if "anthropic" not in DIALECTS:
+        import chaos.providers.anthropic  # noqa: F401
+    base = DIALECTS["anthropic"]
+    frames = [
+        b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,'
+        b'"delta":{"type":"text_delta","text":" word%d"}}\n\n' % i
+        for i in range(SYNTHETIC_EVENTS - 1)
+    ] + [b'event: message_stop\ndata: {"type":"message_stop"}\n\n']
+
+    async def events():  # type: ignore[no-untyped-def]
+        for frame in frames:
+            yield frame
+
+    class Synthetic(base):  # type: ignore[misc,valid-type]
+        async def serve(self, request):  # type: ignore[no-untyped-def]
+            return Response(200, [("content-type", "text/event-stream")], events=events())
+
+    return Synthetic()
+
+
 def serve(toxiproxy: bool) -> None:
     """Run the gateway (and Toxiproxy in front when asked); obey JSON commands on stdin."""
     from chaos.faults import ErrorAction, Fault
     from chaos.gateway import Gateway, TargetConfig
 
-    gw = Gateway({"anthropic": TargetConfig("anthropic")}, seed=0, admin=False)
+    gw = Gateway(
+        {
+            "anthropic": TargetConfig("anthropic"),
+            "synthetic": TargetConfig(_synthetic_dialect()),  # type: ignore[arg-type]
+        },
+        seed=0,
+        admin=False,
+    )
     gw.start_in_thread()
-    url = gw.urls["anthropic"]
+    urls = gw.urls
     backend = None
     if toxiproxy:
         from chaos.toxiproxy import start_backend
 
         backend = start_backend("embedded")
-        proxy = backend.client.create_proxy("bench", url.removeprefix("http://"))
-        url = f"http://{proxy.listen_host}:{proxy.listen_port}"
+        for name in list(urls):
+            proxy = backend.client.create_proxy(f"bench-{name}", urls[name].removeprefix("http://"))
+            urls[name] = f"http://{proxy.listen_host}:{proxy.listen_port}"
     loop = gw.loop
-    print(json.dumps({"url": url, "loop": type(loop).__module__.split(".")[0]}), flush=True)
+    ready = {"url": urls["anthropic"], "synthetic": urls["synthetic"]}
+    print(json.dumps({**ready, "loop": type(loop).__module__.split(".")[0]}), flush=True)
     for line in sys.stdin:
         command = json.loads(line)
         if command["op"] == "fault":
@@ -88,6 +125,7 @@ class Server:
         assert self.proc.stdout is not None
         ready = json.loads(self.proc.stdout.readline())
         self.url, self.loop = ready["url"], ready["loop"]
+        self.synthetic = ready["synthetic"]
 
     def send(self, op: str) -> dict | None:
         assert self.proc.stdin is not None
@@ -174,13 +212,16 @@ async def _drive(
     return time.perf_counter() - start, latencies, events
 
 
-def measure(server: Server, payload: bytes, total: int, concurrency: int) -> Result:
-    asyncio.run(_drive(server.url, payload, max(concurrency, total // 20), concurrency))  # warm
+def measure(
+    server: Server, payload: bytes, total: int, concurrency: int, url: str | None = None
+) -> Result:
+    url = url or server.url
+    asyncio.run(_drive(url, payload, max(concurrency, total // 20), concurrency))  # warm
     before = server.cpu()
-    seconds, _, events = asyncio.run(_drive(server.url, payload, total, concurrency))
+    seconds, _, events = asyncio.run(_drive(url, payload, total, concurrency))
     cpu = server.cpu() - before
     # latency: one connection, one request at a time (no queueing in the numbers)
-    _, latencies, _ = asyncio.run(_drive(server.url, payload, max(200, total // 10), 1))
+    _, latencies, _ = asyncio.run(_drive(url, payload, max(20, total // 10), 1))
     n = (total // concurrency) * concurrency
     return Result(n, seconds, latencies, events, cpu)
 
@@ -243,6 +284,7 @@ def main() -> None:
         return
     scale = 0.1 if args.quick else 1.0
     n_plain, n_stream, n_fault = int(4000 * scale), int(800 * scale), int(8000 * scale)
+    n_synth = int(160 * scale)
     c = args.concurrency
     rows: list[list[str]] = []
     results: dict[str, Result] = {}
@@ -261,6 +303,9 @@ def main() -> None:
             ):
                 results[f"{label}/{workload}"] = r = measure(server, _request(stream), n, c)
                 rows.append(r.row(f"{workload}: {label}"))
+            key = f"{label}/synthetic"
+            results[key] = r = measure(server, _request(True), n_synth, c, server.synthetic)
+            rows.append(r.row(f"stream of {SYNTHETIC_EVENTS} pre-rendered frames: {label}"))
             server.send("fault")
             results[f"{label}/fault"] = r = measure(server, _request(False), n_fault, c)
             rows.append(r.row(f"fault answer (error: overloaded): {label}"))
@@ -294,8 +339,10 @@ def main() -> None:
             f"gateway add {both - fake:.3f} ms; gateway CPU/req = {ratio:.1f}x the fake's"
         )
     stream = results["gateway/stream"]
+    synth = results["gateway/synthetic"]
     print(
-        f"gateway stream events/s: {stream.events / stream.seconds:,.0f} (target >= 30,000); "
+        f"gateway stream events/s: {stream.events / stream.seconds:,.0f} with the fake, "
+        f"{synth.events / synth.seconds:,.0f} with pre-rendered frames (target >= 30,000); "
         f"fault answer CPU: {cpu('gateway/fault'):.0f} µs (target <= 70); "
         f"normal answer CPU: {cpu('gateway/non-streaming'):.0f} µs (target <= 300)"
     )

@@ -227,7 +227,8 @@ class Exchange:
         if self._stream:
             head += b"transfer-encoding: chunked\r\n"
         head += (_KEEP if conn.keep_alive else _CLOSE) + b"\r\n"
-        conn.write(head)
+        # the head leaves with the first frame(s), or alone as soon as the stream waits
+        conn.write_soon(head)
         self._head_sent = True
 
     def send_event(self, frame: bytes) -> None:

@@ -290,12 +290,16 @@ class Connection(asyncio.Protocol):
     # -- response side ------------------------------------------------------------
 
     def write(self, data: bytes) -> None:
-        """Write raw bytes (nothing is added); a no-op once the connection is gone."""
+        """Write raw bytes now (with anything :meth:`write_soon` still holds, in one send);
+        a no-op once the connection is gone."""
+        if self._closed or self.transport is None:
+            return
+        self.bytes_out += len(data)
         if self._pending:
+            self._pending.append(data)
             self._flush()
-        if not self._closed and self.transport is not None:
+        else:
             self.transport.write(data)
-            self.bytes_out += len(data)
 
     def write_soon(self, data: bytes) -> None:
         """Write ``data`` as soon as the current task yields to the event loop.
