@@ -718,7 +718,7 @@ def _cell(questions: Sequence[Question]) -> str:
     if counts["degraded"]:
         extra.append(f"{counts['degraded']} degraded")
     if counts["error"]:
-        extra.append(f"{counts['error']} errors")
+        extra.append(f"{counts['error']} error{'s' if counts['error'] != 1 else ''}")
     return text + (f" ({', '.join(extra)})" if extra else "")
 
 
