@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from chaos._errors import ChaosError
-from chaos.gateway._exchange import _header_block
+from chaos.gateway._exchange import header_block
 from chaos.gateway._http import Connection, status_line
 from chaos.gateway._upstream import is_loopback
 from chaos.providers._base import Request
@@ -130,7 +130,7 @@ class AdminHandler:
     @staticmethod
     def _send(conn: Connection, status: int, payload: Any) -> None:
         body = json.dumps(payload, default=str).encode()
-        head = status_line(status) + _header_block([("content-type", "application/json")])
+        head = status_line(status) + header_block([("content-type", "application/json")])
         head += b"content-length: %d\r\n%s\r\n" % (
             len(body),
             b"connection: keep-alive\r\n" if conn.keep_alive else b"connection: close\r\n",

@@ -34,14 +34,11 @@ _KEEP = b"connection: keep-alive\r\n"
 _CLOSE = b"connection: close\r\n"
 
 
-def _header_block(headers: Sequence[tuple[str, str]]) -> bytes:
+def header_block(headers: Sequence[tuple[str, str]]) -> bytes:
     """Response header lines, encoded, without the framing ones the gateway sets itself."""
     return "".join(f"{k}: {v}\r\n" for k, v in headers if k.lower() not in _HOP_BY_HOP).encode(
         "latin-1"
     )
-
-
-header_block = _header_block
 
 
 def fingerprint(body: bytes) -> str:
@@ -160,7 +157,7 @@ class Exchange:
         self.send_prepared(
             response.status,
             response.headers,
-            _header_block(response.headers),
+            header_block(response.headers),
             response.body,
             outcome=outcome,
         )
@@ -196,7 +193,7 @@ class Exchange:
         conn = self.conn
         self.status = response.status
         self.response_headers = response.headers
-        head = status_line(response.status, conn.version) + _header_block(response.headers)
+        head = status_line(response.status, conn.version) + header_block(response.headers)
         head += b"content-length: %d\r\n" % length
         conn.write(head + (_KEEP if conn.keep_alive else _CLOSE) + b"\r\n")
         self._head_sent = True
@@ -223,7 +220,7 @@ class Exchange:
         self._stream = conn.version == b"HTTP/1.1"
         if not self._stream:
             conn.keep_alive = False
-        head = status_line(response.status, conn.version) + _header_block(response.headers)
+        head = status_line(response.status, conn.version) + header_block(response.headers)
         if self._stream:
             head += b"transfer-encoding: chunked\r\n"
         head += (_KEEP if conn.keep_alive else _CLOSE) + b"\r\n"
