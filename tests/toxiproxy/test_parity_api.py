@@ -560,3 +560,20 @@ def test_toxicity_is_float32_printed_shortest(api: Api) -> None:
     )
     assert answer.status == 200
     assert answer.body.endswith(b'"toxicity":0.3}')
+
+
+@pytest.mark.skipif(
+    bool(EXTERNAL_URL), reason="/reset would disturb other users of a shared server"
+)
+def test_reset_removing_timeout_closes_its_connections(api: Api, echo: EchoServer) -> None:
+    from tests.toxiproxy._server_support import connect, recv_until_closed
+
+    proxy = api.create("resettimeout", echo.address)
+    api.add_toxic(proxy["name"], type="timeout", attributes={"timeout": 0})
+    with connect(proxy["listen"]) as sock:
+        sock.sendall(b"blackholed")
+        sock.settimeout(0.3)
+        with pytest.raises(TimeoutError):  # the toxic holds this connection
+            sock.recv(100)
+        assert api.request("POST", "/reset").status == 204
+        assert recv_until_closed(sock, 5)[0] == b""

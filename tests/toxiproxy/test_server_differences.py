@@ -109,3 +109,16 @@ def test_seed_makes_toxicity_draws_repeatable(echo: EchoServer) -> None:
     assert first == affected_pattern(7, echo)
     assert 0 < sum(first) < len(first)
     assert first != affected_pattern(8, echo)
+
+
+def test_reset_peer_at_toxicity_zero_leaves_normal_closes_alone(api: Api, echo: EchoServer) -> None:
+    """Toxiproxy sets SO_LINGER 0 on every connection opened while a reset_peer
+    exists, even at toxicity 0, so normal closes become RSTs (issue #603)."""
+    import time
+
+    proxy = api.create("rst0", echo.address)
+    api.add_toxic(proxy["name"], type="reset_peer", toxicity=0, attributes={"timeout": 0})
+    with connect(proxy["listen"]) as sock:
+        round_trip(sock)
+    time.sleep(0.3)  # the upstream side sees the close
+    assert echo.errors == []
