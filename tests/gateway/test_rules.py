@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 import httpx
 import pytest
@@ -152,7 +153,12 @@ def test_rate_is_deterministic_across_processes() -> None:
     )
     outs = [
         subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+            cwd=Path(__file__).parents[2],  # the checkout, so `tests.gateway` imports
         ).stdout.strip()
         for _ in range(2)
     ]
