@@ -79,6 +79,20 @@ def _targets(targets: Iterable[Target | str] | Mapping[str, str] | None) -> list
     return out
 
 
+def _answers(address: str) -> bool:
+    """Whether a loopback ``host:port`` accepts connections (a live gateway listens there)."""
+    import socket
+
+    from chaos.gateway._upstream import is_loopback
+
+    host, _, port = address.rpartition(":")
+    if not port.isdigit() or not is_loopback(host):
+        return False
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex((host.strip("[]"), int(port))) == 0
+
+
 class _Layered:
     """A rule source: injected faults first, then the profile timeline's."""
 
@@ -212,6 +226,14 @@ class Harness:
             except ChaosError as exc:
                 if getattr(exc, "status", None) != 409:
                     raise
+                existing = client.get_proxy(name)
+                if _answers(existing.upstream):
+                    raise HarnessStartError(
+                        f"Toxiproxy at {self._toxi.info.url} already has a proxy {name!r} in "
+                        f"use (its upstream {existing.upstream} answers): another harness with "
+                        f"the same name_prefix {self.name_prefix!r} is running; give each one "
+                        "its own name_prefix"
+                    ) from exc
                 # a leftover of a crashed run of ours with the same prefix: replace it
                 client.delete_proxy(name)
                 proxy = client.create_proxy(name, upstream)

@@ -227,3 +227,28 @@ def test_async_context_manager() -> None:
             return answer.choices[0].message.content or ""
 
     assert asyncio.run(main())
+
+
+def test_a_live_proxy_of_the_same_prefix_is_not_stolen() -> None:
+    """Two harnesses with one name_prefix on one Toxiproxy: the second refuses to start; a
+    stale leftover (its gateway gone) is replaced."""
+    from chaos import HarnessStartError
+    from chaos.toxiproxy import serve_in_thread
+
+    server = serve_in_thread(host="127.0.0.1", port=0)
+    try:
+        kw = {"backend": "external", "toxiproxy_url": server.url, "name_prefix": "shared"}
+        with Harness(["openai"], **kw) as first:
+            with pytest.raises(HarnessStartError, match="give each one its own name_prefix"):
+                Harness(["openai"], **kw).start()
+            assert first.toxiproxy.proxies()["shared-openai"].enabled
+            gone = first.gateway_urls["openai"]
+        # a leftover pointing at a dead gateway is replaced by the next harness
+        from chaos.toxiproxy import ToxiproxyClient
+
+        ToxiproxyClient(server.url).create_proxy("shared-openai", gone.removeprefix("http://"))
+        with Harness(["openai"], **kw) as second:
+            mine = second.gateway_urls["openai"].removeprefix("http://")
+            assert second.toxiproxy.proxies()["shared-openai"].upstream == mine
+    finally:
+        server.stop()
