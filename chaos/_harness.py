@@ -388,7 +388,10 @@ class Harness:
             self._timeline = Timeline(loaded, seed=self.seed)
             self._declared = [f.name or "" for f in loaded.faults()]
             self._applied_at = time.monotonic()
-            self._request_phase = None
+            # requests clock: the phase the first request will see holds from now on, so
+            # its network faults (e.g. `network: down` at 0) are in place before it comes
+            first = None if loaded.clock == "wall" else self._timeline.phase_at(requests=0)
+            self._request_phase = first.name if first is not None else None
             self._net_phase = None
             self._refresh_rules()
         self._wake.set()

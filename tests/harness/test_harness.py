@@ -252,3 +252,29 @@ def test_a_live_proxy_of_the_same_prefix_is_not_stolen() -> None:
             assert second.toxiproxy.proxies()["shared-openai"].upstream == mine
     finally:
         server.stop()
+
+
+def test_requests_clock_network_fault_of_the_first_phase_holds_from_the_start(
+    h: Harness,
+) -> None:
+    profile = load_profile_text(
+        """
+version: 1
+name: down-first
+title: openai down from the first request on
+source: generic
+clock: requests
+targets:
+  openai: {dialect: openai}
+phases:
+  - name: down
+    at: 0
+    faults: [{target: openai, network: down}]
+"""
+    )
+    h.apply(profile)
+    _wait(lambda: not h.toxiproxy.proxies()["llm-chaos-test-openai"].enabled)
+    client = openai.OpenAI(base_url=h.env["OPENAI_BASE_URL"], api_key="k", max_retries=0)
+    with client, pytest.raises(openai.APIConnectionError):
+        client.chat.completions.create(**GPT)
+    assert h.journal == []
