@@ -34,9 +34,9 @@ if TYPE_CHECKING:
     from chaos.report import Reporter
     from chaos.verdict import Verdict
 
-__all__ = ["ChaosWarning"]
+__all__ = ["ChaosWarning", "MarkerOptions", "marker_options"]
 
-DOCS = "https://github.com/pytest-llm-chaos/pytest-llm-chaos/blob/main/docs/plugin.md"
+DOCS = "docs/plugin.md in pytest-llm-chaos"
 
 
 class ChaosWarning(pytest.PytestWarning):
@@ -54,7 +54,8 @@ def _marker_signature(
     params: Mapping[str, Any] | None = None,
     route_env: bool = True,
 ) -> None:
-    """The ``chaos`` marker's arguments; Python's own binding checks them."""
+    """The ``chaos`` marker's signature: the one list of its keywords and defaults
+    (``MARKER_HELP`` spells it out; a test keeps the two in step)."""
 
 
 _MARKER_ARGS: tuple[str, ...] = tuple(inspect.signature(_marker_signature).parameters)
@@ -80,7 +81,6 @@ class MarkerOptions:
     seed: int | None = None
     params: Mapping[str, Any] | None = None
     route_env: bool = True
-    given: frozenset[str] = frozenset()
 
 
 _TYPES: Mapping[str, tuple[type, ...]] = {
@@ -153,7 +153,6 @@ def marker_options(node: pytest.Item | pytest.Function) -> MarkerOptions:
         seed=kwargs.get("seed"),
         params=kwargs.get("params"),
         route_env=kwargs.get("route_env", True),
-        given=frozenset(kwargs),
     )
 
 

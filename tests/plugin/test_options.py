@@ -295,3 +295,13 @@ def test_every_ini_key_is_registered_under_strict_config(pytester: pytest.Pytest
             "toxiproxy-url http://127.0.0.1:8474 (ini chaos_toxiproxy_url)"
         ]
     )
+
+
+def test_marker_help_spells_out_the_marker_signature() -> None:
+    import inspect
+
+    from chaos import plugin
+
+    signature = inspect.signature(plugin._marker_signature)
+    spelled = ", ".join(f"{n}={p.default!r}" for n, p in signature.parameters.items())
+    assert plugin.MARKER_HELP.startswith(f"chaos(*, {spelled}): ")
