@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 # the Harness is built alongside (chaos/_harness.py); until it lands these skip, saying so
@@ -307,3 +309,39 @@ def test_network_upstreams_need_allowing(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*NetworkNotAllowed*--chaos-allow-network*"])
     pytester.runpytest_subprocess("--chaos-allow-network").assert_outcomes(passed=1)
+
+
+def test_an_interrupted_run_still_stops_the_harness(pytester: pytest.Pytester) -> None:
+    # checked inside the run, after the session ended: a process exit would close
+    # the ports anyway, so looking from outside would prove nothing
+    pytester.makeconftest(
+        """
+        import socket
+
+        SEEN = []
+
+        def pytest_unconfigure(config):
+            for url in SEEN:
+                host, port = url.removeprefix("http://").split(":")
+                try:
+                    socket.create_connection((host, int(port)), timeout=1).close()
+                    print("STILL-OPEN", url)
+                except ConnectionRefusedError:
+                    print("CLOSED", url)
+        """
+    )
+    pytester.makepyfile(
+        """
+        from conftest import SEEN
+
+        def test_interrupted(chaos):
+            SEEN.extend(chaos.endpoints.values())
+            SEEN.extend(chaos.harness.gateway_urls.values())
+            raise KeyboardInterrupt
+        """
+    )
+    result = pytester.runpytest_subprocess("-s")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    out = result.stdout.str()
+    assert len(re.findall(r"^CLOSED http://", out, re.M)) == 6, out
+    assert "STILL-OPEN" not in out
