@@ -148,7 +148,10 @@ class Connection(asyncio.Protocol):
             if coro is None:
                 self._done()
             else:
-                self._task = asyncio.get_running_loop().create_task(self._run(coro))
+                task = asyncio.get_running_loop().create_task(self._run(coro))
+                # a task cancelled before its first step (shutdown) never awaits ``coro``
+                task.add_done_callback(lambda _, c=coro: c.close())  # type: ignore[misc]
+                self._task = task
 
     async def _run(self, coro: Coroutine[Any, Any, None]) -> None:
         try:

@@ -169,3 +169,42 @@ def test_wire_control_on_either_event_loop(monkeypatch: pytest.MonkeyPatch, uvlo
             for _ in range(2):
                 s.sendall(request("GET", "/v1/models"))
                 assert read_until(s, b'{"data":[]}').startswith(b"HTTP/1.1 200 OK")
+
+
+def test_an_answer_cancelled_before_it_starts_leaves_no_unawaited_coroutine() -> None:
+    """Shutdown may cancel a connection's task before its first step (gateway.stop() right
+    after a request came in): the answer's coroutine must still be closed, not leaked."""
+    import asyncio
+    import gc
+    import warnings
+
+    from chaos.gateway._http import Connection
+
+    started: list[bool] = []
+
+    class Handler:
+        def on_request(self, conn, request):
+            async def answer() -> None:
+                started.append(True)
+
+            return answer()
+
+    class Transport(asyncio.Transport):
+        def get_extra_info(self, name, default=None):
+            return default
+
+        def abort(self) -> None:
+            pass
+
+    async def main() -> None:
+        conn = Connection(Handler(), set())
+        conn.connection_made(Transport())
+        conn.data_received(request("GET", "/v1/models"))
+        conn.abort()  # before the task ever ran
+        await asyncio.sleep(0)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        asyncio.run(main())
+        gc.collect()
+    assert started == []
