@@ -119,13 +119,15 @@ class Connection(asyncio.Protocol):
     def eof_received(self) -> bool | None:
         # The client closed its side. HTTP clients do that only when they give up,
         # so a hanging or stalled answer ends here; one being written still completes
-        # (the socket is half-open), then the connection closes.
+        # (the socket is half-open), then the connection closes. Bytes of a request
+        # that can no longer complete are dropped with the connection (else it is
+        # kept forever).
         self.keep_alive = False
         waiter = self._closed_waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
         self._eof = True
-        return self._busy or bool(self._buf)
+        return self._busy
 
     # -- request side -------------------------------------------------------------
 
