@@ -22,6 +22,7 @@ __all__ = ["HttpServer", "Request", "Response"]
 log = logging.getLogger("chaos.toxiproxy.server")
 
 _MAX_HEADER_BYTES = 1 << 20
+_MAX_BODY_BYTES = 1 << 24  # the API's JSON bodies are tiny; this only bounds memory
 _READ_TIMEOUT = 15.0
 _IDLE_TIMEOUT = 60.0
 
@@ -172,6 +173,8 @@ async def _read_request(
             length = int(headers.get("content-length", "0"))
         except ValueError:
             raise _BadRequest("bad Content-Length") from None
+        if length < 0 or length > _MAX_BODY_BYTES:
+            raise _BadRequest("bad Content-Length")
         body = await reader.readexactly(length) if length > 0 else b""
     connection = headers.get("connection", "").lower()
     keep_alive = connection != "close" if version == "HTTP/1.1" else connection == "keep-alive"
@@ -181,16 +184,29 @@ async def _read_request(
     return Request(method, unquote(raw_path), headers, body), keep_alive
 
 
+async def _read_line(reader: asyncio.StreamReader) -> bytes:
+    try:
+        return await reader.readuntil(b"\r\n")
+    except asyncio.LimitOverrunError:
+        raise _BadRequest("chunk line too long") from None
+
+
 async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
     parts: list[bytes] = []
+    total = 0
     while True:
-        size_line = await reader.readuntil(b"\r\n")
+        size_line = await _read_line(reader)
         try:
             size = int(size_line.split(b";", 1)[0].strip(), 16)
         except ValueError:
             raise _BadRequest("bad chunk size") from None
+        if size < 0:
+            raise _BadRequest("bad chunk size")
+        total += size
+        if total > _MAX_BODY_BYTES:
+            raise _BadRequest("request body too large")
         if size == 0:
-            while (await reader.readuntil(b"\r\n")) != b"\r\n":
+            while (await _read_line(reader)) != b"\r\n":
                 pass
             return b"".join(parts)
         parts.append(await reader.readexactly(size))
