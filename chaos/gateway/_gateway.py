@@ -115,6 +115,30 @@ class _TargetRuntime:
         return Response(502, [("content-type", "text/plain; charset=utf-8")], body.encode())
 
 
+class _Guarded(Coroutine[Any, Any, None]):
+    """An answer's guard coroutine that also closes the answer it wraps when closed, so an
+    answer cancelled before its first step (shutdown) leaves no unawaited coroutine."""
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, outer: Coroutine[Any, Any, None], inner: Coroutine[Any, Any, None]) -> None:
+        self._outer = outer
+        self._inner = inner
+
+    def send(self, value: Any) -> Any:
+        return self._outer.send(value)
+
+    def throw(self, *args: Any) -> Any:
+        return self._outer.throw(*args)
+
+    def close(self) -> None:
+        self._outer.close()
+        self._inner.close()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return self._outer.__await__()
+
+
 class _TargetHandler:
     """Decides, per request, which rule applies, and starts the answer."""
 
@@ -153,7 +177,7 @@ class _TargetHandler:
         except Exception as exc:
             self._failed(ex, exc)
             return None
-        return None if coro is None else self._guard(ex, coro)
+        return None if coro is None else _Guarded(self._guard(ex, coro), coro)
 
     async def _guard(self, ex: Exchange, coro: Coroutine[Any, Any, None]) -> None:
         try:

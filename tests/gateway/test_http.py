@@ -208,3 +208,37 @@ def test_an_answer_cancelled_before_it_starts_leaves_no_unawaited_coroutine() ->
         asyncio.run(main())
         gc.collect()
     assert started == []
+
+
+def test_stop_right_after_a_request_leaves_no_unawaited_answer() -> None:
+    """The same through the gateway: the answer (a hang) is wrapped; both are closed."""
+    import asyncio
+    import gc
+    import warnings
+
+    from chaos.faults import Fault, WireAction
+    from chaos.gateway import TargetConfig
+    from chaos.gateway._gateway import _TargetHandler
+    from chaos.gateway._http import Connection
+    from tests.gateway._tiny import TinyDialect
+
+    class Transport(asyncio.Transport):
+        def get_extra_info(self, name, default=None):
+            return default
+
+        def abort(self) -> None:
+            pass
+
+    async def main() -> None:
+        gw = Gateway({"t": TargetConfig(TinyDialect())}, admin=False)
+        gw.set_faults([Fault("t", WireAction("hang"))])
+        conn = Connection(_TargetHandler(gw, gw._targets["t"]), set())
+        conn.connection_made(Transport())
+        conn.data_received(request("POST", "/v1/messages", MSG))
+        conn.abort()
+        await asyncio.sleep(0)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        asyncio.run(main())
+        gc.collect()
