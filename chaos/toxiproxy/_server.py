@@ -88,6 +88,7 @@ class ToxiproxyServer:
     async def stop(self) -> None:
         """Close every proxy and connection, then the API."""
         self.api.stop_all()
+        await self.api.wait_closed()
         await self._http.close()
         self._sock = None
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
 import logging
 import os
 import random
@@ -92,6 +93,10 @@ class ToxiproxyApi:
 
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
+        # writes a toxic link cannot finish at once (a slow reader) wait here, off the loop
+        self.executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=32, thread_name_prefix="toxiproxy-write"
+        )
         self.proxies: dict[str, Proxy] = {}
         self._lock = asyncio.Lock()
         param = "([^/]+)"
@@ -202,7 +207,7 @@ class ToxiproxyApi:
             raise ApiError("missing required field: upstream", 400)
         if fields["name"] in self.proxies:
             raise ApiError("proxy already exists", 409)
-        proxy = Proxy(fields["name"], fields["listen"], fields["upstream"], self.rng)
+        proxy = Proxy(fields["name"], fields["listen"], fields["upstream"], self.rng, self.executor)
         if fields["enabled"]:
             await proxy.start()
         self.proxies[proxy.name] = proxy
@@ -306,7 +311,9 @@ class ToxiproxyApi:
                     done.append(existing)
                     continue
                 existing.stop()
-            proxy = Proxy(fields["name"], fields["listen"], fields["upstream"], self.rng)
+            proxy = Proxy(
+                fields["name"], fields["listen"], fields["upstream"], self.rng, self.executor
+            )
             if fields["enabled"]:
                 try:
                     await proxy.start()
@@ -424,3 +431,13 @@ class ToxiproxyApi:
         """Stop every proxy (closing every connection)."""
         for proxy in self.proxies.values():
             proxy.stop()
+
+    async def wait_closed(self, timeout: float = 5.0) -> None:
+        """Wait until every connection has released its sockets, then stop the writers."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while any(proxy.connections for proxy in self.proxies.values()):
+            if asyncio.get_running_loop().time() > deadline:
+                log.warning("connections still open at shutdown")
+                break
+            await asyncio.sleep(0.01)
+        self.executor.shutdown(wait=False, cancel_futures=True)

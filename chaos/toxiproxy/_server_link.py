@@ -1,16 +1,26 @@
 """The embedded server's data path: one proxied connection, two links, toxic chains.
 
-Each accepted client gives a :class:`Connection` with two sockets (asyncio
-protocols, :class:`_Side`) and, once the upstream answers, two :class:`Link`\\ s:
-``upstream`` (client -> server) and ``downstream`` (server -> client).
+Each accepted client gives a :class:`Connection` with two sockets
+(:class:`_Side`) and, once the upstream answers, two :class:`Link`\\ s:
+``upstream`` (client -> server) and ``downstream`` (server -> client). Each link
+has a *pump* thread doing blocking reads of its source socket.
 
-A link with no toxics is on the *direct path*: ``data_received`` writes straight
-into the other transport, with read pausing as backpressure; no task, no copy.
-As soon as a toxic is on the link, chunks (one socket read each, stamped with
-the time they were read) go through a queue served by one task per link, which
-runs them through the toxics' :meth:`~chaos.toxiproxy._toxics.Toxic.pipe` in
-chain order. When the last toxic goes and the queue is drained, the link
-returns to the direct path.
+A link with no toxics is on the *direct path*: the pump writes each read
+straight into the destination socket (blocking ``sendall``: the backpressure
+is the kernel's), with no event-loop round trip. This is what keeps a proxied
+round trip close to a direct one; an epoll loop costs a wake-up and a pass of
+the loop per hop. As soon as a toxic is on the link, the pump hands chunks
+(one read each, stamped with the time they were read) to the event loop, where
+one task per link runs them through the toxics'
+:meth:`~chaos.toxiproxy._toxics.Toxic.pipe` in chain order and writes what
+comes out. A count of chunks handed over and not yet written keeps the order
+when the link goes back to the direct path.
+
+Closing mirrors Toxiproxy: the end of one link shuts the whole destination
+socket down, which ends the other link too (no half-close). ``shutdown`` (not
+``close``) wakes the pumps; file descriptors are closed once both pumps are
+done. A reset sets ``SO_LINGER`` 0 and only shuts the reading side, so the
+close that follows sends an RST and no FIN.
 
 Standard library only.
 """
@@ -18,13 +28,17 @@ Standard library only.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import functools
 import logging
 import random
 import socket
 import struct
+import threading
+import time
 from collections import deque
+from collections.abc import Callable
 from typing import Literal, Protocol
 
 from chaos.toxiproxy._toxics import Chunk, Stub, Toxic
@@ -35,9 +49,12 @@ Direction = Literal["upstream", "downstream"]
 
 log = logging.getLogger("chaos.toxiproxy.server")
 
-# bytes queued in a toxic link before its source stops being read
+# bytes queued in a toxic link before its pump stops reading
 _QUEUE_LIMIT = 1 << 20
+_READ_SIZE = 1 << 18
 _LINGER_RESET = struct.pack("ii", 1, 0)
+# a reset first only shuts the reading side; a pump stuck in a write gets this long
+_RESET_GRACE = 1.0
 
 
 class ToxicEntry:
@@ -68,6 +85,7 @@ class ConnectionOwner(Protocol):
     name: str
     upstream: str
     rng: random.Random
+    executor: concurrent.futures.Executor
 
     def chain(self, direction: Direction) -> list[ToxicEntry]:
         """The proxy's toxics for one direction, in chain order."""
@@ -104,69 +122,34 @@ def split_host_port(address: str) -> tuple[str, str]:
     return host, port
 
 
-class _Side(asyncio.Protocol):
-    """One socket of a connection (the client's or the upstream's)."""
+class _Side:
+    """One socket of a connection (the client's or the upstream's), in blocking mode."""
 
-    def __init__(self, conn: Connection, role: str) -> None:
-        self.conn = conn
+    def __init__(self, sock: socket.socket, role: str) -> None:
+        self.sock = sock
         self.role = role
-        self.transport: asyncio.Transport | None = None
-        self.reading: Link | None = None  # the link whose source is this socket
-        self.writing: Link | None = None  # the link whose destination is this socket
-        self.closed = False
-        self.write_paused = False
-        self.early: list[bytes] = []
-        self.early_eof = False
-        self._writable: asyncio.Future[None] | None = None
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        self.conn.side_made(self)
+    def send_all(self, data: bytes) -> bool:
+        """Write all of ``data`` (blocking); ``False`` if the socket is gone."""
+        try:
+            self.sock.sendall(data)
+        except OSError:
+            return False
+        return True
 
-    def data_received(self, data: bytes) -> None:
-        if self.reading is not None:
-            self.reading.feed(data)
-        else:
-            # Python < 3.11.5 starts reading after connection_made even when it
-            # paused the transport: keep what arrives before the upstream answers
-            self.early.append(data)
+    def send_now(self, data: bytes) -> int:
+        """Write what fits without blocking; the number of bytes written (-1: gone)."""
+        try:
+            return self.sock.send(data, socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            return 0
+        except OSError:
+            return -1
 
-    def eof_received(self) -> bool:
-        if self.reading is not None:
-            self.reading.feed_eof()
-        else:
-            self.early_eof = True
-        return True  # the link decides when to close
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.closed = True
-        self._wake_writer()
-        self.conn.side_lost(self)
-
-    def pause_writing(self) -> None:
-        self.write_paused = True
-        if self.writing is not None:
-            self.writing.set_dst_paused(True)
-
-    def resume_writing(self) -> None:
-        self.write_paused = False
-        self._wake_writer()
-        if self.writing is not None:
-            self.writing.set_dst_paused(False)
-
-    async def writable(self) -> None:
-        """Wait until this socket's write buffer has drained below its low mark."""
-        if not self.write_paused or self.closed:
-            return
-        loop = asyncio.get_running_loop()
-        if self._writable is None or self._writable.done():
-            self._writable = loop.create_future()
-        await self._writable
-
-    def _wake_writer(self) -> None:
-        if self._writable is not None and not self._writable.done():
-            self._writable.set_result(None)
+    def shutdown(self, how: int) -> None:
+        """``shutdown(2)``, ignoring a socket that is already gone."""
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(how)
 
 
 class Link:
@@ -185,18 +168,18 @@ class Link:
         self.src = src
         self.dst = dst
         self.rng = conn.rng
+        self.loop = conn.loop
         self.queue: deque[Chunk] = deque()
         self.queued = 0
         self.finished = False
-        self._eof = False
-        self._src_paused = False
-        self._dst_paused = False
+        self._lock = threading.Lock()
+        self._pending = 0  # chunks handed to the loop and not yet through the chain
+        self._room = threading.Event()
+        self._room.set()
         self._runner: asyncio.Task[None] | None = None
         self._wakeup: asyncio.Future[None] | None = None
         self.stubs: list[Stub] = [self._new_stub(entry, None) for entry in entries]
         self.direct = not self.stubs
-        src.reading = self
-        dst.writing = self
         for stub in self.stubs:
             stub.toxic.start(stub)
 
@@ -205,45 +188,75 @@ class Link:
         """Close both sockets of this link's connection (``reset``: send an RST)."""
         self.conn.close(reset=reset)
 
-    # data in
-    def feed(self, data: bytes) -> None:
-        """Bytes read from the source socket."""
-        if self.direct:
-            transport = self.dst.transport
-            if transport is not None and not self.dst.closed:
-                transport.write(data)
-            return
+    # the pump thread
+    def pump(self) -> None:
+        """Read the source until it ends; runs in this link's own thread."""
+        try:
+            while not self.finished:
+                try:
+                    data = self.src.sock.recv(_READ_SIZE)
+                except OSError:
+                    data = b""
+                if not data:
+                    break
+                if self._hand_over(Chunk(data, time.monotonic())):
+                    if not self._wait_for_room():
+                        return
+                elif not self.dst.send_all(data):
+                    break
+            ending = not self.conn.resetting and not self.finished
+            if ending and not self._hand_over(Chunk(None, time.monotonic())):
+                self._finish()
+        finally:
+            self._call_soon(self.conn.pump_done)
+
+    def _wait_for_room(self) -> bool:
+        """Block while the toxic queue is full; ``False`` once the link is finished."""
+        while not self._room.wait(0.5):
+            if self.finished:
+                return False
+        return not self.finished
+
+    def _hand_over(self, chunk: Chunk) -> bool:
+        """Queue ``chunk`` on the event loop unless the link is direct and idle."""
+        with self._lock:
+            if self.direct and not self._pending:
+                return False
+            self._pending += 1
+        self._call_soon(self._enqueue, chunk)
+        return True
+
+    def _call_soon(self, callback: Callable[..., object], *args: object) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is already closed
+            self.loop.call_soon_threadsafe(callback, *args)
+
+    # the event loop
+    def _enqueue(self, chunk: Chunk) -> None:
         if self.finished:
+            self._done_one(chunk)
             return
-        loop = asyncio.get_running_loop()
-        self.queue.append(Chunk(data, loop.time()))
-        self.queued += len(data)
-        if self.queued > _QUEUE_LIMIT:
-            self._update_src()
+        self.queue.append(chunk)
+        if chunk.data is not None:
+            self.queued += len(chunk.data)
+            if self.queued > _QUEUE_LIMIT:
+                self._room.clear()
         self._kick()
 
-    def feed_eof(self) -> None:
-        """The source socket reached end of stream (or is gone)."""
-        if self._eof:
-            return
-        self._eof = True
-        if self.direct:
-            self._finish()
-            return
-        self.queue.append(Chunk(None, asyncio.get_running_loop().time()))
-        self._kick()
-
-    def set_dst_paused(self, paused: bool) -> None:
-        """The destination's write buffer went above (or back below) its high mark."""
-        self._dst_paused = paused
-        self._update_src()
+    def _done_one(self, chunk: Chunk) -> None:
+        with self._lock:
+            self._pending -= 1
+        if chunk.data is not None:
+            self.queued -= len(chunk.data)
+            if self.queued <= _QUEUE_LIMIT:
+                self._room.set()
 
     # toxic changes on a live link
     def add_toxic(self, entry: ToxicEntry) -> None:
         """Append ``entry`` to this link's chain (draws its toxicity for this link)."""
         stub = self._new_stub(entry, None)
         self.stubs = [*self.stubs, stub]
-        self.direct = False
+        with self._lock:
+            self.direct = False
         entry.toxic.start(stub)
 
     def update_toxic(self, entry: ToxicEntry) -> None:
@@ -267,11 +280,18 @@ class Link:
                 entry.toxic.cleanup(old)
                 if not self.stubs:
                     self._wake()
+                    if self._runner is None:
+                        self._back_to_direct()
                 return
+
+    def idle(self) -> bool:
+        """Nothing queued or in a toxic on this link."""
+        return self._runner is None and not self.queue
 
     def stop(self) -> None:
         """The connection is gone: stop the toxics and the runner."""
         self.finished = True
+        self._room.set()
         for stub in self.stubs:
             stub.interrupt()
         self._wake()
@@ -283,21 +303,13 @@ class Link:
             state = entry.toxic.new_state()
         return Stub(entry.toxic, self, active, state)
 
-    def _update_src(self) -> None:
-        transport = self.src.transport
-        if transport is None or self.src.closed:
-            return
-        want = self._dst_paused or self.queued > _QUEUE_LIMIT
-        if want and not self._src_paused:
-            self._src_paused = True
-            transport.pause_reading()
-        elif not want and self._src_paused:
-            self._src_paused = False
-            transport.resume_reading()
+    def _back_to_direct(self) -> None:
+        with self._lock:
+            self.direct = not self.stubs and not self.queue
 
     def _kick(self) -> None:
         if self._runner is None:
-            self._runner = asyncio.get_running_loop().create_task(self._run())
+            self._runner = self.loop.create_task(self._run())
         else:
             self._wake()
 
@@ -306,28 +318,28 @@ class Link:
             self._wakeup.set_result(None)
 
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
         try:
             while not self.finished:
                 if not self.queue:
                     if not self.stubs:
                         return  # back to the direct path
-                    self._wakeup = loop.create_future()
+                    self._wakeup = self.loop.create_future()
                     await self._wakeup
                     self._wakeup = None
                     continue
                 chunk = self.queue.popleft()
-                if chunk.data is not None:
-                    self.queued -= len(chunk.data)
-                    if self._src_paused:
-                        self._update_src()
-                await self._through(self.stubs, 0, chunk)
+                try:
+                    await self._through(self.stubs, 0, chunk)
+                finally:
+                    self._done_one(chunk)
         except Exception:  # a toxic bug must not kill the server: drop this connection
             log.exception("toxic chain failed on proxy %s; closing the connection", self.conn.name)
             self.conn.close()
         finally:
             self._runner = None
-            self.direct = not self.stubs and not self.queue and not self.finished
+            if not self.finished:
+                self._back_to_direct()
+            self.conn.maybe_release()
 
     async def _through(self, stubs: list[Stub], index: int, chunk: Chunk) -> None:
         for position in range(index, len(stubs)):
@@ -339,56 +351,58 @@ class Link:
         await self._emit(chunk)
 
     async def _emit(self, chunk: Chunk) -> None:
-        if chunk.data is None:
+        data = chunk.data
+        if data is None:
             self._finish()
             return
-        transport = self.dst.transport
-        if self.finished or self.dst.closed or transport is None:
+        if self.finished:
             return
-        transport.write(chunk.data)
-        if self.dst.write_paused:
-            await self.dst.writable()
+        sent = self.dst.send_now(data)
+        if sent < 0:
+            self.finished = True
+        elif sent < len(data):
+            # the destination is slow: finish the write off the event loop
+            rest = data[sent:]
+            if not await self.loop.run_in_executor(self.conn.executor, self.dst.send_all, rest):
+                self.finished = True
 
     def _finish(self) -> None:
         # Toxiproxy closes the whole destination socket at the end of a link,
         # which in turn ends the other direction: there is no half-close.
         self.finished = True
-        transport = self.dst.transport
-        if transport is not None and not transport.is_closing():
-            transport.close()
+        self.dst.shutdown(socket.SHUT_RDWR)
+        if threading.get_ident() == self.conn.loop_thread:
+            self.conn.maybe_release()
 
 
 class Connection:
     """One client connection through a proxy, and its upstream connection."""
 
-    def __init__(self, owner: ConnectionOwner) -> None:
+    def __init__(
+        self, owner: ConnectionOwner, client: socket.socket, loop: asyncio.AbstractEventLoop
+    ) -> None:
         self.owner = owner
         self.name = owner.name
         self.rng = owner.rng
-        self.client = _Side(self, "client")
-        self.upstream = _Side(self, "upstream")
+        self.executor = owner.executor
+        self.loop = loop
+        self.loop_thread = threading.get_ident()
+        self.client = _Side(client, "client")
+        self.upstream: _Side | None = None
         self.links: list[Link] = []
-        self._dial: asyncio.Task[None] | None = None
+        self.resetting = False
+        self.task: asyncio.Task[None] | None = None  # start(), set by the proxy
         self._closed = False
+        self._pumps = 0
+        self._done_called = False
 
-    def side_made(self, side: _Side) -> None:
-        if side is self.client:
-            assert side.transport is not None
-            if not self.owner.connection_opened(self):
-                side.transport.abort()  # accepted while the proxy was stopping
-                return
-            side.transport.pause_reading()
-            self._dial = asyncio.get_running_loop().create_task(self._connect())
-
-    async def _connect(self) -> None:
-        loop = asyncio.get_running_loop()
-        client = self.client.transport
-        assert client is not None
+    async def start(self) -> None:
+        """Dial the upstream, then start both links (call once, on the loop)."""
         try:
-            host, port = split_host_port(self.owner.upstream)
-            # a service name (``redis``) is a port too, as for Go's net.Dial
-            number = int(port) if port.isdigit() else socket.getservbyname(port, "tcp")
-            await loop.create_connection(lambda: self.upstream, host or "127.0.0.1", number)
+            upstream = await self._dial()
+        except asyncio.CancelledError:
+            self._release()
+            raise
         except (OSError, ValueError) as exc:
             log.warning(
                 "unable to open connection to upstream %s for proxy %s: %s",
@@ -396,56 +410,100 @@ class Connection:
                 self.name,
                 exc,
             )
-            client.close()
+            self._release()
             return
-        finally:
-            self._dial = None
-        if self.client.closed or self._closed:
-            self.close()
+        if self._closed:  # closed while dialling
+            upstream.close()
+            self._release()
             return
+        self.upstream = _Side(upstream, "upstream")
+        for side in (self.client, self.upstream):
+            side.sock.setblocking(True)
+            side.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         up = Link(self, "upstream", self.client, self.upstream, self.owner.chain("upstream"))
         down = Link(self, "downstream", self.upstream, self.client, self.owner.chain("downstream"))
         self.links = [up, down]
         self.owner.link_started(up)
         self.owner.link_started(down)
-        for data in self.client.early:
-            up.feed(data)
-        self.client.early.clear()
-        if self.client.early_eof:
-            up.feed_eof()
-        client.resume_reading()
+        self._pumps = 2
+        for link in self.links:
+            name = f"toxiproxy-{self.name}-{link.direction}"
+            threading.Thread(target=link.pump, name=name, daemon=True).start()
 
-    def side_lost(self, side: _Side) -> None:
-        if side.reading is not None:
-            side.reading.feed_eof()
-        elif side is self.client and self._dial is not None:
-            self._dial.cancel()
-        if side.writing is not None:
-            side.writing.finished = True
-        if self.client.closed and (self.upstream.closed or self.upstream.transport is None):
-            self._done()
+    async def _dial(self) -> socket.socket:
+        host, port = split_host_port(self.owner.upstream)
+        # a service name (``redis``) is a port too, as for Go's net.Dial
+        number = int(port) if port.isdigit() else socket.getservbyname(port, "tcp")
+        infos = await self.loop.getaddrinfo(
+            host or "127.0.0.1", number, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
+        )
+        error: OSError = OSError(f"no address for {self.owner.upstream}")
+        for family, kind, proto, _, address in infos:
+            sock = socket.socket(family, kind, proto)
+            sock.setblocking(False)
+            try:
+                await self.loop.sock_connect(sock, address)
+            except OSError as exc:
+                sock.close()
+                error = exc
+                continue
+            except BaseException:
+                sock.close()
+                raise
+            return sock
+        raise error
 
     def close(self, *, reset: bool = False, abort: bool = False) -> None:
-        """Close both sockets: flushing (default), at once (``abort``), or with an RST."""
-        self._closed = True
-        for side in (self.client, self.upstream):
-            transport = side.transport
-            if transport is None or side.closed:
-                continue
-            if reset:
-                sock = transport.get_extra_info("socket")
-                if sock is not None:
-                    with contextlib.suppress(OSError):
-                        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RESET)
-                transport.abort()
-            elif abort:
-                transport.abort()
-            elif not transport.is_closing():
-                transport.close()
-        if self._dial is not None:
-            self._dial.cancel()
+        """Close both sockets (``reset``: with an RST); the pumps end by themselves.
 
-    def _done(self) -> None:
+        ``abort`` is accepted for symmetry: like Toxiproxy's ``Close``, every
+        close drops what a toxic still holds and sends a FIN.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        sides = [self.client] if self.upstream is None else [self.client, self.upstream]
+        if not self.links:  # still dialling (or not even started)
+            if self.task is not None:
+                self.task.cancel()
+            self._release()
+            return
+        if reset:
+            self.resetting = True
+            for side in sides:
+                with contextlib.suppress(OSError):
+                    side.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RESET)
+                side.shutdown(socket.SHUT_RD)
+            self.loop.call_later(_RESET_GRACE, self._unstick)
+        else:
+            for side in sides:
+                side.shutdown(socket.SHUT_RDWR)
         for link in self.links:
             link.stop()
+
+    def _unstick(self) -> None:
+        if self._pumps:
+            for side in (self.client, self.upstream):
+                if side is not None:
+                    side.shutdown(socket.SHUT_RDWR)
+
+    def pump_done(self) -> None:
+        """A pump thread ended (called on the loop)."""
+        self._pumps -= 1
+        self.maybe_release()
+
+    def maybe_release(self) -> None:
+        """Close the sockets once both pumps are done and no toxic still holds data."""
+        if self._pumps <= 0 and all(link.finished or link.idle() for link in self.links):
+            self._release()
+
+    def _release(self) -> None:
+        if self._done_called:
+            return
+        self._done_called = True
+        for link in self.links:
+            link.stop()
+        for side in (self.client, self.upstream):
+            if side is not None:
+                side.sock.close()
         self.owner.connection_closed(self)

@@ -9,6 +9,7 @@ re-address) closes all its connections. Standard library only.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import os
 import random
@@ -86,17 +87,24 @@ def _go_strerror(error: OSError) -> str:
 class Proxy:
     """One proxy: its listener, its connections, and its toxics (both directions)."""
 
-    def __init__(self, name: str, listen: str, upstream: str, rng: random.Random) -> None:
+    def __init__(
+        self,
+        name: str,
+        listen: str,
+        upstream: str,
+        rng: random.Random,
+        executor: concurrent.futures.Executor,
+    ) -> None:
         self.name = name
         self.listen = listen
         self.upstream = upstream
         self.enabled = False
         self.rng = rng
+        self.executor = executor
         self.connections: set[Connection] = set()
         self._toxics: dict[Direction, list[ToxicEntry]] = {"upstream": [], "downstream": []}
         self._links: dict[Direction, set[Link]] = {"upstream": set(), "downstream": set()}
         self._listener: socket.socket | None = None
-        self._adopting: set[asyncio.Task[None]] = set()
 
     # lifecycle
     async def start(self) -> None:
@@ -152,7 +160,7 @@ class Proxy:
         loop = asyncio.get_running_loop()
         for _ in range(64):
             try:
-                conn, _address = listener.accept()
+                sock, _address = listener.accept()
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:  # EMFILE and the like: keep serving
@@ -160,20 +168,12 @@ class Proxy:
                     "accept failed", extra={"fields": {"name": self.name, "error": str(exc)}}
                 )
                 return
-            conn.setblocking(False)
-            task = loop.create_task(self._adopt(conn))
-            self._adopting.add(task)
-            task.add_done_callback(self._adopting.discard)
-
-    async def _adopt(self, conn: socket.socket) -> None:
-        loop = asyncio.get_running_loop()
-        try:
-            await loop.connect_accepted_socket(lambda: Connection(self).client, conn)
-        except OSError:
-            conn.close()
-        except asyncio.CancelledError:  # the server is shutting down
-            conn.close()
-            raise
+            sock.setblocking(False)
+            conn = Connection(self, sock, loop)
+            if not self.connection_opened(conn):
+                sock.close()
+                continue
+            conn.task = loop.create_task(conn.start())
 
     def connection_opened(self, conn: Connection) -> bool:
         """Track a new client connection, unless this proxy has stopped."""
