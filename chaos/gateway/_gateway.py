@@ -289,9 +289,11 @@ class Gateway:
             return
         loop = asyncio.get_running_loop()
         self._loop = loop
+        what = ""
         try:
             for target in self._targets.values():
                 handler = _TargetHandler(self, target)
+                what = f"target {target.name!r} on port {target.config.port}"
                 target.server = await loop.create_server(
                     lambda h=handler: Connection(h, self._conns),  # type: ignore[misc]
                     self.host,
@@ -303,6 +305,7 @@ class Gateway:
                 from chaos.gateway._admin import AdminHandler
 
                 admin = AdminHandler(self)
+                what = f"the admin API on port {self._admin_port}"
                 self._admin_server = await loop.create_server(
                     lambda: Connection(admin, self._conns), self.host, self._admin_port
                 )
@@ -310,7 +313,11 @@ class Gateway:
                 self.admin_url = _url(self.host, port)
         except OSError as exc:
             await self._close()
-            raise HarnessStartError(f"the gateway could not listen on {self.host}: {exc}") from exc
+            raise HarnessStartError(
+                f"the gateway could not listen on {self.host} for {what}: "
+                f"{exc.strerror or exc}; free that port or choose another one "
+                "(0 picks a free port)"
+            ) from exc
         self._started = True
 
     def start_in_thread(self, timeout: float = 10.0) -> Gateway:
