@@ -53,6 +53,7 @@ log = logging.getLogger("chaos.toxiproxy.server")
 _QUEUE_LIMIT = 1 << 20
 _READ_SIZE = 1 << 18
 _LINGER_RESET = struct.pack("ii", 1, 0)
+_DONTWAIT: int = getattr(socket, "MSG_DONTWAIT", 0)
 # a reset first only shuts the reading side; a pump stuck in a write gets this long
 _RESET_GRACE = 1.0
 
@@ -139,8 +140,10 @@ class _Side:
 
     def send_now(self, data: bytes) -> int:
         """Write what fits without blocking; the number of bytes written (-1: gone)."""
+        if not _DONTWAIT:  # no MSG_DONTWAIT here: the caller writes off the loop
+            return 0
         try:
-            return self.sock.send(data, socket.MSG_DONTWAIT)
+            return self.sock.send(data, _DONTWAIT)
         except BlockingIOError:
             return 0
         except OSError:
