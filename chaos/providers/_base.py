@@ -113,6 +113,8 @@ class Dialect:
     operations: ClassVar[tuple[Operation, ...]]
     auth_headers: ClassVar[tuple[str, ...]]
     request_id_header: ClassVar[str]
+    host: ClassVar[str]
+    """The provider's public API host, named by edge pages (``api.anthropic.com``)."""
     env: ClassVar[Mapping[str, str]]
     """Environment variables that route an official SDK to a base URL:
     variable -> value template, ``{url}`` being the chaos endpoint; dummy keys too."""
@@ -155,6 +157,16 @@ class Dialect:
     def is_terminal_event(self, frame: bytes, *, operation: str | None) -> bool:
         """Whether ``frame`` is the stream's terminal event (``message_stop``, ``[DONE]``, ...)."""
         raise NotImplementedError
+
+    def is_closing_event(self, frame: bytes, *, operation: str | None) -> bool:
+        """Whether ``frame`` starts the stream's ending: the first event after the content.
+
+        A stream that ends cleanly before this event is what a real truncation
+        looks like to the SDK (``end_early``): for Anthropic ``message_delta``
+        (which carries ``stop_reason``), for OpenAI chat the ``finish_reason``
+        chunk. Defaults to :meth:`is_terminal_event`.
+        """
+        return self.is_terminal_event(frame, operation=operation)
 
     async def serve(self, request: Request) -> Response:
         """Answer ``request`` as the fake provider: deterministic, offline, validated."""

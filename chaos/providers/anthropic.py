@@ -715,6 +715,12 @@ class AnthropicDialect(Dialect):
             return isinstance(data, dict) and data.get("stop_reason") is not None
         return False
 
+    def is_closing_event(self, frame: bytes, *, operation: str | None) -> bool:
+        """``message_delta`` (it carries ``stop_reason``) or anything terminal."""
+        if _sse.parse_frame(frame).event == "message_delta":
+            return True
+        return self.is_terminal_event(frame, operation=operation)
+
     # -- the fake --------------------------------------------------------------------------
 
     async def serve(self, request: Request) -> Response:

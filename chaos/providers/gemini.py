@@ -240,6 +240,7 @@ class GeminiDialect(Dialect):
     )
     auth_headers = ("x-goog-api-key",)
     request_id_header = ""
+    host = "generativelanguage.googleapis.com"
     env: ClassVar[Mapping[str, str]] = {
         "GOOGLE_GEMINI_BASE_URL": "{url}",
         "GEMINI_API_KEY": "chaos-dummy-gemini-key",

@@ -272,6 +272,7 @@ class OpenAIDialect(Dialect):
     )
     auth_headers = ("authorization",)
     request_id_header = "x-request-id"
+    host = "api.openai.com"
     env: ClassVar[Mapping[str, str]] = {
         "OPENAI_BASE_URL": "{url}/v1",
         "OPENAI_API_KEY": "sk-chaos-dummy",
@@ -451,6 +452,22 @@ class OpenAIDialect(Dialect):
         if operation == _RESPONSES:
             return event.event in _TERMINAL_RESPONSE_EVENTS
         return event.data == "[DONE]"
+
+    def is_closing_event(self, frame: bytes, *, operation: str | None) -> bool:
+        """The chunk that carries a ``finish_reason`` (or ``[DONE]``); Responses: its terminal."""
+        if operation == _RESPONSES:
+            return self.is_terminal_event(frame, operation=operation)
+        event = _sse.parse_frame(frame)
+        if event.data == "[DONE]":
+            return True
+        try:
+            data = event.json()
+        except ValueError:
+            return False
+        choices = data.get("choices") if isinstance(data, dict) else None
+        return isinstance(choices, list) and any(
+            isinstance(c, dict) and c.get("finish_reason") is not None for c in choices
+        )
 
     # -- the fake ------------------------------------------------------------
 

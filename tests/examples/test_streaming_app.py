@@ -53,7 +53,7 @@ def test_a_broken_stream_is_retried_and_its_text_shown_once(
     assert [r.outcome for r in providers.journal] == ["ok", outcome, "ok"]
 
 
-def test_end_early_keeps_stop_reason_but_is_still_not_complete(assistant, providers):
+def test_a_clean_end_without_message_stop_is_not_complete(assistant, providers):
     providers.inject("anthropic", sse={"end_early": True})
     with pytest.raises(IncompleteAnswer) as caught:
         assistant.stream(Q)

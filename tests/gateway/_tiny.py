@@ -27,6 +27,7 @@ class TinyDialect(Dialect):
     )
     auth_headers = ("x-api-key",)
     request_id_header = "request-id"
+    host = "api.tiny.test"
     env = MappingProxyType({"TINY_BASE_URL": "{url}"})
 
     def identify(self, method: str, path: str, body: bytes) -> CallInfo:
@@ -47,6 +48,11 @@ class TinyDialect(Dialect):
         status, etype = _ERRORS[kind]
         body = json.dumps({"type": "error", "error": {"type": etype, "message": message or kind}})
         headers = [("content-type", "application/json")]
+        # the dialect contract: the dialect renders the retry-steering parameters
+        if retry_after is not None:
+            headers.append(("retry-after", f"{retry_after:g}"))
+        if retry_after_ms is not None:
+            headers.append(("retry-after-ms", str(retry_after_ms)))
         if should_retry is not None:
             headers.append(("x-should-retry", "true" if should_retry else "false"))
         return Response(status, headers, body.encode())

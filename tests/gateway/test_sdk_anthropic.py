@@ -156,6 +156,7 @@ def test_end_early_raises_nothing(gw: Gateway) -> None:
     _inject(gw, SseAction(end_early=True))
     final = _stream_text(_client(gw))
     assert final.content[0].text
+    assert final.stop_reason is None
     record = gw.journal()[0]
     assert record.outcome == "stream_ended_early"
     assert record.events > 0

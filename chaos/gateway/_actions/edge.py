@@ -13,10 +13,6 @@ if TYPE_CHECKING:
     from chaos.providers._base import Dialect
 
 
-# the provider host an edge page names, for dialects that do not say (``Dialect.host``)
-_HOSTS = {"openai": "api.openai.com", "gemini": "generativelanguage.googleapis.com"}
-
-
 class EdgeApplier(Applier):
     """Answers at once with ``chaos.providers._edge.edge_page(name)``."""
 
@@ -31,7 +27,5 @@ class EdgeApplier(Applier):
     def start(self, ex: Exchange, action: EdgeAction) -> Coroutine[Any, Any, None] | None:
         from chaos.providers._edge import edge_page
 
-        dialect = ex.dialect
-        host = getattr(dialect, "host", None) or _HOSTS.get(dialect.name, "api.anthropic.com")
-        ex.send(edge_page(action.edge, host=str(host)), outcome="fault")
+        ex.send(edge_page(action.edge, host=ex.dialect.host), outcome="fault")
         return None

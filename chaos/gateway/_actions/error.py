@@ -1,4 +1,9 @@
-"""``error: KIND``: the dialect's exact error answer, plus the retry-steering headers."""
+"""``error: KIND``: the dialect's exact error answer.
+
+The dialect renders the retry-steering parameters (``retry_after``, ``retry_after_ms``,
+``should_retry``) the way its provider does: headers for Anthropic and OpenAI, a
+``RetryInfo`` in the body (and no header) for Gemini.
+"""
 
 from __future__ import annotations
 
@@ -17,24 +22,6 @@ if TYPE_CHECKING:
     from chaos.providers._base import Dialect
 
 _serial = itertools.count(1)
-
-
-def steer(response: Response, action: ErrorAction) -> Response:
-    """Make sure the headers the action asks for are on ``response`` (a dialect may add them)."""
-    if action.should_retry is None and action.retry_after is None and action.retry_after_ms is None:
-        return response
-    present = {name.lower() for name, _ in response.headers}
-    extra: list[tuple[str, str]] = []
-    if action.should_retry is not None and "x-should-retry" not in present:
-        extra.append(("x-should-retry", "true" if action.should_retry else "false"))
-    if action.retry_after is not None and "retry-after" not in present:
-        value = action.retry_after
-        extra.append(("retry-after", str(int(value)) if value == int(value) else str(value)))
-    if action.retry_after_ms is not None and "retry-after-ms" not in present:
-        extra.append(("retry-after-ms", str(action.retry_after_ms)))
-    if extra:
-        response.headers = [*response.headers, *extra]
-    return response
 
 
 class _Template:
@@ -108,7 +95,7 @@ class ErrorApplier(Applier):
                 should_retry=action.should_retry,
                 message=action.message,
             )
-            template = _Template(steer(response, action), dialect.request_id_header)
+            template = _Template(response, dialect.request_id_header)
             if len(self._templates) > 1024:
                 self._templates.clear()
             self._templates[key] = template

@@ -49,8 +49,10 @@ class SseApplier(Applier):
         def stop(sent: int, frame: bytes) -> bool:
             if limit is not None and sent >= limit:
                 return True
-            terminal_matters = limit is not None or action.end_early
-            return terminal_matters and dialect.is_terminal_event(frame, operation=operation)
+            if action.end_early:
+                # a real truncation ends before stop_reason / finish_reason arrive
+                return dialect.is_closing_event(frame, operation=operation)
+            return limit is not None and dialect.is_terminal_event(frame, operation=operation)
 
         ex.start_stream(response)
         if not await ex.pass_events(response.events, stop=stop, delay=delay):
