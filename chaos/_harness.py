@@ -37,7 +37,7 @@ from chaos._reaper import Reaper
 from chaos.faults import Fault, NetworkAction
 
 if TYPE_CHECKING:
-    from chaos.gateway import Gateway, RuleSource
+    from chaos.gateway import Gateway
     from chaos.profiles import Profile, Timeline
     from chaos.toxiproxy import BackendInfo, RunningBackend, ToxiproxyClient
 
@@ -96,10 +96,15 @@ def _answers(address: str) -> bool:
 class _Layered:
     """A rule source: injected faults first, then the profile timeline's."""
 
-    def __init__(self, injected: tuple[Fault, ...], timeline: RuleSource | None) -> None:
+    def __init__(self, injected: tuple[Fault, ...], timeline: Timeline | None) -> None:
         self.injected = injected
         self.timeline = timeline
         self._joined: dict[int, tuple[Sequence[Fault], tuple[Fault, ...]]] = {}
+
+    @property
+    def start(self) -> str:
+        """The timeline's clock start (the gateway reads it)."""
+        return self.timeline.start if self.timeline is not None else "apply"
 
     def select(
         self, *, target: str, request_index: int, target_index: int, elapsed: float
@@ -169,7 +174,7 @@ class Harness:
         self._profile: Profile | None = None
         self._timeline: Timeline | None = None
         self._declared: list[str] = []
-        self._applied_at = 0.0
+        self._ruled_timeline: Timeline | None = None  # the timeline the gateway's rules use
         self._network_fired: dict[str, int] = {}
         self._active_toxics: dict[str, list[tuple[str, Fault]]] = {}  # owner -> (proxy, fault)
         self._down: dict[str, set[str]] = {}  # proxy -> owners keeping it down
@@ -353,6 +358,19 @@ class Harness:
         """The applied profile, if any."""
         return self._profile
 
+    @property
+    def clock_started(self) -> float | None:
+        """When the applied profile's clock started, in epoch seconds (``time.time()``):
+        at :meth:`apply`, or at the first request after it for a ``wall`` clock profile
+        with ``start: first_request``. None before that request, or without a profile."""
+        gateway = self.gateway
+        if gateway is None or self._timeline is None:
+            return None
+        started = gateway.clock_started
+        if started is None:
+            return None
+        return time.time() - (time.monotonic() - started)
+
     # -- faults ------------------------------------------------------------------------
 
     def apply(
@@ -387,7 +405,6 @@ class Harness:
             self._profile = loaded
             self._timeline = Timeline(loaded, seed=self.seed)
             self._declared = [f.name or "" for f in loaded.faults()]
-            self._applied_at = time.monotonic()
             # requests clock: the phase the first request will see holds from now on, so
             # its network faults (e.g. `network: down` at 0) are in place before it comes
             first = None if loaded.clock == "wall" else self._timeline.phase_at(requests=0)
@@ -460,6 +477,7 @@ class Harness:
             self._remove_network("inject")
             self._remove_network("profile")
             self._net_phase = self._request_phase = None
+            self._ruled_timeline = None
             if self.gateway is not None:
                 self.gateway.clear()
 
@@ -476,10 +494,14 @@ class Harness:
     def _refresh_rules(self) -> None:
         gateway = self._gw()
         injected = tuple(self._injected)
-        if self._timeline is None:
+        timeline = self._timeline
+        if timeline is None:
             gateway.set_faults(injected)
         else:
-            gateway.set_source(_Layered(injected, self._timeline))
+            # the same timeline with other injected faults: incident time goes on
+            same = timeline is self._ruled_timeline
+            gateway.set_source(_Layered(injected, timeline), keep_clock=same)
+        self._ruled_timeline = timeline
 
     # -- network faults (Toxiproxy) ----------------------------------------------------
 
@@ -562,11 +584,16 @@ class Harness:
         profile = timeline.profile
         timeout = 0.5
         if profile.clock == "wall":
-            elapsed = time.monotonic() - self._applied_at
+            # the gateway's clock: from apply, or (start: first_request) from the first
+            # request; until then the phase at 0 holds (the first request wakes us)
+            started = self.gateway.clock_started if self.gateway is not None else None
+            elapsed = 0.0 if started is None else time.monotonic() - started
             phase = timeline.phase_at(elapsed=elapsed)
             name = phase.name if phase is not None else None
             later = [b for b in timeline.boundaries() if b > elapsed]
-            if later:
+            if started is None:
+                timeout = 0.1
+            elif later:
                 timeout = max(0.001, min(timeout, later[0] - elapsed))
         else:
             name = self._request_phase

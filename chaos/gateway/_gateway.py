@@ -153,11 +153,15 @@ class _TargetHandler:
         gw._requests = request_index + 1
         target_index = target.count
         target.count = target_index + 1
+        now = time.monotonic()
+        started = rules.started
+        if started is None:  # a clock that starts at the first request: this one
+            started = rules.started = now
         phase, faults = rules.source.select(
             target=target.name,
             request_index=request_index,
             target_index=target_index,
-            elapsed=time.monotonic() - rules.started,
+            elapsed=now - started,
         )
         if phase != gw._phase:
             gw._enter_phase(phase)
@@ -432,20 +436,27 @@ class Gateway:
         self.check(faults)
         self._apply(StaticRules(faults), keep_counts=keep_counts)
 
-    def set_source(self, source: RuleSource) -> None:
-        """Take rules from ``source`` (e.g. a profile timeline); its clock starts now."""
+    def set_source(self, source: RuleSource, *, keep_clock: bool = False) -> None:
+        """Take rules from ``source`` (e.g. a profile timeline). Its clock starts now or,
+        when ``source.start == "first_request"``, at the next request.
+
+        :param keep_clock: carry on the clock of the source in use instead (the same
+            timeline with other faults layered on it: incident time goes on).
+        """
         declared = getattr(source, "faults", None)
         if isinstance(declared, tuple | list):
             self.check(declared)
-        self._apply(source, keep_counts=False)
+        self._apply(source, keep_counts=False, keep_clock=keep_clock)
 
     def clear(self) -> None:
         """Remove every rule (the journal is kept)."""
         self._apply(StaticRules(), keep_counts=False)
 
-    def _apply(self, source: RuleSource, *, keep_counts: bool) -> None:
+    def _apply(self, source: RuleSource, *, keep_counts: bool, keep_clock: bool = False) -> None:
         old = self._rules
         new = RuleSet(source, self.seed, time.monotonic(), previous=old if keep_counts else None)
+        if keep_clock:
+            new.started = old.started
         kept = new.fired()
         for name, count in old.fired().items():
             if name not in kept:
@@ -457,6 +468,12 @@ class Gateway:
     def source(self) -> RuleSource:
         """The rule source in use."""
         return self._rules.source
+
+    @property
+    def clock_started(self) -> float | None:
+        """When the rule source's clock started (``time.monotonic()``): when it was set or,
+        for a source that starts at the first request, then; None until that request."""
+        return self._rules.started
 
     def on_phase(self, callback: Callable[[str | None], None]) -> None:
         """Call ``callback(phase)`` when the phase requests see changes (on the gateway's

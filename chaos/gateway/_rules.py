@@ -34,7 +34,9 @@ class RuleSource(Protocol):
         :param target: the target that received the request.
         :param request_index: requests seen before this one, over every target.
         :param target_index: requests seen before this one by this target.
-        :param elapsed: seconds since the source was applied.
+        :param elapsed: seconds since the source's clock started: when it was applied or,
+            for a source whose ``start`` attribute is ``"first_request"``, at the first
+            request after that.
         """
         ...
 
@@ -178,7 +180,8 @@ class RuleSet:
 
     :param source: the rule source.
     :param seed: the gateway's seed.
-    :param started: the monotonic time the source was applied.
+    :param started: the monotonic time the source was applied; its clock starts then,
+        or at the first request when the source's ``start`` is ``"first_request"``.
     :param previous: a rule set whose rules (same fault objects) carry on, counters included.
     """
 
@@ -187,7 +190,10 @@ class RuleSet:
     ) -> None:
         self.source = source
         self.seed = seed
-        self.started = started
+        self.started: float | None = (
+            None if getattr(source, "start", "apply") == "first_request" else started
+        )
+        """When the source's clock started (monotonic); None until the first request."""
         self._rules: dict[int, tuple[Fault, Rule]] = {}
         self._names: set[str] = set()
         if previous is not None:

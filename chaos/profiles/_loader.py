@@ -20,10 +20,21 @@ from pathlib import Path as FsPath
 from typing import Any, cast
 
 from chaos._errors import ProfileError
-from chaos.faults import Fault
+from chaos.faults import Fault, NetworkAction
 from chaos.profiles._duration import format_duration, parse_duration
 from chaos.profiles._faults import parse_fault_into
-from chaos.profiles._model import CLOCKS, COUNTS, VERSION, Clock, Count, Phase, Profile, TargetSpec
+from chaos.profiles._model import (
+    CLOCKS,
+    COUNTS,
+    STARTS,
+    VERSION,
+    Clock,
+    Count,
+    Phase,
+    Profile,
+    Start,
+    TargetSpec,
+)
 from chaos.profiles._problems import Path, Problems, choices_text, did_you_mean, unknown
 from chaos.profiles._yaml import Document, read_yaml
 
@@ -49,6 +60,7 @@ TOP_KEYS: tuple[str, ...] = (
     "description",
     "clock",
     "time_scale",
+    "start",
     "count",
     "seed",
     "parameters",
@@ -377,12 +389,16 @@ class _Loader:
             )
         if not phases and "phases" not in scalars:
             top.add((), "missing 'phases': a profile needs at least one phase")
+        start = cast("Start", scalars.get("start", "first_request"))
         if clock == "requests":
-            for key in ("time_scale",):
+            for key in ("time_scale", "start"):
                 if key in scalars:
                     top.add((key,), "applies to the wall clock only (set clock: wall)")
-        elif "count" in scalars:
-            top.add(("count",), "applies to the requests clock only (set clock: requests)")
+        else:
+            if "count" in scalars:
+                top.add(("count",), "applies to the requests clock only (set clock: requests)")
+            if start == "first_request":
+                _check_first_request(top, phases, targets, explicit="start" in scalars)
         errors = [e for file in files for e in file.problems.in_order()] + self.loose
         if errors:
             raise ProfileError(list(dict.fromkeys(errors)))
@@ -393,6 +409,7 @@ class _Loader:
             description=str(scalars.get("description", "")),
             clock=clock,
             time_scale=float(scalars.get("time_scale", 1.0)),
+            start=start if clock == "wall" else "first_request",
             count=cast("Count", scalars.get("count", "global")),
             seed=cast("int | None", scalars.get("seed")),
             targets=targets,
@@ -445,6 +462,7 @@ class _Loader:
             "clock": _choice(CLOCKS),
             "count": _choice(COUNTS),
             "time_scale": _check_scale,
+            "start": _choice(STARTS),
             "seed": _check_seed,
         }
         result: dict[str, Any] = {}
@@ -826,6 +844,33 @@ def _check_name(value: object) -> str | None:
     if isinstance(value, str) and _NAME.fullmatch(value):
         return None
     return f"expected a name (letters, digits, '-', '_', '.'), got {value!r}"
+
+
+def _check_first_request(
+    problems: Problems,
+    phases: Sequence[Phase],
+    targets: Mapping[str, TargetSpec],
+    *,
+    explicit: bool,
+) -> None:
+    """``start: first_request`` needs a first request: refuse it when the phase active at
+    0 takes every target's network down (no request could reach the harness to start
+    the clock, so the incident would never move on)."""
+    first = phases[0] if phases and phases[0].at == 0 else None
+    if first is None or not targets:
+        return
+    down = {
+        f.target
+        for f in first.network_faults()
+        if isinstance(f.action, NetworkAction) and f.action.toxic == "down"
+    }
+    if down >= set(targets):
+        problems.add(
+            ("start",) if explicit else ("phases", 0),
+            f"phase {first.name!r} takes every target down (network: down) from 0, so no "
+            "request can reach the harness to start the clock at its first request; "
+            "set start: apply (the clock then starts when the profile is applied)",
+        )
 
 
 def _check_text(value: object) -> str | None:

@@ -14,13 +14,15 @@ from typing import Any, Literal
 
 from chaos.faults import Fault
 
-__all__ = ["Clock", "Count", "Phase", "Profile", "TargetSpec"]
+__all__ = ["Clock", "Count", "Phase", "Profile", "Start", "TargetSpec"]
 
 Clock = Literal["requests", "wall"]
 Count = Literal["global", "per_target"]
+Start = Literal["first_request", "apply"]
 
 CLOCKS: tuple[Clock, ...] = ("requests", "wall")
 COUNTS: tuple[Count, ...] = ("global", "per_target")
+STARTS: tuple[Start, ...] = ("first_request", "apply")
 VERSION = 1
 
 
@@ -75,6 +77,10 @@ class Profile:
     :param clock: ``wall`` (``at`` in incident time, scaled by ``time_scale``)
         or ``requests`` (``at`` counts requests).
     :param time_scale: incident seconds per second of test time (``wall`` clock).
+    :param start: ``wall`` clock: when incident time 0 is: at the first request a
+        target receives after the profile is applied (``first_request``: an app that
+        takes seconds to start still sees the whole incident) or at apply time
+        (``apply``: for profiles whose first phase keeps every request away).
     :param count: ``requests`` clock: count all targets' requests (``global``)
         or each target's own (``per_target``).
     :param seed: the seed for probabilistic faults, unless the run gives one.
@@ -92,6 +98,7 @@ class Profile:
     description: str = ""
     clock: Clock = "requests"
     time_scale: float = 1.0
+    start: Start = "first_request"
     count: Count = "global"
     seed: int | None = None
     parameters: Mapping[str, Any] = field(default_factory=dict)

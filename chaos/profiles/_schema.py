@@ -20,7 +20,7 @@ from chaos.faults import ACTIONS, Action, Match, Schedule
 from chaos.faults.network import TOXICS
 from chaos.profiles._faults import ENVELOPE_KEYS
 from chaos.profiles._loader import PHASE_KEYS, RAMP_KEYS, TARGET_KEYS, TOP_KEYS
-from chaos.profiles._model import CLOCKS, COUNTS, VERSION
+from chaos.profiles._model import CLOCKS, COUNTS, STARTS, VERSION
 from chaos.profiles._vocabulary import lookup
 
 __all__ = ["SCHEMA_ID", "json_schema", "schema_text"]
@@ -90,6 +90,13 @@ def _top() -> dict[str, Any]:
         "time_scale": {
             "anyOf": [{"type": "number", "exclusiveMinimum": 0}, {"$ref": "#/$defs/param"}],
             "description": "Incident seconds per second of test time (wall clock).",
+        },
+        "start": {
+            "enum": list(STARTS),
+            "default": STARTS[0],
+            "description": "wall clock: incident time 0 is the first request after the "
+            "profile is applied (first_request), or the moment it is applied (apply: needed "
+            "when the first phase takes every target down).",
         },
         "count": {
             "enum": list(COUNTS),

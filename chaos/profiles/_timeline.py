@@ -52,6 +52,13 @@ class Timeline:
     def __repr__(self) -> str:
         return f"Timeline({self.profile.name!r}, seed={self.seed})"
 
+    @property
+    def start(self) -> str:
+        """When ``elapsed`` counts from: ``first_request`` (a ``wall`` clock profile with
+        ``start: first_request``: the first request after it is applied) or ``apply``."""
+        wall = self.profile.clock == "wall"
+        return "first_request" if wall and self.profile.start == "first_request" else "apply"
+
     # -- the gateway's rule-source protocol -----------------------------------------------------
 
     def select(
@@ -62,7 +69,7 @@ class Timeline:
         :param target: the target the request came to.
         :param request_index: requests seen so far on every target (this one is number N, from 0).
         :param target_index: requests seen so far on this target.
-        :param elapsed: seconds of test time since the profile was applied.
+        :param elapsed: seconds of test time since the clock started (see :attr:`start`).
         """
         if self.profile.clock == "wall":
             index = self._index(elapsed * self.profile.time_scale)
@@ -142,6 +149,12 @@ class Timeline:
                 f"clock: wall, time_scale {profile.time_scale:g} "
                 f"({format_duration(span)} of incident in {span / profile.time_scale:.3g}s)"
             )
+            starts = {
+                "first_request": "first_request (incident time 0 is the first request after "
+                "the profile is applied)",
+                "apply": "apply (incident time 0 is when the profile is applied)",
+            }
+            lines.append(f"start: {starts[profile.start]}")
         else:
             lines.append(f"clock: requests, counted {profile.count.replace('_', ' ')}")
         lines.append(f"seed: {self.seed}")

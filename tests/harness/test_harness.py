@@ -170,6 +170,7 @@ name: quick-wall
 title: a wall-clock blackout of the openai proxy
 source: generic
 clock: wall
+start: apply
 time_scale: 30
 targets:
   openai: {dialect: openai}

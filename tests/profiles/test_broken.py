@@ -33,8 +33,8 @@ FAULT_KEYS = (
     "delay, edge, error, network, respond, sse, wire"
 )
 TOP_KEYS = (
-    "version, name, title, source, description, clock, time_scale, count, seed, parameters, "
-    "extends, include, targets, phases"
+    "version, name, title, source, description, clock, time_scale, start, count, seed, "
+    "parameters, extends, include, targets, phases"
 )
 
 EXPECTED: dict[str, list[str]] = {
