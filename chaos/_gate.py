@@ -251,7 +251,8 @@ class ProfileRun:
     :param records: the journal.
     :param loaded: the profile itself.
     :param journal_text: the verdict's account of the calls, for failure messages.
-    :param started_at: epoch seconds when the profile was applied.
+    :param started_at: epoch seconds when the profile's clock started (its first request,
+        for a ``wall`` clock profile with ``start: first_request``; else when it was applied).
     :param files: report files written for this profile (kind -> path).
     """
 
@@ -402,9 +403,11 @@ def run_profile(
         )
         env = _command_env(harness, profile)
         harness.apply(profile)
-        started_at = time.time()
+        applied_at = time.time()
         say(f"{label}{profile.name}: running {_shown(command)}")
         result = run_command(command, env=env, timeout=timeout)
+        # incident time 0: the first request (start: first_request) or the apply
+        started_at = harness.clock_started or applied_at
         records = harness.journal
         fired = harness.fired()
         seen = harness.phases_seen()
@@ -449,11 +452,21 @@ def _count(run: ProfileRun, verdict: Verdict) -> None:
     run.journal_text = verdict.describe()
 
 
+GATE_ENV: tuple[str, ...] = (
+    "LLM_CHAOS_ADMIN_URL",
+    "LLM_CHAOS_GATE_PROFILE",
+    "LLM_CHAOS_GATE_SEED",
+)
+"""What the command learns about the gate, besides the SDKs' variables. None of them is
+an option of the pytest plugin, so a suite run under the gate does not replay the
+profile a second time (``LLM_CHAOS_PROFILE`` and ``LLM_CHAOS_SEED`` are the plugin's)."""
+
+
 def _command_env(harness: Harness, profile: Profile) -> dict[str, str]:
     env = {**os.environ, **harness.env}
     env["LLM_CHAOS_ADMIN_URL"] = harness.admin_url
-    env["LLM_CHAOS_PROFILE"] = profile.name if profile.path is None else str(profile.path)
-    env["LLM_CHAOS_SEED"] = str(harness.seed)
+    env["LLM_CHAOS_GATE_PROFILE"] = profile.name if profile.path is None else str(profile.path)
+    env["LLM_CHAOS_GATE_SEED"] = str(harness.seed)
     return env
 
 

@@ -17,8 +17,10 @@ non-zero, crashed, timed out, or - strict - passed while a declared fault never
 fired: inconclusive); 2 bad input (unknown profile, bad flag, no command).
 
 The command gets the harness's environment: ANTHROPIC_BASE_URL, OPENAI_BASE_URL,
-dummy API keys, LLM_CHAOS_ADMIN_URL (the gateway admin API), LLM_CHAOS_PROFILE,
-LLM_CHAOS_SEED.
+dummy API keys, LLM_CHAOS_ADMIN_URL (the gateway admin API), LLM_CHAOS_GATE_PROFILE
+(the profile's name or file) and LLM_CHAOS_GATE_SEED. A wall-clock profile's incident
+time starts at the first request the harness receives (start: first_request), so the
+command's start-up time does not eat into the replay.
 
 example: llm-chaos run -p claude-2026-03-02 -p provider-down --report chaos-reports -- pytest -q
 """

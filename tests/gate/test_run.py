@@ -94,6 +94,7 @@ def test_every_profile_passing_exits_0_and_the_command_sees_the_harness(tmp_path
         f"""
         import json, os, urllib.request
         names = ["ANTHROPIC_BASE_URL", "OPENAI_BASE_URL", "LLM_CHAOS_ADMIN_URL",
+                 "LLM_CHAOS_GATE_PROFILE", "LLM_CHAOS_GATE_SEED",
                  "LLM_CHAOS_PROFILE", "LLM_CHAOS_SEED"]
         env = {{n: os.environ.get(n) for n in names}}
         with urllib.request.urlopen(env["LLM_CHAOS_ADMIN_URL"] + "/journal") as resp:
@@ -112,8 +113,11 @@ def test_every_profile_passing_exits_0_and_the_command_sees_the_harness(tmp_path
     env = json.loads(seen.read_text())
     assert env["ANTHROPIC_BASE_URL"].startswith("http://127.0.0.1:")
     assert env["OPENAI_BASE_URL"].startswith("http://127.0.0.1:")  # failover stays offline
-    assert env["LLM_CHAOS_PROFILE"] == str(profiles["flaky"])
-    assert env["LLM_CHAOS_SEED"] == "3"
+    assert env["LLM_CHAOS_GATE_PROFILE"] == str(profiles["flaky"])
+    assert env["LLM_CHAOS_GATE_SEED"] == "3"
+    # the pytest plugin's own options stay unset: a suite under the gate does not
+    # replay the profile a second time on a harness of its own
+    assert (env["LLM_CHAOS_PROFILE"], env["LLM_CHAOS_SEED"]) == (None, None)
     assert env["admin"] == 200
 
 

@@ -1,7 +1,7 @@
 """The app's smoke test for the CI gate: ``llm-chaos run --profile P -- pytest tests -m gate``.
 
 No ``chaos`` fixture here: under the gate, the environment (ANTHROPIC_BASE_URL,
-OPENAI_BASE_URL, LLM_CHAOS_PROFILE, ...) already points the SDKs at the harness
+OPENAI_BASE_URL, LLM_CHAOS_GATE_PROFILE, ...) already points the SDKs at the harness
 replaying profile P, as it would for a test suite in any language. Outside the
 gate the test is skipped, so it never calls a real provider by accident.
 """
@@ -22,10 +22,11 @@ pytestmark = [
 
 
 def replay_seconds() -> float:
-    """How long the gate's profile takes to replay (wall clock), else a few seconds."""
+    """How long the gate's profile takes to replay from the first request (wall clock),
+    else a few seconds."""
     from chaos.profiles import load_profile
 
-    profile = load_profile(os.environ["LLM_CHAOS_PROFILE"])
+    profile = load_profile(os.environ["LLM_CHAOS_GATE_PROFILE"])
     if profile.clock == "wall":
         return profile.span() / profile.time_scale + 1.0
     return 3.0
