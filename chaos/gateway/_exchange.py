@@ -13,7 +13,7 @@ import hashlib
 import json
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chaos._journal import JournalRecord, WireOutcome
 from chaos._redact import redact_headers, redact_path
@@ -28,6 +28,7 @@ __all__ = ["Exchange", "fingerprint", "header_block"]
 
 _UNKNOWN = CallInfo(None, False, None)
 _HOP_BY_HOP = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive"})
+_HOP_LENGTHS = frozenset(len(name) for name in _HOP_BY_HOP)
 # fields that may differ between retries of one logical call
 _VOLATILE = ("metadata", "user", "request_id", "idempotency_key")
 _KEEP = b"connection: keep-alive\r\n"
@@ -36,9 +37,14 @@ _CLOSE = b"connection: close\r\n"
 
 def header_block(headers: Sequence[tuple[str, str]]) -> bytes:
     """Response header lines, encoded, without the framing ones the gateway sets itself."""
-    return "".join(f"{k}: {v}\r\n" for k, v in headers if k.lower() not in _HOP_BY_HOP).encode(
-        "latin-1"
-    )
+    # lower-casing every name costs as much as the rest: only names of a hop-by-hop length
+    return "".join(
+        [
+            f"{k}: {v}\r\n"
+            for k, v in headers
+            if len(k) not in _HOP_LENGTHS or k.lower() not in _HOP_BY_HOP
+        ]
+    ).encode("latin-1")
 
 
 def fingerprint(body: bytes) -> str:
@@ -179,10 +185,13 @@ class Exchange:
             return
         self.status = status
         self.response_headers = headers
-        head = status_line(status, conn.version) + block
-        head += b"content-length: %d\r\n" % len(body)
-        head += (_KEEP if conn.keep_alive else _CLOSE) + b"\r\n"
-        data = head if conn.head_only else head + body
+        data = b"%s%scontent-length: %d\r\n%s\r\n%s" % (
+            status_line(status, conn.version),
+            block,
+            len(body),
+            _KEEP if conn.keep_alive else _CLOSE,
+            b"" if conn.head_only else body,
+        )
         self._head_sent = True
         # journal first: a client that reads the journal right after its answer finds it
         self.finish(outcome, pending=len(data))
@@ -327,55 +336,81 @@ class Exchange:
     def finish(self, outcome: WireOutcome, *, pending: int = 0) -> None:
         """Record this exchange in the journal (once; later calls do nothing).
 
-        The record is built lazily when the journal is read: fingerprinting and
-        redaction stay off the hot path.
+        The record is built lazily when the journal is read: identification,
+        fingerprinting and redaction stay off the hot path. Only the raw fields
+        are kept here, in one tuple (no closure, no copies).
 
         :param pending: bytes about to be written that the record must count.
         """
         if self._finished:
             return
         self._finished = True
-        target = self.target
-        target_name = target.name
         request = self.request
-        info = self.info if self._info is not None else None
-        rule = self.rule.name if self.rule is not None else None
-        action, phase, started = self.action, self.phase, self.time
-        status = self.status if self._head_sent else None
-        bytes_out, events = self.conn.bytes_out + pending, self.events
-        duration = time.perf_counter() - self.started
-        response_headers = self.response_headers
+        rule = self.rule
+        self.target.journal.append(
+            _build_record,
+            (
+                self.target,
+                request,
+                self._info,
+                None if rule is None else rule.name,
+                self.action,
+                self.phase,
+                self.time,
+                self.status if self._head_sent else None,
+                outcome,
+                self.conn.bytes_out + pending,
+                self.events,
+                time.perf_counter() - self.started,
+                self.response_headers,
+            ),
+            len(request.body),
+        )
 
-        def build(seq: int) -> JournalRecord:
-            nonlocal info
-            if info is None:
-                try:
-                    info = target.dialect.identify(request.method, request.path, request.body)
-                except Exception:
-                    info = _UNKNOWN
-            retry = request.header("x-stainless-retry-count")
-            return JournalRecord(
-                seq=seq,
-                time=started,
-                target=target_name,
-                method=request.method,
-                path=redact_path(request.path),
-                operation=info.operation,
-                stream=info.stream,
-                model=info.model,
-                retry_count=int(retry) if retry is not None and retry.isdigit() else None,
-                fingerprint=fingerprint(request.body),
-                rule=rule,
-                action=action,
-                phase=phase,
-                status=status,
-                outcome=outcome,
-                bytes_in=len(request.body),
-                bytes_out=bytes_out,
-                events=events,
-                duration=duration,
-                request_headers=redact_headers(request.headers),
-                response_headers=redact_headers(response_headers),
-            )
 
-        self.target.journal.append(build, len(request.body))
+def _build_record(seq: int, fields: tuple[Any, ...]) -> JournalRecord:
+    """The journal record of a finished exchange, from :meth:`Exchange.finish`'s fields."""
+    (
+        target,
+        request,
+        info,
+        rule,
+        action,
+        phase,
+        started,
+        status,
+        outcome,
+        bytes_out,
+        events,
+        duration,
+        response_headers,
+    ) = fields
+    if info is None:
+        try:
+            info = target.dialect.identify(request.method, request.path, request.body)
+        except Exception:
+            info = _UNKNOWN
+    retry = request.header("x-stainless-retry-count")
+    return JournalRecord(
+        seq=seq,
+        time=started,
+        target=target.name,
+        method=request.method,
+        path=redact_path(request.path),
+        operation=info.operation,
+        stream=info.stream,
+        model=info.model,
+        retry_count=int(retry) if retry is not None and retry.isdigit() else None,
+        fingerprint=fingerprint(request.body),
+        rule=rule,
+        action=action,
+        phase=phase,
+        status=status,
+        outcome=outcome,
+        bytes_in=len(request.body),
+        bytes_out=bytes_out,
+        events=events,
+        duration=duration,
+        request_headers=redact_headers(request.headers),
+        response_headers=redact_headers(response_headers),
+    )

@@ -31,6 +31,7 @@ _REASONS.update({520: b"", 522: b"", 524: b"", 529: b"", 530: b""})
 _STATUS_LINES: dict[int, bytes] = {}
 _LINGER_RST = struct.pack("ii", 1, 0)
 _SPECIAL = frozenset({"content-length", "transfer-encoding", "connection", "expect"})
+_SPECIAL_LENGTHS = frozenset(len(name) for name in _SPECIAL)
 _VERSIONS = {"HTTP/1.1": b"HTTP/1.1", "HTTP/1.0": b"HTTP/1.0"}
 
 
@@ -185,7 +186,7 @@ class Connection(asyncio.Protocol):
             return None
         if end > MAX_HEAD:
             raise _BadRequest(431, "request header fields too large")
-        lines = bytes(buf[:end]).decode("latin-1").split("\r\n")
+        lines = buf[:end].decode("latin-1").split("\r\n")
         try:
             method, target, version = lines[0].split(" ")
         except ValueError:
@@ -203,6 +204,8 @@ class Connection(asyncio.Protocol):
                 raise _BadRequest(400, "malformed header line")
             value = value.strip()
             headers.append((name, value))
+            if len(name) not in _SPECIAL_LENGTHS:  # skips lower-casing most names
+                continue
             lname = name.lower()
             if lname in _SPECIAL:
                 if lname == "content-length":

@@ -12,8 +12,9 @@ This module is shared by the dialects; its names and results are stable.
 from __future__ import annotations
 
 import hashlib
+import os
+import random
 import re
-import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,6 +23,7 @@ __all__ = [
     "answer_text",
     "count_tokens",
     "limit_tokens",
+    "random_hex",
     "random_id",
     "stable_id",
     "tokenize",
@@ -98,9 +100,22 @@ def stable_id(prefix: str, *parts: str, length: int = 24) -> str:
     return prefix + _base62(digest, length)
 
 
+# Fake ids need to be unique, not secret: a generator seeded from the OS once (and again in
+# a forked child) costs no system call per id, which the per-request path notices.
+_ids = random.Random(os.urandom(32))
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=lambda: _ids.seed(os.urandom(32)))
+_TO_BASE62 = bytes(ord(_BASE62[i % 62]) for i in range(256))
+
+
 def random_id(prefix: str, length: int = 24) -> str:
     """A fresh random id: ``prefix`` + ``length`` base62 characters (``msg_``, ``req_``...)."""
-    return prefix + _base62(secrets.token_bytes(32), length)
+    return prefix + _ids.randbytes(length).translate(_TO_BASE62).decode()
+
+
+def random_hex(nbytes: int) -> str:
+    """``nbytes`` fresh random bytes as lower-case hex (``cf-ray``-style ids)."""
+    return _ids.randbytes(nbytes).hex()
 
 
 def tool_arguments(schema: Mapping[str, object], seed: str) -> dict[str, object]:

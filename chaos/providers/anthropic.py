@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import random
 import re
-import secrets
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -195,6 +195,13 @@ def _path_regex(pattern: str) -> re.Pattern[str]:
 
 
 _ROUTES = tuple((op, _path_regex(op.path)) for op in _OPERATIONS)
+
+
+def _path_only(target: str) -> str:
+    """The path of a request target (query and fragment removed)."""
+    if target[:1] == "/" and target[1:2] != "/" and "#" not in target:
+        return target.partition("?")[0]  # the usual origin form, without urlsplit's cost
+    return urlsplit(target).path
 
 
 def _route(method: str, path: str) -> tuple[Operation, dict[str, str]] | None:
@@ -598,12 +605,26 @@ class AnthropicDialect(Dialect):
         self.ratelimit_headers = ratelimit_headers
         self._random = random.Random(seed)
         self._batches: dict[str, _Batch] = {}
+        self._ratelimit_at: tuple[int, tuple[tuple[str, str], ...]] = (-1, ())
+        self._handlers: dict[str, Callable[[_Call], Response]] = {
+            "messages.create": self._messages_create,
+            "messages.count_tokens": self._count_tokens,
+            "models.list": self._models_list,
+            "models.retrieve": self._models_retrieve,
+            "messages.batches.create": self._batches_create,
+            "messages.batches.list": self._batches_list,
+            "messages.batches.retrieve": self._batches_retrieve,
+            "messages.batches.cancel": self._batches_cancel,
+            "messages.batches.delete": self._batches_delete,
+            "messages.batches.results": self._batches_results,
+            "completions.create": self._complete,
+        }
 
     # -- identification --------------------------------------------------------------------
 
     def identify(self, method: str, path: str, body: bytes) -> CallInfo:
         """The operation, stream flag and model of a request (bad JSON: model None)."""
-        route = _route(method, urlsplit(path).path)
+        route = _route(method, _path_only(path))
         if route is None:
             return CallInfo(operation=None, stream=False, model=None)
         op, params = route
@@ -725,8 +746,7 @@ class AnthropicDialect(Dialect):
 
     async def serve(self, request: Request) -> Response:
         """Answer ``request`` as the Anthropic API would, offline and deterministically."""
-        path = urlsplit(request.path).path
-        route = _route(request.method, path)
+        route = _route(request.method, _path_only(request.path))
         try:
             if not self._authenticated(request):
                 raise _Invalid(401, "authentication_error", "x-api-key header is required")
@@ -742,20 +762,7 @@ class AnthropicDialect(Dialect):
             return self._invalid(exc)
 
     def _dispatch(self, operation: str, params: dict[str, str], request: Request) -> Response:
-        handlers: dict[str, Callable[[_Call], Response]] = {
-            "messages.create": self._messages_create,
-            "messages.count_tokens": self._count_tokens,
-            "models.list": self._models_list,
-            "models.retrieve": self._models_retrieve,
-            "messages.batches.create": self._batches_create,
-            "messages.batches.list": self._batches_list,
-            "messages.batches.retrieve": self._batches_retrieve,
-            "messages.batches.cancel": self._batches_cancel,
-            "messages.batches.delete": self._batches_delete,
-            "messages.batches.results": self._batches_results,
-            "completions.create": self._complete,
-        }
-        return handlers[operation](_Call(request, params))
+        return self._handlers[operation](_Call(request, params))
 
     def _authenticated(self, request: Request) -> bool:
         if request.header("x-api-key"):
@@ -991,13 +998,22 @@ class AnthropicDialect(Dialect):
             ("cf-cache-status", "DYNAMIC"),
             ("content-security-policy", "default-src 'none'; frame-ancestors 'none'"),
             ("via", "1.1 google"),
-            ("cf-ray", f"{secrets.token_hex(8)}-SJC"),
+            ("cf-ray", f"{_fake.random_hex(8)}-SJC"),
         ]
 
-    def _ratelimit(self) -> list[tuple[str, str]]:
+    def _ratelimit(self) -> tuple[tuple[str, str], ...]:
         if not self.ratelimit_headers:
-            return []
-        now = _now().replace(microsecond=0)
+            return ()
+        second = int(time.time())
+        cached_at, headers = self._ratelimit_at
+        if cached_at == second:  # the same for every answer within one second
+            return headers
+        headers = self._ratelimit_headers(datetime.fromtimestamp(second, UTC))
+        self._ratelimit_at = (second, headers)
+        return headers
+
+    @staticmethod
+    def _ratelimit_headers(now: datetime) -> tuple[tuple[str, str], ...]:
         soon = (now + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
         later = (now + timedelta(seconds=6)).strftime("%Y-%m-%dT%H:%M:%SZ")
         limits = (
@@ -1014,7 +1030,7 @@ class AnthropicDialect(Dialect):
                 (f"{prefix}-remaining", str(remaining)),
                 (f"{prefix}-reset", reset),
             ]
-        return headers
+        return tuple(headers)
 
     def _json(self, status: int, payload: object, *, ratelimit: bool = False) -> Response:
         headers = [("content-type", "application/json")]

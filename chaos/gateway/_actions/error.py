@@ -31,7 +31,16 @@ class _Template:
     everything but the request id is the same for every request a rule hits.
     """
 
-    __slots__ = ("block", "body", "headers", "id_at", "old_id", "status")
+    __slots__ = (
+        "block",
+        "block_parts",
+        "body",
+        "body_parts",
+        "headers",
+        "id_at",
+        "id_len",
+        "status",
+    )
 
     def __init__(self, response: Response, id_header: str) -> None:
         self.status = response.status
@@ -39,11 +48,17 @@ class _Template:
         self.body = response.body
         self.block = header_block(self.headers)
         self.id_at = -1
-        self.old_id = ""
+        self.id_len = 0
+        self.block_parts: list[bytes] = []
+        self.body_parts: list[bytes] = []
         wanted = id_header.lower()
         for index, (name, value) in enumerate(self.headers):
             if name.lower() == wanted and len(value) > 8:
-                self.id_at, self.old_id = index, value
+                self.id_at, self.id_len = index, len(value)
+                old = value.encode()
+                # the bytes around each occurrence of the id, for a join per answer
+                self.block_parts = self.block.split(old)
+                self.body_parts = self.body.split(old)
                 break
 
     def issue(self, ex: Exchange) -> None:
@@ -52,16 +67,16 @@ class _Template:
             ex.send_prepared(self.status, self.headers, self.block, self.body, outcome="fault")
             return
         suffix = format(next(_serial), "x")
-        old = self.old_id
-        new_id = old[: len(old) - len(suffix)] + suffix
-        headers = list(self.headers)
-        headers[self.id_at] = (headers[self.id_at][0], new_id)
-        old_b, new_b = old.encode(), new_id.encode()
+        name, old = self.headers[self.id_at]
+        new_id = old[: self.id_len - len(suffix)] + suffix
+        headers = self.headers.copy()
+        headers[self.id_at] = (name, new_id)
+        new_b = new_id.encode()
         ex.send_prepared(
             self.status,
             headers,
-            self.block.replace(old_b, new_b),
-            self.body.replace(old_b, new_b),
+            new_b.join(self.block_parts),
+            new_b.join(self.body_parts),
             outcome="fault",
         )
 
@@ -72,7 +87,8 @@ class ErrorApplier(Applier):
     kind = "error"
 
     def __init__(self) -> None:
-        self._templates: dict[tuple[int, ErrorAction], _Template] = {}
+        # (id(action), id(dialect)) -> (action, dialect, template): no dataclass hashing
+        self._templates: dict[tuple[int, int], tuple[ErrorAction, Dialect, _Template]] = {}
 
     def check(self, action: Action, dialect: Dialect) -> None:
         assert isinstance(action, ErrorAction)
@@ -84,10 +100,12 @@ class ErrorApplier(Applier):
             )
 
     def start(self, ex: Exchange, action: ErrorAction) -> Coroutine[Any, Any, None] | None:
-        dialect = ex.dialect
-        key = (id(dialect), action)
-        template = self._templates.get(key)
-        if template is None:
+        dialect = ex.target.dialect
+        key = (id(action), id(dialect))
+        cached = self._templates.get(key)
+        if cached is not None and cached[0] is action and cached[1] is dialect:
+            template = cached[2]
+        else:
             response = dialect.error(
                 action.error,
                 retry_after=action.retry_after,
@@ -98,6 +116,6 @@ class ErrorApplier(Applier):
             template = _Template(response, dialect.request_id_header)
             if len(self._templates) > 1024:
                 self._templates.clear()
-            self._templates[key] = template
+            self._templates[key] = (action, dialect, template)
         template.issue(ex)
         return None
