@@ -32,6 +32,7 @@ import concurrent.futures
 import contextlib
 import functools
 import logging
+import mmap
 import random
 import socket
 import struct
@@ -130,7 +131,7 @@ class _Side:
         self.sock = sock
         self.role = role
 
-    def send_all(self, data: bytes) -> bool:
+    def send_all(self, data: bytes | memoryview) -> bool:
         """Write all of ``data`` (blocking); ``False`` if the socket is gone."""
         try:
             self.sock.sendall(data)
@@ -194,23 +195,30 @@ class Link:
     # the pump thread
     def pump(self) -> None:
         """Read the source until it ends; runs in this link's own thread."""
+        # One buffer per pump, filled in place: recv(n) allocates n bytes per call
+        # however few arrive, and with a thread blocked in recv on every link that
+        # churn kept growing the process's memory under load. An anonymous mapping
+        # costs no memory until written: a link holds only what its largest read used.
+        buffer = mmap.mmap(-1, _READ_SIZE)
+        view = memoryview(buffer)
         try:
             while not self.finished:
                 try:
-                    data = self.src.sock.recv(_READ_SIZE)
+                    size = self.src.sock.recv_into(buffer)
                 except OSError:
-                    data = b""
-                if not data:
+                    size = 0
+                if not size:
                     break
-                if self._hand_over(Chunk(data, time.monotonic())):
+                data = view[:size]
+                if self._hand_over(data):
                     if not self._wait_for_room():
                         return
-                elif not self.dst.send_all(data):
+                elif not self.dst.send_all(data):  # blocking: the buffer is free after it
                     break
             ending = not self.conn.resetting and not self.finished
-            if ending and not self._hand_over(Chunk(None, time.monotonic())):
+            if ending and not self._hand_over(None):
                 self._finish()
-        finally:
+        finally:  # the mapping goes with the last reference to it
             self._call_soon(self.conn.pump_done)
 
     def _wait_for_room(self) -> bool:
@@ -220,12 +228,14 @@ class Link:
                 return False
         return not self.finished
 
-    def _hand_over(self, chunk: Chunk) -> bool:
-        """Queue ``chunk`` on the event loop unless the link is direct and idle."""
+    def _hand_over(self, data: memoryview | None) -> bool:
+        """Queue a copy of ``data`` (None: the end) on the event loop unless the link is
+        direct and idle."""
         with self._lock:
             if self.direct and not self._pending:
                 return False
             self._pending += 1
+        chunk = Chunk(None if data is None else bytes(data), time.monotonic())
         self._call_soon(self._enqueue, chunk)
         return True
 
