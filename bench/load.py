@@ -348,14 +348,16 @@ def run_load(
         finally:
             proc.terminate()
             try:
-                proc.communicate(timeout=30)
+                _, stderr = proc.communicate(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
-                proc.communicate()
+                _, stderr = proc.communicate()
     if tally.mismatched:
         problems.append(f"{len(tally.mismatched)} wrong answers, e.g. {tally.mismatched[:3]}")
     if tally.lost:
         problems.append(f"{len(tally.lost)} lost answers, e.g. {tally.lost[:3]}")
+        tail = stderr.strip().splitlines()[-5:]
+        problems.append("llm-chaos serve said: " + " | ".join(tail))
     if tally.answered + tally.gave_up + len(tally.lost) + len(tally.mismatched) != tally.calls:
         problems.append("calls do not add up")
     return LoadResult(clients, elapsed, tally, rss, journal, problems)
