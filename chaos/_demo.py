@@ -364,12 +364,12 @@ def replay(
             driver.wait_ready(deadline)
         starts = []
         for harness, driver in zip(harnesses, drivers, strict=True):
-            harness.apply(profile)  # the incident's clock starts now, for this app
+            harness.apply(profile)  # wall clock: incident time starts at this app's first request
             starts.append(time.time())
             driver.go()
         questions = _collect(apps, drivers, timeline, profile, duration, say)
         runs = [
-            _finish(app, harness, qs, profile, started_at)
+            _finish(app, harness, qs, profile, harness.clock_started or started_at)
             for app, harness, qs, started_at in zip(apps, harnesses, questions, starts, strict=True)
         ]
     return runs

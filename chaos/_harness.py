@@ -204,6 +204,13 @@ class Harness:
             journal_size=self.journal_size,
         )
         gateway.on_phase(self._on_request_phase)
+        gateway.admin_routes.update(
+            {
+                ("GET", "/harness"): self._admin_describe,
+                ("POST", "/inject"): self._admin_inject,
+                ("DELETE", "/inject"): self._admin_remove,
+            }
+        )
         self.gateway = gateway
         try:
             gateway.start_in_thread()
@@ -502,6 +509,50 @@ class Harness:
             same = timeline is self._ruled_timeline
             gateway.set_source(_Layered(injected, timeline), keep_clock=same)
         self._ruled_timeline = timeline
+
+    # -- the admin API's harness routes (a test suite run under `llm-chaos run`) ----------
+
+    def _admin_describe(self, query: Mapping[str, list[str]], body: bytes) -> tuple[int, Any]:
+        """``GET /harness``: what a client needs to share this harness."""
+        gateway = self._gw()
+        backend = self._toxi.info if self._toxi is not None else None
+        return 200, {
+            "seed": self.seed,
+            "targets": {t.name: t.dialect_name for t in self.targets},
+            "endpoints": self.endpoints,
+            "env": self.env,
+            "backend": {"name": backend.name, "reason": backend.reason} if backend else None,
+            "profile": self._profile.name if self._profile is not None else None,
+            "fired": self.fired(),
+            "phases": self.phases_seen(),
+            "next_seq": gateway._journal.next_seq,
+        }
+
+    def _admin_inject(self, query: Mapping[str, list[str]], body: bytes) -> tuple[int, Any]:
+        """``POST /inject``: one fault mapping with its ``target``, layered over the profile
+        (unlike ``PUT /rules``, which replaces every rule, the profile's included)."""
+        import json
+
+        try:
+            data = json.loads(body or b"null")
+        except ValueError as exc:
+            return 400, {"error": f"POST /inject: the body is not JSON: {exc}"}
+        if not isinstance(data, dict) or not isinstance(data.get("target"), str):
+            return 400, {"error": "POST /inject takes a JSON fault mapping with a 'target'"}
+        fault = dict(data)
+        target = fault.pop("target")
+        injected = self.inject(target, **fault)
+        return 200, {"name": injected.name, "layer": injected.action.layer}
+
+    def _admin_remove(self, query: Mapping[str, list[str]], body: bytes) -> tuple[int, Any]:
+        """``DELETE /inject[?name=N]``: remove the injected fault(s) named N, or every
+        injected fault; the profile stays."""
+        names = set(query.get("name", []))
+        network = [f for _, f in self._active_toxics.get("inject", [])]
+        chosen = [f for f in (*self._injected, *network) if not names or f.name in names]
+        for fault in chosen:
+            self.remove(fault)
+        return 200, {"removed": [f.name for f in chosen]}
 
     # -- network faults (Toxiproxy) ----------------------------------------------------
 

@@ -266,6 +266,13 @@ def pytest_report_header(config: pytest.Config) -> str:
             parts.append("scope: whole suite")
     except ConfigError:
         pass
+    from chaos._gate_client import ADMIN_ENV, PROFILE_ENV
+
+    if os.environ.get(ADMIN_ENV):
+        parts.append(
+            f"under llm-chaos run (profile {os.environ.get(PROFILE_ENV, '?')}): the chaos "
+            f"fixture uses the gate's harness at {os.environ[ADMIN_ENV]}"
+        )
     return "llm-chaos: " + ", ".join(parts)
 
 
@@ -362,8 +369,15 @@ def _llm_chaos_harness(
 
 
 def _start_harness(config: pytest.Config, chaos_config: Mapping[str, Any]) -> Any:
+    from chaos._gate_client import from_environ
     from chaos._harness import Harness, Target
     from chaos.providers import DIALECTS
+
+    gate = from_environ(os.environ)
+    if gate is not None:  # under `llm-chaos run`: its harness, its profile, its journal
+        gate.start()
+        config.stash[_SESSION].targets = {t.name: t.dialect_name for t in gate.targets}
+        return gate
 
     code = dict(chaos_config)
     code_targets = code.pop("targets", None)  # Target objects, names or a mapping
@@ -516,10 +530,14 @@ def _begin(
     monkeypatch: pytest.MonkeyPatch,
 ) -> _TestRun:
     from chaos._fixture import ChaosFixture
+    from chaos._gate_client import GateHarness
 
     config = request.config
     item = request.node
     state = config.stash[_SESSION]
+    gate = isinstance(harness, GateHarness)
+    if gate:
+        harness.reset()  # this test's journal starts now; the gate's goes on
     # strictness is for tests that asked for chaos, not for ordinary tests run
     # under --chaos-profile-all (most of them never call a provider)
     asked = "chaos" in item.fixturenames or item.get_closest_marker("chaos") is not None
@@ -551,6 +569,11 @@ def _begin(
         env = state.env[key]
     for var, value in env.items():
         monkeypatch.setenv(var, value)
+    if gate and profile is not None:
+        pytest.skip(
+            f"chaos profile {profile!r}: this run is under llm-chaos run, whose harness replays "
+            f"profile {harness.gate_profile!r}; the test runs outside the gate"
+        )
     dirs = [str(profile_dir), *_profile_dirs(config, None)]
     fixture = ChaosFixture(
         harness,
@@ -594,8 +617,11 @@ def _end(request: pytest.FixtureRequest, run: _TestRun, harness: Any) -> None:
     verdict = run.verdict or run.fixture.verdict
     if state.reporter is not None:
         state.reporter.on_test_end(item, harness, verdict)
+    gate_profile = getattr(harness, "gate_profile", None)  # under llm-chaos run
     data: dict[str, Any] = {
-        "profile": run.profile or "(no profile)",
+        "profile": run.profile
+        or (f"{gate_profile} (llm-chaos run's)" if gate_profile else None)
+        or "(no profile)",
         "targets": {k: v.to_dict() for k, v in verdict.summary().items()},
         "findings": [f.kind for f in verdict.findings()],
         "idle": not verdict.records,

@@ -8,6 +8,7 @@ Only loopback clients are served unless the gateway allows remote admins.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,7 @@ from chaos.providers._base import Request
 
 if TYPE_CHECKING:
     from chaos.faults import Fault
-    from chaos.gateway._gateway import Gateway
+    from chaos.gateway._gateway import AdminRoute, Gateway
 
 __all__ = ["AdminHandler", "describe_fault"]
 
@@ -60,6 +61,9 @@ class AdminHandler:
             return None
         parts = urlsplit(request.path)
         route = (request.method, parts.path.rstrip("/") or "/")
+        extra = self.gateway.admin_routes.get(route)
+        if extra is not None:
+            return self._offload(conn, extra, parse_qs(parts.query), request.body)
         try:
             status, payload = self._route(route, parse_qs(parts.query), request)
         except ChaosError as exc:
@@ -106,7 +110,21 @@ class AdminHandler:
         known = (
             "GET /health, GET|PUT|DELETE /rules, GET /journal?since=SEQ, POST /reset, GET /fired"
         )
+        if gw.admin_routes:
+            known += ", " + ", ".join(f"{m} {p}" for m, p in gw.admin_routes)
         return 404, {"error": f"no admin route {method} {path}; routes: {known}"}
+
+    async def _offload(
+        self, conn: Connection, route: AdminRoute, query: dict[str, list[str]], body: bytes
+    ) -> None:
+        # a route of the harness may call Toxiproxy, which can be served by this very loop
+        try:
+            status, payload = await asyncio.to_thread(route, query, body)
+        except ChaosError as exc:
+            status, payload = 400, {"error": str(exc)}
+        except Exception as exc:
+            status, payload = 500, {"error": repr(exc)}
+        self._send(conn, status, payload)
 
     def _rules(self) -> list[dict[str, Any]]:
         faults = getattr(self.gateway.source, "faults", ())

@@ -30,6 +30,9 @@ __all__ = ["Gateway", "TargetConfig"]
 
 log = logging.getLogger("chaos.gateway")
 
+AdminRoute = Callable[[Mapping[str, list[str]], bytes], tuple[int, Any]]
+"""An extra admin API route: ``(query, body) -> (status, JSON-ready payload)``."""
+
 
 @dataclass(frozen=True)
 class TargetConfig:
@@ -256,6 +259,9 @@ class Gateway:
         self._conns: set[Connection] = set()
         self._rules = RuleSet(StaticRules(), self.seed, time.monotonic())
         self._retired: dict[str, int] = {}
+        self.admin_routes: dict[tuple[str, str], AdminRoute] = {}
+        """Extra admin API routes, ``(METHOD, /path)`` -> ``route(query, body) -> (status,
+        JSON-ready payload)``; run in a worker thread (the harness adds its own)."""
         self._requests = 0
         self._phase: str | None = None
         self._phases: list[str] = []

@@ -61,6 +61,7 @@ def ask(h: Harness) -> int:
         with urllib.request.urlopen(request, timeout=10) as answer:
             return int(answer.status)
     except urllib.error.HTTPError as exc:
+        exc.close()  # it holds the connection
         return exc.code
 
 
