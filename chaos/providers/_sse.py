@@ -10,15 +10,45 @@ stream back into frames with :func:`split_frames` and read them with
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 
-__all__ = ["SseEvent", "frame", "json_data", "pace", "parse_frame", "split_frames"]
+__all__ = ["SseEvent", "compact_json", "frame", "json_data", "pace", "parse_frame", "split_frames"]
 
 _FRAME_END = re.compile(rb"\r\n\r\n|\n\n|\r\r")
 _LINE_END = re.compile(r"\r\n|\n|\r")
+
+
+def _compact_encoder() -> Callable[[object], str]:
+    # json.dumps builds a new encoder on every call, which costs as much as encoding a small
+    # event; the C encoder made once, with json.dumps's own settings, gives the same text.
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return functools.partial(json.dumps, separators=(",", ":"), ensure_ascii=False)
+    encode = make(
+        None,  # no circular-reference check (shared state); the fakes' data is plain trees
+        json.JSONEncoder().default,
+        json.encoder.encode_basestring,
+        None,  # indent
+        ":",
+        ",",
+        False,  # sort_keys
+        False,  # skipkeys
+        True,  # allow_nan
+    )
+
+    def compact(obj: object) -> str:
+        return "".join(encode(obj, 0))
+
+    return compact
+
+
+compact_json = _compact_encoder()
+"""``json.dumps(obj, separators=(",", ":"), ensure_ascii=False)``, faster (no check for
+circular references: a value that contains itself raises RecursionError)."""
 
 
 def json_data(obj: object, *, padding: int = 0, compact: bool = True) -> str:
@@ -30,8 +60,7 @@ def json_data(obj: object, *, padding: int = 0, compact: bool = True) -> str:
     :param compact: ``(",", ":")`` separators (Anthropic, OpenAI chunks) when
         true, Python's default ``", "`` / ``": "`` otherwise (Anthropic's ``ping``).
     """
-    separators = (",", ":") if compact else (", ", ": ")
-    text = json.dumps(obj, separators=separators, ensure_ascii=False)
+    text = compact_json(obj) if compact else json.dumps(obj, ensure_ascii=False)
     if padding > 0 and text.endswith("}"):
         text = text[:-1] + " " * padding + "}"
     return text
@@ -44,6 +73,10 @@ def frame(data: str, *, event: str | None = None, newline: str = "\n") -> bytes:
     :param event: the event name, or None for a data-only frame (OpenAI style).
     :param newline: the line ending, ``"\\n"`` or ``"\\r\\n"``.
     """
+    if "\n" not in data and "\r" not in data:  # one data line (all JSON data): no split
+        if event is None:
+            return f"data: {data}{newline}{newline}".encode()
+        return f"event: {event}{newline}data: {data}{newline}{newline}".encode()
     lines = [] if event is None else [f"event: {event}"]
     lines.extend(f"data: {line}" for line in _LINE_END.split(data))
     return (newline.join(lines) + newline + newline).encode()

@@ -213,7 +213,7 @@ def _route(method: str, path: str) -> tuple[Operation, dict[str, str]] | None:
 
 
 def _compact(obj: object) -> bytes:
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+    return _sse.compact_json(obj).encode()
 
 
 def _now() -> datetime:

@@ -968,7 +968,7 @@ def _request_headers() -> list[tuple[str, str]]:
     return [
         ("openai-version", "2020-10-01"),
         ("openai-processing-ms", "7"),
-        ("x-request-id", f"req_{secrets.token_hex(16)}"),
+        ("x-request-id", f"req_{_fake.random_hex(16)}"),
     ]
 
 
