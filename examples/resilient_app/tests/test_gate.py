@@ -4,6 +4,11 @@ No ``chaos`` fixture here: under the gate, the environment (ANTHROPIC_BASE_URL,
 OPENAI_BASE_URL, LLM_CHAOS_GATE_PROFILE, ...) already points the SDKs at the harness
 replaying profile P, as it would for a test suite in any language. Outside the
 gate the test is skipped, so it never calls a real provider by accident.
+
+The app's other tests (test_chaos.py) use the ``chaos`` fixture with faults and
+profiles of their own and assert exactly what follows from them; under the gate
+the fixture would share the gate's harness and profile (those with a profile of
+their own are skipped), so the gate runs this smoke test alone: ``-m gate``.
 """
 
 import os
