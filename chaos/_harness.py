@@ -31,7 +31,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from chaos._errors import ChaosError, ConfigError, HarnessStartError, ProxyNotFound
+from chaos._errors import (
+    ChaosError,
+    ConfigError,
+    HarnessStartError,
+    ProxyNotFound,
+    ToxiproxyError,
+)
 from chaos._journal import JournalRecord
 from chaos._reaper import Reaper
 from chaos.faults import Fault, NetworkAction
@@ -563,20 +569,23 @@ class Harness:
         action = fault.action
         assert isinstance(action, NetworkAction)
         proxy = self._proxies[fault.target]
-        if action.toxic == "down":
-            holders = self._down.setdefault(proxy, set())
-            if not holders:
-                client.disable(proxy)
-            holders.add(f"{owner}:{fault.name}")
-        else:
-            client.add_toxic(
-                proxy,
-                action.toxic,
-                name=_TOXIC_NAME.sub("_", fault.name or action.toxic),
-                stream=action.stream,
-                toxicity=action.toxicity,
-                attributes=dict(action.attributes),
-            )
+        try:
+            if action.toxic == "down":
+                holders = self._down.setdefault(proxy, set())
+                if not holders:
+                    client.disable(proxy)
+                holders.add(f"{owner}:{fault.name}")
+            else:
+                client.add_toxic(
+                    proxy,
+                    action.toxic,
+                    name=_TOXIC_NAME.sub("_", fault.name or action.toxic),
+                    stream=action.stream,
+                    toxicity=action.toxicity,
+                    attributes=dict(action.attributes),
+                )
+        except ToxiproxyError as exc:
+            raise self._explain(exc) from None
         self._active_toxics.setdefault(owner, []).append((proxy, fault))
         name = fault.name or action.describe()
         self._network_fired[name] = self._network_fired.get(name, 0) + 1
@@ -585,6 +594,7 @@ class Harness:
         client = self._client
         active = self._active_toxics.get(owner, [])
         keep = []
+        gone: ToxiproxyError | None = None
         for proxy, fault in active:
             if only is not None and fault is not only:
                 keep.append((proxy, fault))
@@ -603,7 +613,29 @@ class Harness:
                     client.remove_toxic(proxy, _TOXIC_NAME.sub("_", fault.name or action.toxic))
             except ProxyNotFound:
                 pass
+            except ToxiproxyError as exc:
+                if exc.status:
+                    raise
+                gone = exc  # the toxic went with the server: forget it, report once
         self._active_toxics[owner] = keep
+        if gone is not None:
+            raise self._explain(gone)
+
+    def _explain(self, exc: ToxiproxyError) -> ToxiproxyError:
+        """``exc``, saying what to do when the Toxiproxy in use stopped answering."""
+        if exc.status or self._toxi is None:
+            return exc
+        info = self._toxi.info
+        todo = (
+            "restart that Toxiproxy"
+            if info.name == "external"
+            else "this harness started it and it has died; re-run the tests"
+        )
+        return ToxiproxyError(
+            0,
+            f"the Toxiproxy in use ({info.name} at {info.url}) stopped answering, so network "
+            f"faults cannot be applied or removed: {todo} ({exc.message})",
+        )
 
     def _on_request_phase(self, phase: str | None) -> None:
         # on the gateway's loop: record and hand the toxics over to the ticker thread
