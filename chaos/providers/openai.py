@@ -189,7 +189,7 @@ _TERMINAL_RESPONSE_EVENTS = ("response.completed", "response.incomplete", "respo
 def error_body(message: str, type_: str, param: str | None, code: str | None) -> bytes:
     """An OpenAI API error body: ``{"error": {message, type, param, code}}``, 4-space indent."""
     error = {"message": message, "type": type_, "param": param, "code": code}
-    return (json.dumps({"error": error}, indent=4, ensure_ascii=False) + "\n").encode()
+    return (_sse.indented_json({"error": error}, 4) + "\n").encode()
 
 
 def go_duration(seconds: float) -> str:
@@ -986,7 +986,7 @@ def _rate_limit_headers(*, remaining_tokens: int, reset: float) -> list[tuple[st
 def _ok(body: dict[str, object]) -> Response:
     headers = [("content-type", _JSON), *_request_headers()]
     headers.extend(_rate_limit_headers(remaining_tokens=29_984, reset=0.032))
-    return Response(200, headers, json.dumps(body, indent=2, ensure_ascii=False).encode())
+    return Response(200, headers, _sse.indented_json(body, 2).encode())
 
 
 def _fail(

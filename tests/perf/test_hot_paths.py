@@ -37,6 +37,30 @@ def test_compact_json_is_json_dumps_compact(value: object) -> None:
     assert _sse.json_data(value, compact=False) == json.dumps(value, ensure_ascii=False)
 
 
+@given(
+    st.recursive(
+        _JSON,
+        lambda inner: (
+            st.dictionaries(
+                st.none() | st.booleans() | st.integers() | st.floats(), inner, max_size=3
+            )
+            | st.tuples(inner, inner)
+        ),
+        max_leaves=10,
+    ),
+    st.sampled_from([0, 2, 4]),
+)
+def test_indented_json_is_json_dumps_indented(value: object, indent: int) -> None:
+    assert _sse.indented_json(value, indent) == json.dumps(value, indent=indent, ensure_ascii=False)
+
+
+def test_indented_json_refuses_what_json_dumps_refuses() -> None:
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        _sse.indented_json({"a": [object()]}, 2)
+    with pytest.raises(TypeError, match="keys must be"):
+        _sse.indented_json({(1, 2): 1}, 2)
+
+
 def test_compact_json_refuses_what_json_dumps_refuses() -> None:
     with pytest.raises(TypeError, match="not JSON serializable"):
         _sse.compact_json({"a": object()})
