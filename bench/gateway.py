@@ -36,7 +36,16 @@ BODY = {
 }
 
 
-def _request(stream: bool) -> bytes:
+def _request(stream: bool, dialect: str = "anthropic") -> bytes:
+    if dialect == "openai":
+        payload = {"model": "gpt-4o", "messages": BODY["messages"], "stream": stream}
+        body = json.dumps(payload).encode()
+        head = (
+            "POST /v1/chat/completions HTTP/1.1\r\nhost: bench\r\n"
+            "content-type: application/json\r\nauthorization: Bearer k\r\n"
+            f"content-length: {len(body)}\r\n\r\n"
+        )
+        return head.encode() + body
     body = json.dumps({**BODY, "stream": stream}).encode()
     head = (
         "POST /v1/messages HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\n"
@@ -87,6 +96,7 @@ def serve(toxiproxy: bool, pin: bool) -> None:
     gw = Gateway(
         {
             "anthropic": TargetConfig("anthropic"),
+            "openai": TargetConfig("openai"),
             "synthetic": TargetConfig(_synthetic_dialect()),  # type: ignore[arg-type]
         },
         seed=0,
@@ -103,12 +113,17 @@ def serve(toxiproxy: bool, pin: bool) -> None:
             proxy = backend.client.create_proxy(f"bench-{name}", urls[name].removeprefix("http://"))
             urls[name] = f"http://{proxy.listen_host}:{proxy.listen_port}"
     loop = gw.loop
-    ready = {"url": urls["anthropic"], "synthetic": urls["synthetic"]}
+    ready = {"url": urls["anthropic"], "synthetic": urls["synthetic"], "openai": urls["openai"]}
     print(json.dumps({**ready, "loop": type(loop).__module__.split(".")[0]}), flush=True)
     for line in sys.stdin:
         command = json.loads(line)
         if command["op"] == "fault":
-            gw.set_faults([Fault("anthropic", ErrorAction("overloaded"))])
+            gw.set_faults(
+                [
+                    Fault("anthropic", ErrorAction("overloaded")),
+                    Fault("openai", ErrorAction("server_error")),
+                ]
+            )
         elif command["op"] == "clear":
             gw.clear()
         elif command["op"] == "cpu":
@@ -132,6 +147,7 @@ class Server:
         ready = json.loads(self.proc.stdout.readline())
         self.url, self.loop = ready["url"], ready["loop"]
         self.synthetic = ready["synthetic"]
+        self.openai = ready["openai"]
 
     def send(self, op: str) -> dict | None:
         assert self.proc.stdin is not None
@@ -284,18 +300,18 @@ def measure(
     return Result(n, seconds, latencies, events, cpu)
 
 
-def measure_fake(stream: bool, total: int) -> Result:
+def measure_fake(stream: bool, total: int, name: str = "anthropic") -> Result:
     """The fake provider alone: ``dialect.serve`` called in process, no socket."""
+    import importlib
+
     from chaos.providers import DIALECTS, Request
 
-    dialect = DIALECTS["anthropic"]() if "anthropic" in DIALECTS else None
-    if dialect is None:
-        import chaos.providers.anthropic  # noqa: F401
-
-        dialect = DIALECTS["anthropic"]()
-    payload = _request(stream)
+    importlib.import_module(f"chaos.providers.{name}")  # dialects register on import
+    dialect = DIALECTS[name]()
+    payload = _request(stream, name)
     head, _, body = payload.partition(b"\r\n\r\n")
     headers = [tuple(line.split(": ", 1)) for line in head.decode().split("\r\n")[1:]]
+    path = head.decode().split(" ")[1]
 
     async def run() -> tuple[float, list[float], int, float]:
         latencies = []
@@ -303,7 +319,7 @@ def measure_fake(stream: bool, total: int) -> Result:
         cpu0, t0 = time.process_time(), time.perf_counter()
         for _ in range(total):
             start = time.perf_counter()
-            response = await dialect.serve(Request("POST", "/v1/messages", headers, body))
+            response = await dialect.serve(Request("POST", path, headers, body))
             if response.events is not None:
                 async for _frame in response.events:
                     events += 1
@@ -361,6 +377,8 @@ def main() -> None:
     for _ in range(max(1, args.repeat)):
         for workload, stream, n in (("non-streaming", False, n_plain), ("stream", True, n_stream)):
             add(f"fake/{workload}", f"{workload}: fake alone (in process)", measure_fake(stream, n))
+        result = measure_fake(False, n_plain, "openai")
+        add("fake/openai", "non-streaming (OpenAI chat): fake alone (in process)", result)
         for label, toxi in (("gateway", False), ("toxiproxy + gateway", True)):
             server = Server(toxi, args.pin)
             loop = server.loop
@@ -371,6 +389,8 @@ def main() -> None:
                 ):
                     result = measure(server, _request(stream), n, c)
                     add(f"{label}/{workload}", f"{workload}: {label}", result)
+                result = measure(server, _request(False, "openai"), n_plain, c, server.openai)
+                add(f"{label}/openai", f"non-streaming (OpenAI chat): {label}", result)
                 result = measure(server, _request(True), n_synth, c, server.synthetic)
                 add(
                     f"{label}/synthetic",
@@ -380,6 +400,12 @@ def main() -> None:
                 server.send("fault")
                 result = measure(server, _request(False), n_fault, c)
                 add(f"{label}/fault", f"fault answer (error: overloaded): {label}", result)
+                result = measure(server, _request(False, "openai"), n_fault, c, server.openai)
+                add(
+                    f"{label}/fault-openai",
+                    f"fault answer (OpenAI error: server_error): {label}",
+                    result,
+                )
             finally:
                 server.close()
         loads.append(os.getloadavg()[0])
@@ -431,7 +457,9 @@ def main() -> None:
         f"gateway stream events/s: {events('gateway/stream'):,.0f} with the fake, "
         f"{events('gateway/synthetic'):,.0f} with pre-rendered frames (target >= 30,000); "
         f"fault answer CPU: {cpu('gateway/fault'):.0f} µs (target <= 70); "
-        f"normal answer CPU: {cpu('gateway/non-streaming'):.0f} µs (target <= 300)"
+        f"normal answer CPU: {cpu('gateway/non-streaming'):.0f} µs, OpenAI "
+        f"{cpu('gateway/openai'):.0f} µs (target <= 300); OpenAI fault answer CPU: "
+        f"{cpu('gateway/fault-openai'):.0f} µs"
     )
 
 
