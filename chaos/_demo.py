@@ -367,7 +367,7 @@ def replay(
             harness.apply(profile)  # wall clock: incident time starts at this app's first request
             starts.append(time.time())
             driver.go()
-        questions = _collect(apps, drivers, timeline, profile, duration, say)
+        questions = _collect(apps, drivers, harnesses, timeline, profile, duration, say)
         runs = [
             _finish(app, harness, qs, profile, harness.clock_started or started_at)
             for app, harness, qs, started_at in zip(apps, harnesses, questions, starts, strict=True)
@@ -455,6 +455,7 @@ class _Driver:
 def _collect(
     apps: Sequence[DemoApp],
     drivers: Sequence[_Driver],
+    harnesses: Sequence[Harness],
     timeline: Timeline,
     profile: Profile,
     duration: float,
@@ -503,8 +504,12 @@ def _collect(
         at = float(event["at"])
         took = float(event["took"])
         # what the user got, in the phase they got it: a question the naive app asked
-        # before the methods failed and that errored 4 s later belongs to methods-failing
-        phase = timeline.phase_at(elapsed=at + took)
+        # before the methods failed and that errored 4 s later belongs to methods-failing.
+        # Incident time starts at the app's first request, which its first question's
+        # client setup delays: place the answer on the harness's clock, not the app's.
+        clock = harnesses[i].clock_started
+        elapsed = float(event["done"]) - clock if clock is not None else at + took
+        phase = timeline.phase_at(elapsed=elapsed)
         question = Question(
             index=int(event["index"]),
             phase=phase.name if phase is not None else "-",
@@ -709,7 +714,7 @@ class DemoResult:
 
 def _cell(questions: Sequence[Question]) -> str:
     if not questions:
-        return "-"
+        return "no answer came (still waiting)"
     counts = Counter(q.provider for q in questions)
     text = f"{sum(q.answered for q in questions)}/{len(questions)} answered"
     extra = []

@@ -77,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
             index=index,
             at=round(asked - start, 4),
             took=round(time.monotonic() - asked, 4),
+            # wall time of the answer: the parent places it on the harness's incident clock
+            done=time.time(),
             provider=provider,
             error=error,
             breaker=breaker(),
