@@ -119,12 +119,11 @@ def test_serve_stopped_by_a_signal_leaves_nothing(
 
 
 BLOCKER = """
-import os, pathlib, sys, time
+import os, pathlib, signal, sys, time
+# quiet on the SIGINT llm-chaos run forwards, installed before we say we started
+signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
 pathlib.Path(sys.argv[1]).write_text(os.environ["ANTHROPIC_BASE_URL"])
-try:
-    time.sleep(120)
-except KeyboardInterrupt:  # forwarded by llm-chaos run: end quietly
-    pass
+time.sleep(120)
 """
 
 
