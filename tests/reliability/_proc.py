@@ -102,7 +102,7 @@ def listening(url: str) -> bool:
     return any(s.port == port and s.host in (host, "0.0.0.0", "::") for s in listeners())
 
 
-def eventually(check: Callable[[], T], timeout: float = 15.0, interval: float = 0.1) -> T:
+def eventually(check: Callable[[], T], timeout: float = 30.0, interval: float = 0.1) -> T:
     """Poll ``check`` until it returns a falsy value (nothing left) or ``timeout`` passes;
     return the last value, so a caller asserts it is empty."""
     deadline = time.monotonic() + timeout
