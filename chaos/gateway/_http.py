@@ -19,12 +19,15 @@ from typing import Any, Protocol, cast
 
 from chaos.providers._base import Request
 
-__all__ = ["MAX_BODY", "MAX_HEAD", "Connection", "Handler", "status_line"]
+__all__ = ["MAX_BODY", "MAX_HEAD", "REQUEST_TIMEOUT", "Connection", "Handler", "status_line"]
 
 MAX_HEAD = 64 * 1024
 """Largest request line + headers accepted; more is answered 431."""
 MAX_BODY = 32 * 1024 * 1024
 """Largest request body accepted; more is answered 413."""
+REQUEST_TIMEOUT = 30.0
+"""Seconds from a request's first byte to its last; a slower one (a slowloris client)
+is answered 408 and the connection closed. Idle keep-alive connections are not timed."""
 
 _REASONS: dict[int, bytes] = {s.value: s.phrase.encode() for s in HTTPStatus}
 _REASONS.update({520: b"", 522: b"", 524: b"", 529: b"", 530: b""})
@@ -77,6 +80,7 @@ class Connection(asyncio.Protocol):
         self._pending: list[bytes] = []
         self._continue_sent = False
         self._task: asyncio.Task[None] | None = None
+        self._request_timer: asyncio.TimerHandle | None = None
         # per-request state, valid while a request is being answered
         self.version = b"HTTP/1.1"
         self.keep_alive = True
@@ -97,6 +101,9 @@ class Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed = True
         self._registry.discard(self)
+        if self._request_timer is not None:
+            self._request_timer.cancel()
+            self._request_timer = None
         for waiter in (self._closed_waiter, self._drain_waiter):
             if waiter is not None and not waiter.done():
                 waiter.set_result(None)
@@ -145,7 +152,16 @@ class Connection(asyncio.Protocol):
                 self._refuse(exc.status, str(exc))
                 return
             if request is None:
+                if self._buf and self._request_timer is None:
+                    # the clock runs from the request's first byte, not the last one, so
+                    # a client dripping a byte at a time cannot hold the connection
+                    self._request_timer = asyncio.get_running_loop().call_later(
+                        REQUEST_TIMEOUT, self._request_timed_out
+                    )
                 return
+            if self._request_timer is not None:
+                self._request_timer.cancel()
+                self._request_timer = None
             self._busy = True
             coro = self.handler.on_request(self, request)
             if coro is None:
@@ -284,6 +300,13 @@ class Connection(asyncio.Protocol):
         if expect and not self._continue_sent and self.transport is not None:
             self._continue_sent = True
             self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    def _request_timed_out(self) -> None:
+        self._request_timer = None
+        if not (self._busy or self._closed) and self._buf:
+            self._refuse(
+                408, f"request timeout: the request did not arrive within {REQUEST_TIMEOUT:g} s"
+            )
 
     def _refuse(self, status: int, reason: str) -> None:
         body = reason.encode() + b"\n"

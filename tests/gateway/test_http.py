@@ -242,3 +242,26 @@ def test_stop_right_after_a_request_leaves_no_unawaited_answer() -> None:
         warnings.simplefilter("error")
         asyncio.run(main())
         gc.collect()
+
+
+def test_a_request_that_never_completes_gets_408_and_the_connection_closes(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slowloris client (a byte now and then, never a whole request) is cut off."""
+    monkeypatch.setattr("chaos.gateway._http.REQUEST_TIMEOUT", 0.3)
+    with connect(gateway.urls["t"]) as slow:
+        slow.sendall(b"POST /v1/messages HTTP/1.1\r\nhost: x\r\n")
+        time.sleep(0.2)
+        slow.sendall(b"content-length: 10\r\n")  # a later byte does not restart the clock
+        data, end = read_all(slow)
+    assert data.startswith(b"HTTP/1.1 408 Request Timeout\r\n"), data
+    assert b"did not arrive within 0.3 s" in data
+    assert end == "eof"
+    # the server lives on, and an idle keep-alive connection is not timed out
+    with connect(gateway.urls["t"]) as s:
+        s.sendall(request("POST", "/v1/messages", MSG))
+        read_until(s, b"hello world")
+        time.sleep(0.5)
+        s.sendall(request("POST", "/v1/messages", MSG))
+        assert read_until(s, b"hello world").startswith(b"HTTP/1.1 200 OK\r\n")
+    assert not any(r.status == 408 for r in gateway.journal())
