@@ -259,6 +259,15 @@ class _File:
         for included in self.includes:
             yield from included.walk()
 
+    def merge_order(self) -> Iterator[_File]:
+        """Every file in the order merged values are applied, so later ones win:
+        what this file includes, then what it extends, then this file."""
+        for included in self.includes:
+            yield from included.merge_order()
+        if self.base is not None:
+            yield from self.base.merge_order()
+        yield self
+
     def chain(self) -> Iterator[_File]:
         """This file, then what it extends, then what that extends..."""
         current: _File | None = self
@@ -421,17 +430,13 @@ class _Loader:
     def _parameters(self, root: _File, overrides: Mapping[str, Any]) -> dict[str, Any]:
         merged: dict[str, Any] = {}
 
-        def collect(file: _File) -> None:
-            for included in file.includes:
-                collect(included)
-            if file.base is not None:
-                collect(file.base)
+        for file in root.merge_order():
             declared = file.data.get("parameters")
             if declared is None:
-                return
+                continue
             if not isinstance(declared, dict):
                 file.problems.add(("parameters",), "expected a mapping of name: default value")
-                return
+                continue
             for name, value in declared.items():
                 where: Path = ("parameters", name)
                 if not _PARAM.fullmatch(name):
@@ -441,7 +446,6 @@ class _Loader:
                 else:
                     merged[name] = value
 
-        collect(root)
         for name, value in overrides.items():
             if name not in merged:
                 self.loose.append(
@@ -488,17 +492,13 @@ class _Loader:
         merged: dict[str, TargetSpec] = {}
         names: dict[str, None] = {}
 
-        def collect(file: _File) -> None:
-            for included in file.includes:
-                collect(included)
-            if file.base is not None:
-                collect(file.base)
+        for file in root.merge_order():
             declared = file.data.get("targets")
             if declared is None:
-                return
+                continue
             if not isinstance(declared, dict):
                 file.problems.add(("targets",), "expected a mapping of name: {dialect: ...}")
-                return
+                continue
             for name, spec in declared.items():
                 names[name] = None
                 where: Path = ("targets", name)
@@ -535,7 +535,6 @@ class _Loader:
                 if ok:
                     merged[name] = TargetSpec(name, cast("str", dialect), upstream)
 
-        collect(root)
         return merged, tuple(names)
 
     def _phases(
