@@ -41,7 +41,7 @@ MESSAGES = [{"role": "user", "content": "hi"}]
 def test_the_fixture_is_the_gates_harness(chaos):
     assert chaos.harness.backend.name.startswith("gate")
     claude = anthropic.Anthropic(max_retries=0)
-    with pytest.raises(anthropic.InternalServerError) as info:  # the gate's profile: 529
+    with pytest.raises(anthropic.APIStatusError) as info:  # the gate's profile: 529
         claude.messages.create(model="claude-sonnet-4-6", max_tokens=8, messages=MESSAGES)
     assert info.value.status_code == 529
     assert claude.messages.create(model="claude-sonnet-4-6", max_tokens=8, messages=MESSAGES)

@@ -521,3 +521,30 @@ EDGE_502_HTML = Recorded(
     b"Gateway</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n",
     "§2.8 nginx-style Cloudflare page [ISSUE]",
 )
+
+# Edge pages (§1.9): not provider JSON; what an SDK makes of them depends on the status alone
+_HTML = ("content-type", "text/html; charset=UTF-8")
+EDGE_PAGES: dict[str, Recorded] = {
+    "cloudflare_502": EDGE_502_HTML,
+    "cloudflare_524": Recorded(
+        524,
+        (_HTML, ("server", "cloudflare")),
+        b"<!DOCTYPE html>\n<html><head><title>api.anthropic.com | 524: A timeout occurred"
+        b"</title></head><body>Error 524</body></html>\n",
+        "§1.9 Cloudflare 524 page [ISSUE]",
+    ),
+    "cloudflare_520_empty": Recorded(520, ((("server", "cloudflare")),), b"", "§1.9 [ISSUE]"),
+    "challenge_403": Recorded(
+        403,
+        (_HTML, ("server", "cloudflare"), ("cf-mitigated", "challenge")),
+        b'<!DOCTYPE html><html lang="en-US"><head><title>Just a moment...</title></head>'
+        b"<body></body></html>",
+        "§1.9 Cloudflare challenge [ISSUE]",
+    ),
+    "envoy_503": Recorded(
+        503,
+        (("content-type", "text/plain"),),
+        b"upstream connect error or disconnect/reset before headers. reset reason: overflow",
+        "§1.9 Envoy 503 [ISSUE]",
+    ),
+}
