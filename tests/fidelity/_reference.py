@@ -23,9 +23,13 @@ LIMIT = 10.0  # no connection of this server lives longer than this
 
 @dataclass(frozen=True)
 class Answer:
-    """Send a recorded answer (content-length framed)."""
+    """Send a recorded answer (content-length framed), after ``delay`` seconds, in
+    ``chunk``-byte pieces ``interval`` seconds apart when ``chunk`` is set (a slow body)."""
 
     recorded: Recorded
+    delay: float = 0.0
+    chunk: int | None = None
+    interval: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -40,16 +44,18 @@ class Stream:
     end_after: int | None = None
     stall_after: int | None = None
     error_after: int | None = None
+    delay: float = 0.0  # seconds between events
 
 
 @dataclass(frozen=True)
 class Wire:
     """``hang``: never answer; ``reset``: RST before any byte; ``close``: FIN before any
     byte; ``truncate``: headers and part of the body, then FIN; ``malformed``: a 200 whose
-    body is not JSON."""
+    body is not JSON; ``limit``: the first ``limit`` bytes of the answer, then FIN."""
 
     mode: str
     recorded: Recorded | None = None
+    limit: int = 0
 
 
 Plan = Answer | Stream | Wire
@@ -168,7 +174,13 @@ class ReferenceServer:
         """Send one answer; True when the connection stays usable (keep-alive)."""
         if isinstance(plan, Answer):
             rec = plan.recorded
-            conn.sendall(_head(rec.status, rec.headers, len(rec.body)) + rec.body)
+            time.sleep(plan.delay)
+            data = _head(rec.status, rec.headers, len(rec.body)) + rec.body
+            step = plan.chunk or len(data)
+            for i in range(0, len(data), step):
+                if i:
+                    time.sleep(plan.interval)
+                conn.sendall(data[i : i + step])
             return True
         if isinstance(plan, Wire):
             return self._wire(conn, plan, deadline)
@@ -181,6 +193,7 @@ class ReferenceServer:
                 stop = min(stop, limit)
         conn.sendall(head)
         for event in events[:stop]:
+            time.sleep(plan.delay)
             conn.sendall(_chunk(event))
         if plan.cut_after is not None:
             return False
@@ -202,6 +215,9 @@ class ReferenceServer:
             conn.sendall(
                 _head(rec.status, rec.headers, len(rec.body)) + rec.body[: len(rec.body) // 2]
             )
+        elif plan.mode == "limit" and plan.recorded is not None:
+            rec = plan.recorded
+            conn.sendall((_head(rec.status, rec.headers, len(rec.body)) + rec.body)[: plan.limit])
         elif plan.mode == "malformed":
             body = b'{"type":"message","content":[{"type":"te'
             conn.sendall(_head(200, (("content-type", "application/json"),), len(body)) + body)
