@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path as FsPath
 from typing import Any, cast
 
-from chaos._errors import ProfileError
+from chaos._errors import ProfileError, did_you_mean
 from chaos.faults import Fault, NetworkAction
 from chaos.profiles._duration import format_duration, parse_duration
 from chaos.profiles._faults import parse_fault_into
@@ -35,7 +35,7 @@ from chaos.profiles._model import (
     Start,
     TargetSpec,
 )
-from chaos.profiles._problems import Path, Problems, choices_text, did_you_mean, unknown
+from chaos.profiles._problems import Path, Problems, choices_text, unknown
 from chaos.profiles._yaml import Document, read_yaml
 
 __all__ = [

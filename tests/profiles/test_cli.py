@@ -89,6 +89,21 @@ def test_validate_lists_every_error_of_every_file_and_exits_2() -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_validate_takes_names_like_show() -> None:
+    result = run("validate", "provider-down", str(builtin_dir() / "blackout.yaml"))
+    assert result.returncode == 0, result.stderr
+    assert "provider-down: ok (provider-down: 1 phase, 1 fault, wall clock)" in result.stdout
+    assert result.stdout.splitlines()[-1] == "2 profiles valid"
+
+
+def test_validate_an_unknown_name_suggests_the_closest() -> None:
+    result = run("validate", "provder-down")
+    assert result.returncode == 2
+    assert "no profile named 'provder-down'" in result.stderr
+    assert "did you mean 'provider-down'?" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_validate_a_missing_file() -> None:
     result = run("validate", "nowhere.yaml")
     assert result.returncode == 2
