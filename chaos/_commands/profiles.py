@@ -1,4 +1,4 @@
-"""``llm-chaos profiles list | show NAME|PATH | validate NAME|PATH... | schema``: authoring tools."""
+"""``llm-chaos profiles list | show NAME|PATH | validate NAME|PATH... | schema``: authoring."""
 
 from __future__ import annotations
 
