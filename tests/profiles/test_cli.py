@@ -34,7 +34,7 @@ def test_list_shows_name_title_source_and_where() -> None:
     lines = result.stdout.splitlines()
     index = next(i for i, line in enumerate(lines) if line.startswith("claude-2026-03-02 "))
     assert "Claude outage of 2 March 2026" in lines[index]
-    assert lines[index + 1].strip().startswith("source: incidents/001_694382851aa2549e.txt")
+    assert lines[index + 1].strip().startswith("source: incidents/claude-2026-03-02.md")
     assert lines[index + 2].strip() == f"built-in: {builtin_dir() / 'claude-2026-03-02.yaml'}"
 
 
