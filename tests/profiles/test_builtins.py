@@ -68,7 +68,7 @@ def test_builtin_profile_validates_and_is_documented(path: Path) -> None:
 def _references(source: str) -> list[str]:
     """The documents a ``source:`` cites: URLs and file names (words with a ``/`` or a
     document suffix), and anything pointing into a section (``§``)."""
-    words = (w.strip("(),;.\"") for w in source.split())
+    words = (w.strip('(),;."') for w in source.split())
     return [
         w
         for w in words
