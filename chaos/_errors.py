@@ -108,6 +108,25 @@ class FaultNotTriggered(VerdictError):
     """A declared fault never fired, so the chaos test proved nothing."""
 
 
+# Tracebacks name the public path (chaos.VerdictError), not this private module; the
+# classes are all exported by chaos, so pickling (xdist) finds them there too.
+for _class in (
+    BackendUnavailable,
+    ChaosError,
+    ConfigError,
+    FaultNotTriggered,
+    HarnessStartError,
+    InvalidRequest,
+    NetworkNotAllowed,
+    ProfileError,
+    ProxyConflict,
+    ProxyNotFound,
+    ToxiproxyError,
+    VerdictError,
+):
+    _class.__module__ = "chaos"
+
+
 def did_you_mean(word: str, choices: Iterable[str], *, parens: bool = False) -> str:
     """The suggestion every "unknown X" message of the project ends with.
 

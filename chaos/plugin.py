@@ -654,15 +654,21 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """A failed chaos test's report shows its calls, as the verdict reads them."""
+    """A failed chaos test's report shows its calls, as the verdict reads them, and
+    (failed on an exception of its own) leads with what happened under chaos."""
     report = yield
     run = item.stash.get(_RUN, None)
     if run is not None and report.failed and report.when == "call":
         report.sections.append(("llm-chaos journal", run.fixture.verdict.describe()))
+        from chaos.report._failure import lead_with_chaos
+
+        gate_profile = getattr(run.fixture.harness, "gate_profile", None)
+        lead_with_chaos(item, call, report, run.fixture, run.profile or gate_profile)
     return report
 
 
 def _strict_check(run: _TestRun) -> None:
+    __tracebackhide__ = True
     from chaos.verdict import Verdict
 
     harness = run.fixture.harness
