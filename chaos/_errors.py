@@ -108,25 +108,6 @@ class FaultNotTriggered(VerdictError):
     """A declared fault never fired, so the chaos test proved nothing."""
 
 
-# Tracebacks name the public path (chaos.VerdictError), not this private module; the
-# classes are all exported by chaos, so pickling (xdist) finds them there too.
-for _class in (
-    BackendUnavailable,
-    ChaosError,
-    ConfigError,
-    FaultNotTriggered,
-    HarnessStartError,
-    InvalidRequest,
-    NetworkNotAllowed,
-    ProfileError,
-    ProxyConflict,
-    ProxyNotFound,
-    ToxiproxyError,
-    VerdictError,
-):
-    _class.__module__ = "chaos"
-
-
 def did_you_mean(word: str, choices: Iterable[str], *, parens: bool = False) -> str:
     """The suggestion every "unknown X" message of the project ends with.
 
@@ -137,3 +118,11 @@ def did_you_mean(word: str, choices: Iterable[str], *, parens: bool = False) -> 
     if not close:
         return ""
     return f" (did you mean {close[0]!r}?)" if parens else f"; did you mean {close[0]!r}?"
+
+
+# Tracebacks name the public path (chaos.VerdictError), not this private module; every
+# exception here is exported by chaos, so pickling (xdist) finds it there too.
+for _name in __all__:
+    _exported = globals()[_name]
+    if isinstance(_exported, type):
+        _exported.__module__ = "chaos"

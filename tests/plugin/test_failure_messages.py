@@ -5,7 +5,6 @@ traceback cut to the user's code. Real pytest, real SDK, real harness."""
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
@@ -13,16 +12,6 @@ import pytest
 pytest.importorskip("anthropic")
 
 pytestmark = pytest.mark.usefixtures("_clean_env")
-
-
-@pytest.fixture
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in list(os.environ):
-        if var.startswith(("LLM_CHAOS_", "ANTHROPIC_", "OPENAI_", "GEMINI_", "GOOGLE_")):
-            monkeypatch.delenv(var)
-    monkeypatch.delenv("TOXIPROXY_URL", raising=False)
-    monkeypatch.setenv("LLM_CHAOS_BACKEND", "embedded")
-    monkeypatch.setenv("COLUMNS", "300")
 
 
 SUITE = """
