@@ -60,7 +60,10 @@ def failure_header(
         else f"{kind.__module__}.{kind.__qualname__}"
     )
     text = str(exception).strip().splitlines()
-    under = f"profile {profile}" if profile else "the faults the test injected"
+    if profile:
+        under = f"profile {profile}"
+    else:
+        under = "the faults the test injected" if fired else "the harness, with no fault"
     seeded = f", seed {seed}" if seed is not None else ""
     lines = [f"llm-chaos: failed under {under}{seeded}: {name}: {text[0] if text else ''}".rstrip()]
     by_name = {f.name: f for f in faults if getattr(f, "name", None)}
@@ -73,7 +76,8 @@ def failure_header(
     if went_off:
         lines.append(f"llm-chaos: faults that fired: {', '.join(went_off)}")
     if silent:
-        lines.append(f"llm-chaos: faults that never fired: {', '.join(silent)}")
+        more = f" and {len(silent) - 4} more" if len(silent) > 4 else ""
+        lines.append(f"llm-chaos: faults that never fired: {', '.join(silent[:4])}{more}")
     if not fired:
         lines.append("llm-chaos: no fault was declared: the harness passed every request through")
     tried = [s for s in summary.values() if getattr(s, "attempts", 0)]
@@ -81,7 +85,7 @@ def failure_header(
         why = (
             " (a network fault refuses or cuts connections before the gateway, so they are "
             "not in the journal)"
-            if any(getattr(f, "action", None) is not None and _network(f) for f in by_name.values())
+            if any(count and n in by_name and _network(by_name[n]) for n, count in fired.items())
             else ""
         )
         lines.append(f"llm-chaos: verdict: no request reached any target{why}")
@@ -163,7 +167,7 @@ def _what(fault: Any) -> str:
 
 
 def _network(fault: Any) -> bool:
-    return getattr(fault.action, "layer", "") == "network"
+    return getattr(getattr(fault, "action", None), "layer", "") == "network"
 
 
 def _n(count: int, noun: str, plural: str | None = None) -> str:
