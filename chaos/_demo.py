@@ -556,21 +556,36 @@ def _collect(
     duration: float,
     say: Callable[[str], None],
 ) -> list[list[Question]]:
-    """Read every app's answers as they come; report each app's phases as they end."""
+    """Read every app's answers as they come; report each phase once every app has gone
+    past it, the apps' lines in the order of their first answer on the incident clock."""
     questions: list[list[Question]] = [[] for _ in apps]
     pending: list[list[Question]] = [[] for _ in apps]  # the current phase's answers
+    first = [0.0 for _ in apps]  # incident time of the first answer in pending
     width = max(len(p.name) for p in profile.phases)
     label_width = max(len(app.label) for app in apps)
+    order = {p.name: k for k, p in enumerate(profile.phases)}
+    current = [-1 for _ in apps]  # the phase (index) each app is answering in
+    finished = [False for _ in apps]
+    ended: list[tuple[int, float, str]] = []  # (phase index, incident time, line), unprinted
 
     def flush(i: int) -> None:
         if pending[i]:
             q = pending[i][0]
             marks = "".join(MARKS[x.provider] for x in pending[i])
-            say(
-                f"  {q.phase:<{width}}  {_clock(q.end, profile)}  "
+            line = (
+                f"  {q.phase:<{width}}  {_clock(first[i], profile)}  "
                 f"{apps[i].label:<{label_width}}  {marks}"
             )
+            ended.append((order.get(q.phase, -1), first[i], line))
             pending[i] = []
+
+    def release() -> None:
+        # a phase is printed when no app can add to it any more
+        ready = min((current[i] for i in range(len(apps)) if not finished[i]), default=len(order))
+        done = sorted(e for e in ended if e[0] < ready)
+        for item in done:
+            say(item[2])
+            ended.remove(item)
 
     events: queue.Queue[tuple[int, dict[str, Any] | None]] = queue.Queue()
     deadline = time.monotonic() + duration + 60  # a hung app cannot hang the demo
@@ -592,7 +607,9 @@ def _collect(
             break
         if event is None or event.get("event") == "done":
             running -= 1
+            finished[i] = True
             flush(i)
+            release()
             continue
         if event.get("event") != "answer":
             continue
@@ -617,10 +634,16 @@ def _collect(
         )
         if pending[i] and pending[i][0].phase != question.phase:
             flush(i)
+        if not pending[i]:
+            first[i] = elapsed
+        current[i] = order.get(question.phase, -1)
         pending[i].append(question)
         questions[i].append(question)
+        release()
     for i in range(len(drivers)):
+        finished[i] = True
         flush(i)
+    release()
     return questions
 
 

@@ -62,6 +62,26 @@ def test_the_demo_tells_the_story(demo):
 
 
 @pytest.mark.timeout(300)
+def test_the_progress_lines_come_in_incident_order(demo):
+    proc, _ = demo
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    phases = ["elevated-errors", "login-failures", "methods-failing", "overload-waves.1",
+              "overload-waves.2", "overload-waves.3", "partial-recovery", "recovered"]  # fmt: skip
+    progress = [
+        (phases.index(m[1]), int(m[2]) * 60 + int(m[3]), m[4])
+        for line in proc.stdout.splitlines()
+        if (m := re.match(r"  (\S+)\s+\+(\d+)h(\d\d)m  (resilient app|naive app)  ", line))
+    ]
+    assert {app for _, _, app in progress} == {"resilient app", "naive app"}
+    # phase by phase, and within a phase by the incident time of each app's first answer
+    assert progress == sorted(progress), "\n".join(map(str, progress))
+    # each app's lines name its phases once each, in order
+    for app in ("resilient app", "naive app"):
+        mine = [phase for phase, _, name in progress if name == app]
+        assert mine == sorted(set(mine))
+
+
+@pytest.mark.timeout(300)
 def test_the_demo_numbers_and_reports(demo):
     proc, out = demo
     assert proc.returncode == 0, proc.stdout + proc.stderr
