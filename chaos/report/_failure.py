@@ -188,10 +188,13 @@ def lead_with_chaos(item: Any, call: Any, report: Any, fixture: Any, profile: st
     excinfo = call.excinfo
     if excinfo is None or isinstance(excinfo.value, VerdictError):
         return
+    import pytest
+
     config = item.config
     traceback_filter = getattr(item, "_traceback_filter", None)
     shortened = (
         traceback_filter is not None
+        and not isinstance(excinfo.value, pytest.fail.Exception)  # its message is the report
         and config.getoption("tbstyle", "auto") == "auto"
         and not config.getoption("fulltrace", False)
     )
