@@ -198,16 +198,20 @@ def lead_with_chaos(item: Any, call: Any, report: Any, fixture: Any, profile: st
         and config.getoption("tbstyle", "auto") == "auto"
         and not config.getoption("fulltrace", False)
     )
-    inner = shorten(excinfo, traceback_filter) if shortened else report.longrepr
-    verdict = fixture.verdict
-    header = failure_header(
-        exception=excinfo.value,
-        profile=profile_label(profile) if profile else None,
-        seed=fixture.seed,
-        fired=fixture.fired(),
-        faults=[f for p in fixture.profiles for f in p.faults()],
-        summary=verdict.summary(),
-        records=len(verdict.records),
-        shortened=shortened,
-    )
+    try:
+        inner = shorten(excinfo, traceback_filter) if shortened else report.longrepr
+        verdict = fixture.verdict
+        header = failure_header(
+            exception=excinfo.value,
+            profile=profile_label(profile) if profile else None,
+            seed=fixture.seed,
+            fired=fixture.fired(),
+            faults=[f for p in fixture.profiles for f in p.faults()],
+            summary=verdict.summary(),
+            records=len(verdict.records),
+            shortened=shortened,
+        )
+    except Exception as exc:  # a summary that cannot be had must not hide the failure
+        report.sections.append(("llm-chaos", f"no summary of this failure: {exc!r}"))
+        return
     report.longrepr = FailureRepr(header, inner)
