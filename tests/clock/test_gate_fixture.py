@@ -102,3 +102,39 @@ def test_the_chaos_fixture_uses_the_gates_harness(tmp_path: Path) -> None:
         ("openai", 200),
         ("openai", 200),
     ]
+
+
+BUILTIN_SUITE = """\
+import pytest
+
+
+@pytest.mark.chaos(profile="http-500-storm")
+def test_own_profile(chaos):
+    raise AssertionError("not run under the gate")
+
+
+def test_fails(chaos):
+    raise AssertionError("boom")
+"""
+
+
+def test_messages_name_a_builtin_gate_profile_not_its_install_path(tmp_path: Path) -> None:
+    from chaos.profiles import builtin_dir
+
+    (tmp_path / "test_suite.py").write_text(BUILTIN_SUITE)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "LLM_CHAOS_"))}
+    env.pop("TOXIPROXY_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "chaos", "run", "--profile", "provider-down",
+         "--backend", "embedded", "--timeout", "120",
+         "--", sys.executable, "-m", "pytest", "test_suite.py", "-p", "no:cacheprovider",
+         "-p", "no:randomly", "-rs", "-q"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+    out = done.stdout + done.stderr
+    assert done.returncode == 1, out  # test_fails fails
+    assert "1 failed, 1 skipped" in out
+    assert "whose harness replays profile 'provider-down'" in out
+    assert "profile provider-down (llm-chaos run's)" in out
+    assert str(builtin_dir()) not in out
+    assert "provider-down.yaml" not in out
