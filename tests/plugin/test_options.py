@@ -249,7 +249,8 @@ def test_target_lines() -> None:
 
 
 @pytest.mark.parametrize(
-    ("setting", "var"), [(s, var) for s in opts.SETTINGS for var in s.env], ids=str
+    ("setting", "var"),
+    [pytest.param(s, var, id=var) for s in opts.SETTINGS for var in s.env],
 )
 def test_every_env_twin_is_read(setting: opts.Setting[object], var: str) -> None:
     raw = {
