@@ -15,6 +15,7 @@ from typing import ClassVar, Self
 
 from chaos._errors import BackendUnavailable, ToxiproxyError
 from chaos.toxiproxy._client import ToxiproxyClient
+from chaos.toxiproxy._events import EventHub
 
 __all__ = [
     "BACKENDS",
@@ -75,6 +76,9 @@ class RunningBackend:
         """Which backend, why, and its URL."""
         self.client = ToxiproxyClient(info.url)
         """A client for this backend's API."""
+        self.events: EventHub | None = None
+        """What happened to each connection (the embedded server reports it in process);
+        None for a Toxiproxy that reports nothing per connection."""
         self._stopper: Callable[[], None] | None = stopper
 
     @property
