@@ -46,6 +46,18 @@ class BackendInfo:
     reason: str
     url: str
 
+    @property
+    def caveat(self) -> str | None:
+        """What this Toxiproxy cannot do that the embedded one does (for run headers);
+        None for the embedded one."""
+        if self.name == "embedded":
+            return None
+        return (
+            "a real Toxiproxy passes a gateway reset (wire: reset) on as a clean close (FIN) "
+            "and reports nothing per connection: attempts a network fault stops are not "
+            "in the journal"
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class BackendOptions:
