@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import dataclasses
 import logging
 import os
@@ -89,6 +90,11 @@ def _answers(address: str) -> bool:
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
         probe.settimeout(0.5)
         return probe.connect_ex((host.strip("[]"), int(port))) == 0
+
+
+def _settle(ready: asyncio.Future[None]) -> None:
+    if not ready.done():
+        ready.set_result(None)
 
 
 class _Layered:
@@ -180,8 +186,10 @@ class Harness:
         self._wake = threading.Event()
         self._ticker: threading.Thread | None = None
         self._ticking = False
-        self._request_phase: str | None = None
-        self._net_phase: str | None = None
+        self._request_phase: str | None = None  # requests clock: the next request's phase
+        self._net_phase: str | None = None  # the phase whose network faults are in place
+        # answers waiting until the ticker has put the next request's network faults in place
+        self._waiting: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
         self._started = False
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -200,6 +208,7 @@ class Harness:
             journal_size=self.journal_size,
         )
         gateway.on_phase(self._on_request_phase)
+        gateway.before_answer(self._before_answer)
         gateway.admin_routes.update(
             {
                 ("GET", "/harness"): self._admin_describe,
@@ -421,6 +430,8 @@ class Harness:
             self._request_phase = first.name if first is not None else None
             self._net_phase = None
             self._refresh_rules()
+            if self._net is not None:  # in place before apply returns, for the first request
+                self._sync_network(self._timeline, self._net)
         self._wake.set()
         return loaded
 
@@ -569,11 +580,32 @@ class Harness:
     # -- the profile's network faults, phase by phase -----------------------------------
 
     def _on_request_phase(self, phase: str | None) -> None:
-        # on the gateway's loop: record and hand the toxics over to the ticker thread
+        # on the gateway's loop: a request saw this phase
         if phase is not None:
             self._saw(phase)
-        self._request_phase = phase
+
+    def _before_answer(self, next_index: int) -> asyncio.Future[None] | None:
+        """On the gateway's loop, before a request is answered: the requests clock's next
+        phase. If its network faults differ, the ticker puts them in place and the answer
+        waits for it, so the request that starts a phase (sent after this answer) meets
+        them at Toxiproxy, before the gateway could count it."""
+        timeline = self._timeline
+        if timeline is None or timeline.profile.clock == "wall" or self._net is None:
+            return None
+        phase = timeline.phase_at(requests=next_index)
+        name = phase.name if phase is not None else None
+        if name == self._request_phase:
+            return None
+        before = timeline.network_faults(self._request_phase)
+        self._request_phase = name
+        if not before and not timeline.network_faults(name):
+            return None  # no network fault on either side: nothing to wait for
+        loop = asyncio.get_running_loop()
+        ready: asyncio.Future[None] = loop.create_future()
+        with self._phase_lock:
+            self._waiting.append((loop, ready))
         self._wake.set()
+        return ready
 
     def _saw(self, phase: str) -> None:
         with self._phase_lock:
@@ -583,6 +615,9 @@ class Harness:
     def _tick(self) -> None:
         """Keep the toxics of the active phase on the proxies (wall clock: by time)."""
         while self._ticking:
+            self._wake.clear()
+            with self._phase_lock:
+                waiting, self._waiting = self._waiting, []
             timeout = 0.5
             try:
                 with self._net_lock:
@@ -591,8 +626,11 @@ class Harness:
                         timeout = self._sync_network(timeline, self._net)
             except Exception:
                 log.exception("llm-chaos: applying a phase's network faults failed")
+            finally:
+                for loop, ready in waiting:
+                    with contextlib.suppress(RuntimeError):  # that loop has closed
+                        loop.call_soon_threadsafe(_settle, ready)
             self._wake.wait(timeout)
-            self._wake.clear()
 
     def _sync_network(self, timeline: Timeline, net: NetworkFaults) -> float:
         profile = timeline.profile
@@ -615,7 +653,8 @@ class Harness:
             self._net_phase = name
             net.remove("profile")
             if name is not None:
-                self._saw(name)
+                if profile.clock == "wall":  # requests report the phases they see
+                    self._saw(name)
                 for fault in timeline.network_faults(name):
                     net.add("profile", fault)
         return timeout

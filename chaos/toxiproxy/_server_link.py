@@ -91,6 +91,7 @@ class ConnectionOwner(Protocol):
     rng: random.Random
     executor: concurrent.futures.Executor
     events: EventHub
+    refusing: bool
 
     def chain(self, direction: Direction) -> list[ToxicEntry]:
         """The proxy's toxics for one direction, in chain order."""
@@ -224,6 +225,10 @@ class Link:
                     break
                 if self.from_client:
                     self.conn.last_read = time.time()
+                    if self.conn.owner.refusing:  # disabled while this connection was open
+                        self.reset_seen = True
+                        self._call_soon(self.conn.refuse)
+                        break
                 data = view[:size]
                 if self._hand_over(data):
                     if not self._wait_for_room():
@@ -554,6 +559,13 @@ class Connection:
                 side.shutdown(socket.SHUT_RDWR)
         for link in self.links:
             link.stop()
+
+    def refuse(self) -> None:
+        """The proxy is down: reset this connection without passing on what the client sent
+        (on the loop)."""
+        if not self._closed:
+            self.event("refused")
+            self.close(reset=True)
 
     def peer_reset(self) -> None:
         """One side's peer reset its socket: reset the other side too (on the loop)."""

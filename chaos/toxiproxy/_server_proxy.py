@@ -158,13 +158,16 @@ class Proxy:
         """Stop listening and close every connection through this proxy.
 
         :param disable: the API disables the proxy. When someone watches this
-            server's events, the proxy keeps listening instead and resets every
-            connection at once, before any byte (see :meth:`_refuse`), so that the
-            attempts an outage turns away can be recorded.
+            server's events, the proxy keeps listening instead and resets every new
+            connection at once, before any byte (see :meth:`_refuse`), and a live
+            connection when its client sends again (an answer in flight still gets
+            through), so that the attempts an outage turns away can be recorded.
         """
         if disable and self._listener is not None and self.events.watched:
             self.refusing = True
-        elif self._listener is not None:
+            self.enabled = False
+            return
+        if self._listener is not None:
             self.refusing = False
             asyncio.get_running_loop().remove_reader(self._listener.fileno())
             self._listener.close()

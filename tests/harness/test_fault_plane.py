@@ -215,3 +215,44 @@ def test_a_toxiproxy_that_reports_nothing_says_what_the_verdict_cannot_tell() ->
         verdict = Verdict(h.journal, unseen=h.network_unseen)
         with pytest.raises(VerdictError, match="proves nothing here: the external Toxiproxy"):
             verdict.assert_failed_over("anthropic", "openai")
+
+
+# -- the requests clock decides network faults for the request that starts a phase ----------
+
+DOWN_FROM_REQUEST = """
+version: 1
+name: down-from-a-request
+title: anthropic down from request {at} to request {until}
+source: generic
+clock: requests
+targets:
+  anthropic: {{dialect: anthropic}}
+phases:
+  - name: calm
+    at: 0
+    faults: []
+  - name: down
+    at: {at}
+    faults: [{{target: anthropic, network: down}}]
+  - name: back
+    at: {until}
+    faults: []
+"""
+
+
+def test_a_network_fault_from_request_n_refuses_request_n(h: Harness) -> None:
+    from chaos.profiles import load_profile_text
+
+    h.apply(load_profile_text(DOWN_FROM_REQUEST.format(at=1, until=2)))
+    claude = anthropic.Anthropic(
+        base_url=h.endpoints["anthropic"], api_key="k", max_retries=0, timeout=5
+    )
+    with claude:
+        assert naive(claude)  # request 0: calm
+        with pytest.raises(anthropic.APIConnectionError):
+            naive(claude)  # request 1 starts the outage and meets it
+    assert [(r.outcome, r.network) for r in h.journal] == [
+        ("ok", None),
+        ("refused", "down/0-network"),
+    ]
+    assert h.fired()["down/0-network"] == 1
