@@ -122,9 +122,7 @@ def test_a_resilient_app_fails_over_past_a_network_fault(
     journal = h.journal
     stopped = [r for r in journal if r.target == "anthropic"]
     assert len(stopped) == 1 + SDK_RETRIES  # one record per attempt, none counted twice
-    assert {(r.layer, r.network, r.outcome) for r in stopped} == {
-        ("network", fault.name, outcome)
-    }
+    assert {(r.layer, r.network, r.outcome) for r in stopped} == {("network", fault.name, outcome)}
     assert [(r.target, r.layer, r.status) for r in journal if r.target == "openai"] == [
         ("openai", "http", 200)
     ]
@@ -139,9 +137,11 @@ def test_a_resilient_app_fails_over_past_a_network_fault(
 def test_a_naive_app_fails_with_the_network_fault_named(
     h: Harness, claude: anthropic.Anthropic, network: Any, outcome: str
 ) -> None:
-    with h.fault("anthropic", network=network) as fault:
-        with pytest.raises(anthropic.APIConnectionError):
-            naive(claude)
+    with (
+        h.fault("anthropic", network=network) as fault,
+        pytest.raises(anthropic.APIConnectionError),
+    ):
+        naive(claude)
     verdict = Verdict(h.journal, declared=h.fired())
     with pytest.raises(VerdictError) as caught:
         verdict.assert_failed_over("anthropic", "openai")
@@ -189,9 +189,8 @@ def test_a_network_fault_no_attempt_met_has_not_fired(h: Harness, gpt: openai.Op
 
 def test_down_resets_what_it_turns_away_before_any_byte(h: Harness) -> None:
     """What the app sees under `down` with the embedded Toxiproxy (docs/harness.md)."""
-    with h.fault("anthropic", network="down") as down:
-        with pytest.raises(ConnectionResetError):
-            raw_answer(h.endpoints["anthropic"])
+    with h.fault("anthropic", network="down") as down, pytest.raises(ConnectionResetError):
+        raw_answer(h.endpoints["anthropic"])
     [record] = h.journal
     assert (record.outcome, record.network, record.status) == ("refused", down.name, None)
 
@@ -204,7 +203,8 @@ def test_a_toxiproxy_that_reports_nothing_says_what_the_verdict_cannot_tell() ->
         serve_in_thread() as other,
         Harness(["anthropic", "openai"], backend="external", toxiproxy_url=other.url) as h,
     ):
-        assert h.backend.caveat and "FIN" in h.backend.caveat
+        assert h.backend.caveat is not None
+        assert "FIN" in h.backend.caveat
         claude = anthropic.Anthropic(
             base_url=h.endpoints["anthropic"], api_key="k", max_retries=0, timeout=5
         )
