@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from chaos._errors import ChaosError, ConfigError, HarnessStartError
+from chaos._harness_admin import admin_routes
 from chaos._journal import JournalRecord
 from chaos._plane import NetworkFaults
 from chaos._reaper import Reaper
@@ -209,13 +210,7 @@ class Harness:
         )
         gateway.on_phase(self._on_request_phase)
         gateway.before_answer(self._before_answer)
-        gateway.admin_routes.update(
-            {
-                ("GET", "/harness"): self._admin_describe,
-                ("POST", "/inject"): self._admin_inject,
-                ("DELETE", "/inject"): self._admin_remove,
-            }
-        )
+        gateway.admin_routes.update(admin_routes(self))
         self.gateway = gateway
         try:
             gateway.start_in_thread()
@@ -528,54 +523,30 @@ class Harness:
             gateway.set_source(_Layered(injected, timeline), keep_clock=same)
         self._ruled_timeline = timeline
 
-    # -- the admin API's harness routes (a test suite run under `llm-chaos run`) ----------
+    # -- what is in force (the admin API's GET /rules) ---------------------------------------
 
-    def _admin_describe(self, query: Mapping[str, list[str]], body: bytes) -> tuple[int, Any]:
-        """``GET /harness``: what a client needs to share this harness."""
-        gateway = self._gw()
-        backend = self._toxi.info if self._toxi is not None else None
-        return 200, {
-            "seed": self.seed,
-            "targets": {t.name: t.dialect_name for t in self.targets},
-            "endpoints": self.endpoints,
-            "env": self.env,
-            "backend": (
-                {"name": backend.name, "reason": backend.reason, "caveat": backend.caveat}
-                if backend
-                else None
-            ),
-            "profile": self._profile.name if self._profile is not None else None,
-            "fired": self.fired(),
-            "network_unseen": self.network_unseen,
-            "phases": self.phases_seen(),
-            "next_seq": gateway._journal.next_seq,
-        }
-
-    def _admin_inject(self, query: Mapping[str, list[str]], body: bytes) -> tuple[int, Any]:
-        """``POST /inject``: one fault mapping with its ``target``, layered over the profile
-        (unlike ``PUT /rules``, which replaces every rule, the profile's included)."""
-        import json
-
-        try:
-            data = json.loads(body or b"null")
-        except ValueError as exc:
-            return 400, {"error": f"POST /inject: the body is not JSON: {exc}"}
-        if not isinstance(data, dict) or not isinstance(data.get("target"), str):
-            return 400, {"error": "POST /inject takes a JSON fault mapping with a 'target'"}
-        fault = dict(data)
-        target = fault.pop("target")
-        injected = self.inject(target, **fault)
-        return 200, {"name": injected.name, "layer": injected.action.layer}
-
-    def _admin_remove(self, query: Mapping[str, list[str]], body: bytes) -> tuple[int, Any]:
-        """``DELETE /inject[?name=N]``: remove the injected fault(s) named N, or every
-        injected fault; the profile stays."""
-        names = set(query.get("name", []))
+    def injected(self) -> list[Fault]:
+        """The injected faults in place (HTTP and network), in the order they were added."""
         network = self._net.active("inject") if self._net is not None else []
-        chosen = [f for f in (*self._injected, *network) if not names or f.name in names]
-        for fault in chosen:
-            self.remove(fault)
-        return 200, {"removed": [f.name for f in chosen]}
+        return [*self._injected, *network]
+
+    def active_faults(self) -> list[tuple[str, Fault]]:
+        """``(source, fault)`` for every fault in force now: ``inject`` ones first, then
+        ``profile`` ones of the active phase (the next request's, on the requests clock)."""
+        active = [("inject", fault) for fault in self.injected()]
+        timeline = self._timeline
+        if timeline is None:
+            return active
+        if timeline.profile.clock == "wall":
+            started = self.gateway.clock_started if self.gateway is not None else None
+            elapsed = 0.0 if started is None else time.monotonic() - started
+            phase = timeline.phase_at(elapsed=elapsed)
+        else:
+            name = self._request_phase
+            phase = timeline.profile.phase(name) if name is not None else None
+        if phase is not None:
+            active.extend(("profile", fault) for fault in phase.faults)
+        return active
 
     # -- the profile's network faults, phase by phase -----------------------------------
 
