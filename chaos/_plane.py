@@ -239,8 +239,11 @@ class NetworkFaults:
             last_read=event.last_read,
         )
         with self._lock:
-            if (event.connection, name) not in self._met:
-                self._met.add((event.connection, name))
+            key = (event.connection, name)
+            if event.kind == "closed" and key not in self._met:
+                return  # it closed a connection it never met (idle): no attempt
+            if key not in self._met:
+                self._met.add(key)
                 self._fired[name] = self._fired.get(name, 0) + 1
         self._note(note)
 

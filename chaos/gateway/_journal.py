@@ -22,7 +22,7 @@ from chaos._journal import JournalRecord, WireOutcome
 __all__ = ["Journal", "NetworkNote"]
 
 # clock slack between the Toxiproxy's and the gateway's timestamps (same host, same clock)
-_SLACK = 0.002
+_SLACK = 0.0005
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,21 +166,17 @@ def _join(
             for i in candidates
             if out[i].target == note.target and out[i].time >= note.opened - _SLACK
         ]
+        # the attempt the note is about: the first request on this connection whose
+        # answer ended after the client last sent bytes (the request those bytes belong
+        # to ends after them; earlier ones ended before the client sent them)
+        current = [i for i in mine if _end(out[i]) >= note.last_read - _SLACK]
         if note.closing:
-            # the request in flight when the fault ended the connection, unless the
-            # client has sent something since that request was over (a new attempt)
-            before = [i for i in mine if out[i].time <= note.time + _SLACK]
-            last = before[-1] if before else None
-            if last is not None and note.last_read <= _end(out[last]) + _SLACK:
-                out[last] = _amend(out[last], note)
+            if current:
+                out[current[0]] = _amend(out[current[0]], note)
                 continue
         else:
-            met = [
-                i
-                for i in mine
-                if _end(out[i]) >= note.time - _SLACK
-                and (note.until is None or out[i].time <= note.until)
-            ]
+            # a toxic stays on a connection until removed: the requests after it met too
+            met = [i for i in current if note.until is None or out[i].time <= note.until]
             for i in met:
                 out[i] = _amend(out[i], note)
             if met or note.outcome is None:
