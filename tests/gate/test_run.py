@@ -242,3 +242,21 @@ def test_provider_down_counts_the_failovers_of_an_app_that_fails_over(tmp_path):
     assert run["failovers"] == 1
     assert run["fired"] == {"anthropic-down/0-network": 3}  # the SDK's 3 attempts
     assert run["requests"] == 4  # 3 refused, 1 answered by openai
+
+
+def test_a_toxiproxy_that_reports_nothing_is_named_in_the_run_header(tmp_path):
+    from chaos.toxiproxy import serve_in_thread
+
+    with serve_in_thread() as other:  # stands in for a real toxiproxy-server
+        proc = llm_chaos(
+            "run", "--profile", "provider-down", "--backend", "external",
+            "--toxiproxy-url", other.url, "--", "true", cwd=tmp_path,
+        )  # fmt: skip
+
+    assert "provider-down: harness up (external Toxiproxy" in proc.stdout, proc.stdout
+    assert "note: a real Toxiproxy passes a gateway reset (wire: reset) on as a clean close" in (
+        proc.stdout
+    )
+    # it cannot tell whether an attempt met the outage: applied counts as fired
+    assert "a network fault counts as fired when applied" in proc.stdout
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -55,7 +55,7 @@ class BackendInfo:
         return (
             "a real Toxiproxy passes a gateway reset (wire: reset) on as a clean close (FIN) "
             "and reports nothing per connection: attempts a network fault stops are not "
-            "in the journal"
+            "in the journal, and a network fault counts as fired when applied"
         )
 
 
