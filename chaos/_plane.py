@@ -237,6 +237,7 @@ class NetworkFaults:
             opened=event.opened,
             port=event.local_port,
             last_read=event.last_read,
+            phase=fault.phase,
         )
         with self._lock:
             key = (event.connection, name)

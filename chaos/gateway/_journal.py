@@ -42,6 +42,7 @@ class NetworkNote:
         reached the gateway.
     :param last_read: when the client last sent bytes (0: never).
     :param until: for a fault that did not end the connection: when it left it.
+    :param phase: the profile phase the fault belongs to, if any.
     """
 
     target: str
@@ -55,6 +56,7 @@ class NetworkNote:
     port: int | None = None
     last_read: float = 0.0
     until: float | None = None
+    phase: str | None = None
 
 
 _Builder = Callable[[int, Any], JournalRecord]
@@ -194,6 +196,7 @@ def _join(
                 path="",
                 rule=note.fault,
                 action=note.action,
+                phase=note.phase,
                 outcome=note.outcome or "closed",
                 duration=max(0.0, note.time - (note.last_read or note.opened)),
                 layer="network",
