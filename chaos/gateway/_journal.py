@@ -30,7 +30,7 @@ class NetworkNote:
     """What one network fault did to one connection through the Toxiproxy.
 
     :param target: the target whose proxy the connection went through.
-    :param connection: the connection's number (unique per Toxiproxy server).
+    :param connection: the connection's number (unique in the Toxiproxy's process).
     :param fault: the network fault's name.
     :param action: its description, e.g. ``network:down``.
     :param outcome: what the app got because of it; None when it only slowed the
@@ -159,8 +159,8 @@ def _join(
         if port is not None:
             by_port.setdefault(port, []).append(index)
     out = list(records)
-    # attempts that never reached the gateway: (connection, last_read) -> record
-    own: dict[tuple[int, float], JournalRecord] = {}
+    # attempts that never reached the gateway: (target, connection, last_read) -> record
+    own: dict[tuple[str, int, float], JournalRecord] = {}
     for seq, note in notes:
         candidates = by_port.get(note.port, []) if note.port is not None else []
         mine = [
@@ -183,7 +183,7 @@ def _join(
                 out[i] = _amend(out[i], note)
             if met or note.outcome is None:
                 continue
-        key = (note.connection, note.last_read)
+        key = (note.target, note.connection, note.last_read)
         held = own.get(key)
         own[key] = (
             _amend(held, note)

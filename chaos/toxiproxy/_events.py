@@ -34,7 +34,7 @@ class ConnectionEvent:
     """One thing that happened to one client connection of one proxy.
 
     :param proxy: the proxy's name.
-    :param connection: the connection's number, unique per server.
+    :param connection: the connection's number, unique in this process.
     :param kind: see :data:`EventKind`.
     :param time: when, in seconds since the epoch.
     :param opened: when the client connected, in seconds since the epoch.

@@ -419,16 +419,22 @@ class Link:
             self.conn.maybe_release()
 
 
+_numbers = itertools.count(1)
+
+
+def connection_number() -> int:
+    """A new connection number, unique in this process (events name connections by it)."""
+    return next(_numbers)
+
+
 class Connection:
     """One client connection through a proxy, and its upstream connection."""
-
-    _numbers = itertools.count(1)
 
     def __init__(
         self, owner: ConnectionOwner, client: socket.socket, loop: asyncio.AbstractEventLoop
     ) -> None:
         self.owner = owner
-        self.number = next(self._numbers)
+        self.number = connection_number()
         self.opened = time.time()
         self.last_read = 0.0  # when the client's last bytes were read (epoch seconds)
         self.local_port: int | None = None  # our end of the upstream connection

@@ -20,7 +20,14 @@ from typing import Any
 
 from chaos.toxiproxy._events import ConnectionEvent, EventHub
 from chaos.toxiproxy._server_json import GoFloat32
-from chaos.toxiproxy._server_link import Connection, Direction, Link, ToxicEntry, split_host_port
+from chaos.toxiproxy._server_link import (
+    Connection,
+    Direction,
+    Link,
+    ToxicEntry,
+    connection_number,
+    split_host_port,
+)
 
 __all__ = ["ApiError", "Proxy", "resolve_listen"]
 
@@ -109,7 +116,6 @@ class Proxy:
         self.executor = executor
         self.events = events if events is not None else EventHub()
         self.refusing = False  # disabled, but listening to record what it turns away
-        self._refused = 0
         self.connections: set[Connection] = set()
         self._toxics: dict[Direction, list[ToxicEntry]] = {"upstream": [], "downstream": []}
         self._links: dict[Direction, set[Link]] = {"upstream": set(), "downstream": set()}
@@ -205,9 +211,8 @@ class Proxy:
     def _refuse(self, sock: socket.socket) -> None:
         # A closed port cannot be observed; a listener that resets at once can.
         # The client sees its connection reset before any byte, never an answer.
-        self._refused += 1
         now = time.time()
-        self.events.emit(ConnectionEvent(self.name, -self._refused, "refused", now, now))
+        self.events.emit(ConnectionEvent(self.name, connection_number(), "refused", now, now))
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RESET)
         finally:

@@ -195,6 +195,17 @@ def test_down_resets_what_it_turns_away_before_any_byte(h: Harness) -> None:
     assert (record.outcome, record.network, record.status) == ("refused", down.name, None)
 
 
+def test_attempts_refused_on_two_targets_are_two_records(h: Harness) -> None:
+    with h.fault("anthropic", network="down") as one, h.fault("openai", network="down") as two:
+        for target in ("anthropic", "openai"):
+            with pytest.raises(ConnectionResetError):
+                raw_answer(h.endpoints[target])
+    assert [(r.target, r.outcome, r.network) for r in h.journal] == [
+        ("anthropic", "refused", one.name),
+        ("openai", "refused", two.name),
+    ]
+
+
 # -- where the plane cannot see ------------------------------------------------------------
 
 
