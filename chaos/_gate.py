@@ -401,6 +401,8 @@ def run_profile(
             f"{label}{profile.name}: harness up ({harness.backend.name} Toxiproxy, "
             f"seed {harness.seed}, targets {', '.join(t.name for t in targets)})"
         )
+        if harness.backend.caveat:
+            say(f"{label}{profile.name}: note: {harness.backend.caveat}")
         env = _command_env(harness, profile)
         harness.apply(profile)
         applied_at = time.time()
@@ -412,8 +414,14 @@ def run_profile(
         fired = harness.fired()
         seen = harness.phases_seen()
         backend_name = harness.backend.name
+        unseen = harness.network_unseen
         used_seed = harness.seed
-    verdict = Verdict(records, targets={t.name: t.dialect_name for t in targets}, declared=fired)
+    verdict = Verdict(
+        records,
+        targets={t.name: t.dialect_name for t in targets},
+        declared=fired,
+        unseen=unseen,
+    )
     silent = _silent(profile, fired, seen)
     outcome, reason = _judge(result, silent, strict=strict, requests=len(records))
     run = ProfileRun(

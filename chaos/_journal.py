@@ -1,4 +1,11 @@
-"""The request journal's record: one per HTTP request the gateway saw.
+"""The request journal's record: one per attempt the app made.
+
+Most records are HTTP requests the gateway saw. With the embedded Toxiproxy,
+an attempt a network fault met is in the journal too: one the fault stopped
+before it reached the gateway (refused by ``network: down``, reset or cut by
+a toxic) gets a record of its own (``layer == "network"``), and a request that
+reached the gateway but was then cut, reset or delayed on its way back keeps
+its one record, which names the network fault (``network``).
 
 The gateway writes records, the verdict reads them, reports render them. The
 record is plain data with a stable JSON form (:meth:`JournalRecord.to_dict`),
@@ -12,7 +19,9 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-__all__ = ["JournalRecord", "WireOutcome"]
+__all__ = ["JournalRecord", "Layer", "WireOutcome"]
+
+Layer = Literal["http", "network"]
 
 WireOutcome = Literal[
     "ok",  # a complete response was written
@@ -27,6 +36,7 @@ WireOutcome = Literal[
     "stream_stalled",  # an SSE stream stopped sending with the connection open
     "client_gone",  # the client disconnected before the response was complete
     "upstream_error",  # forwarding to the upstream failed
+    "refused",  # a network fault turned the connection away before any byte
 ]
 
 
@@ -56,6 +66,10 @@ class JournalRecord:
     :param duration: seconds from the request's arrival to the end of the response.
     :param request_headers: request headers, secrets redacted.
     :param response_headers: response headers, secrets redacted.
+    :param layer: the layer that decided what the app got: ``network`` when a
+        network fault stopped, cut or reset the attempt (Toxiproxy), else ``http``.
+    :param network: the name of the network fault that met this attempt (it
+        stopped, cut, reset or only delayed it), None when none did.
     """
 
     seq: int
@@ -79,6 +93,8 @@ class JournalRecord:
     duration: float = 0.0
     request_headers: Mapping[str, str] = field(default_factory=dict)
     response_headers: Mapping[str, str] = field(default_factory=dict)
+    layer: Layer = "http"
+    network: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The record as JSON-ready data (the admin API's and the reports' form)."""

@@ -626,6 +626,8 @@ def _end(request: pytest.FixtureRequest, run: _TestRun, harness: Any) -> None:
             f"{_worker_id()}: backend {backend.name} ({backend.reason}), seed {harness.seed}, "
             "endpoints " + ", ".join(f"{k}={v}" for k, v in harness.endpoints.items())
         )
+        if backend.caveat:
+            data["harness"] += f"; note: {backend.caveat}"
     item.user_properties.append((_USER_PROPERTY, data))
 
 

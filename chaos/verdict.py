@@ -212,6 +212,9 @@ class Verdict:
         harness's ``fired()``), for :meth:`assert_all_faults_fired`.
     :param window_s: how long after a failed attempt a retry or failover is
         still linked to it.
+    :param unseen: what the journal cannot show (the harness's ``network_unseen``:
+        a Toxiproxy that reports nothing per connection); messages that depend on
+        it say so rather than answer.
     """
 
     def __init__(
@@ -221,11 +224,13 @@ class Verdict:
         targets: Mapping[str, str] | None = None,
         declared: Mapping[str, int] | None = None,
         window_s: float = 30.0,
+        unseen: str | None = None,
     ) -> None:
         self.records: tuple[JournalRecord, ...] = tuple(sorted(records, key=lambda r: r.seq))
         self.targets: Mapping[str, str] = dict(targets or {})
         self.declared: Mapping[str, int] = dict(declared or {})
         self.window_s = window_s
+        self.unseen = unseen
         self.calls: tuple[Call, ...] = _group(self.records, window_s)
 
     # -- reading ---------------------------------------------------------------
@@ -250,9 +255,8 @@ class Verdict:
         lines: list[str] = []
         for call in chosen:
             rec = call.attempts[0].record
-            what = " ".join(
-                x for x in (rec.operation or f"{rec.method} {rec.path}", rec.model) if x
-            )
+            where = f"{rec.method} {rec.path}" if rec.method else "connection"
+            what = " ".join(x for x in (rec.operation or where, rec.model) if x)
             lines.append(f"  call {call.index} ({what}): {call.resolution()}")
             for n, attempt in enumerate(call.attempts, 1):
                 r = attempt.record
@@ -280,7 +284,7 @@ class Verdict:
                 s.failures += attempt.failed
                 s.sdk_retries += attempt.attribution == "sdk_retry"
                 s.app_retries += attempt.attribution == "app_retry"
-                s.faults_fired += attempt.record.rule is not None
+                s.faults_fired += (attempt.record.rule or attempt.record.network) is not None
                 if attempt.attribution == "failover":
                     s.failovers_to += 1
                     if prev is not None:
@@ -602,6 +606,8 @@ class Verdict:
         attempts = [a for c in from_calls for a in c.attempts if _is(a, from_)]
         if not attempts:
             head = f"saw no call to {from_!r}"
+            if self.unseen:
+                head += f" (which proves nothing here: {self.unseen})"
         else:
             failed = sum(a.failed for a in attempts)
             state = "all failed" if failed == len(attempts) else f"{failed} failed"
@@ -696,6 +702,8 @@ def _failed(record: JournalRecord) -> bool:
 
 
 def _outcome_text(record: JournalRecord) -> str:
+    if record.layer == "network":  # what the gateway answered never reached the app
+        return f"{record.outcome.replace('_', ' ')} by network fault {record.network}"
     if record.outcome not in _OK_OUTCOMES:
         prefix = f"{record.status} " if record.status else ""
         return prefix + record.outcome.replace("_", " ")

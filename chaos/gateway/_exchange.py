@@ -365,6 +365,7 @@ class Exchange:
                 self.response_headers,
             ),
             len(request.body),
+            self.conn.peer[1] if self.conn.peer else None,
         )
 
 

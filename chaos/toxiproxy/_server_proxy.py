@@ -14,14 +14,26 @@ import logging
 import os
 import random
 import socket
+import struct
+import time
 from typing import Any
 
+from chaos.toxiproxy._events import ConnectionEvent, EventHub
 from chaos.toxiproxy._server_json import GoFloat32
-from chaos.toxiproxy._server_link import Connection, Direction, Link, ToxicEntry, split_host_port
+from chaos.toxiproxy._server_link import (
+    Connection,
+    Direction,
+    Link,
+    ToxicEntry,
+    connection_number,
+    split_host_port,
+)
 
 __all__ = ["ApiError", "Proxy", "resolve_listen"]
 
 log = logging.getLogger("chaos.toxiproxy.server")
+
+_LINGER_RESET = struct.pack("ii", 1, 0)
 
 
 class ApiError(Exception):
@@ -94,6 +106,7 @@ class Proxy:
         upstream: str,
         rng: random.Random,
         executor: concurrent.futures.Executor,
+        events: EventHub | None = None,
     ) -> None:
         self.name = name
         self.listen = listen
@@ -101,6 +114,8 @@ class Proxy:
         self.enabled = False
         self.rng = rng
         self.executor = executor
+        self.events = events if events is not None else EventHub()
+        self.refusing = False  # disabled, but listening to record what it turns away
         self.connections: set[Connection] = set()
         self._toxics: dict[Direction, list[ToxicEntry]] = {"upstream": [], "downstream": []}
         self._links: dict[Direction, set[Link]] = {"upstream": set(), "downstream": set()}
@@ -113,6 +128,9 @@ class Proxy:
         :raises ApiError: 500 with Go's ``listen tcp ...`` text on failure.
         """
         if self._listener is not None:
+            if self.refusing:
+                self.refusing = False
+                self.enabled = True
             return
         try:
             host, port = resolve_listen(self.listen)
@@ -142,9 +160,21 @@ class Proxy:
             extra={"fields": {"name": self.name, "proxy": self.listen, "upstream": self.upstream}},
         )
 
-    def stop(self) -> None:
-        """Stop listening and close every connection through this proxy."""
+    def stop(self, *, disable: bool = False) -> None:
+        """Stop listening and close every connection through this proxy.
+
+        :param disable: the API disables the proxy. When someone watches this
+            server's events, the proxy keeps listening instead and resets every new
+            connection at once, before any byte (see :meth:`_refuse`), and a live
+            connection when its client sends again (an answer in flight still gets
+            through), so that the attempts an outage turns away can be recorded.
+        """
+        if disable and self._listener is not None and self.events.watched:
+            self.refusing = True
+            self.enabled = False
+            return
         if self._listener is not None:
+            self.refusing = False
             asyncio.get_running_loop().remove_reader(self._listener.fileno())
             self._listener.close()
             self._listener = None
@@ -168,6 +198,9 @@ class Proxy:
                     "accept failed", extra={"fields": {"name": self.name, "error": str(exc)}}
                 )
                 return
+            if self.refusing:
+                self._refuse(sock)
+                continue
             sock.setblocking(False)
             conn = Connection(self, sock, loop)
             if not self.connection_opened(conn):
@@ -175,9 +208,19 @@ class Proxy:
                 continue
             conn.task = loop.create_task(conn.start())
 
+    def _refuse(self, sock: socket.socket) -> None:
+        # A closed port cannot be observed; a listener that resets at once can.
+        # The client sees its connection reset before any byte, never an answer.
+        now = time.time()
+        self.events.emit(ConnectionEvent(self.name, connection_number(), "refused", now, now))
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RESET)
+        finally:
+            sock.close()
+
     def connection_opened(self, conn: Connection) -> bool:
         """Track a new client connection, unless this proxy has stopped."""
-        if self._listener is None:
+        if self._listener is None or self.refusing:
             return False
         self.connections.add(conn)
         return True

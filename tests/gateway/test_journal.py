@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 
+from chaos._journal import JournalRecord
 from chaos.faults import ErrorAction, Fault, Match
 from chaos.gateway import Gateway
 from chaos.gateway._exchange import fingerprint
+from chaos.gateway._journal import Journal, NetworkNote
 
 
 def test_fingerprint_ignores_volatile_fields_and_key_order() -> None:
@@ -53,3 +56,63 @@ def test_record_fields(gateway: Gateway, client: httpx.Client) -> None:
     assert record.request_headers["x-api-key"] == "[redacted]"
     assert record.response_headers["content-type"] == "application/json"
     assert type(record).from_dict(record.to_dict()) == record
+
+
+def _record(seq: int, fields: tuple[float, str]) -> JournalRecord:
+    time_, target = fields
+    return JournalRecord(seq=seq, time=time_, target=target, method="POST", path="/", duration=1.0)
+
+
+def _note(**fields: Any) -> NetworkNote:
+    base: dict[str, Any] = {
+        "target": "anthropic",
+        "connection": 7,
+        "fault": "down/0-network",
+        "action": "network:reset_peer",
+        "outcome": "reset",
+        "closing": True,
+        "time": 100.5,
+        "opened": 99.0,
+        "port": 5000,
+        "last_read": 100.0,
+    }
+    return NetworkNote(**{**base, **fields})
+
+
+def test_a_network_note_amends_the_request_it_cut_and_adds_no_record() -> None:
+    journal = Journal()
+    journal.append(_record, (100.0, "anthropic"), port=5000)  # answered by 101.0
+    journal.note(_note())
+    [record] = journal.snapshot()
+    assert (record.seq, record.outcome, record.layer, record.network) == (
+        0,
+        "reset",
+        "network",
+        "down/0-network",
+    )
+
+
+def test_a_network_note_about_an_attempt_the_gateway_never_saw_is_a_record() -> None:
+    journal = Journal()
+    journal.append(_record, (90.0, "anthropic"), port=5000)  # an earlier request, over at 91
+    journal.note(_note(action="network:down", outcome="refused", port=None, last_read=0.0))
+    journal.note(_note(connection=8, outcome="reset"))  # client sent again after 91.0
+    records = journal.snapshot()
+    assert [(r.seq, r.outcome, r.layer, r.network) for r in records] == [
+        (0, "ok", "http", None),
+        (1, "refused", "network", "down/0-network"),
+        (2, "reset", "network", "down/0-network"),
+    ]
+    assert journal.snapshot(since=2) == records[2:]
+    journal.clear()
+    assert journal.snapshot() == []
+
+
+def test_a_toxic_that_left_marks_only_the_requests_it_met() -> None:
+    journal = Journal()
+    for start in (100.0, 102.0, 104.0):
+        journal.append(_record, (start, "anthropic"), port=5000)
+    journal.note(
+        _note(action="network:latency", outcome=None, closing=False, last_read=102.0, until=103.5)
+    )
+    assert [r.network for r in journal.snapshot()] == [None, "down/0-network", None]

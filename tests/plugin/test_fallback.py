@@ -151,3 +151,37 @@ def test_xdist_workers_are_isolated_and_leave_nothing_behind(pytester: pytest.Py
         line for line in ps.stdout.splitlines() if str(pytester.path) in line and "pytest" in line
     ]
     assert leftovers == []
+
+
+DRILL = """
+import pytest
+from app import answer
+
+
+@pytest.mark.chaos(profile="provider-down")
+def test_failover_drill(chaos):
+    assert answer()[1]
+    chaos.verdict.assert_failed_over("anthropic", "openai")
+"""
+
+
+def run_drill(pytester: pytest.Pytester, *, fallback: bool) -> pytest.RunResult:
+    pytester.makepyfile(app=APP.format(fallback=fallback))
+    pytester.makepyfile(test_drill=DRILL)
+    return pytester.runpytest_subprocess("-p", "no:cacheprovider", "--chaos-seed=3")
+
+
+def test_provider_down_drill_an_app_with_fallback_passes(pytester: pytest.Pytester) -> None:
+    """Strict too: the outage met the attempts Toxiproxy refused."""
+    run_drill(pytester, fallback=True).assert_outcomes(passed=1)
+
+
+def test_provider_down_drill_an_app_without_fallback_fails_naming_the_outage(
+    pytester: pytest.Pytester,
+) -> None:
+    result = run_drill(pytester, fallback=False)
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    # the SDK's 3 attempts, each refused by the network fault
+    assert "refused by network fault anthropic-down/0-network" in out, out
+    assert "no request reached any target" not in out
