@@ -16,6 +16,7 @@ import random
 import socket
 import struct
 import time
+from collections.abc import Callable
 from typing import Any
 
 from chaos.toxiproxy._events import ConnectionEvent, EventHub
@@ -34,6 +35,8 @@ __all__ = ["ApiError", "Proxy", "resolve_listen"]
 log = logging.getLogger("chaos.toxiproxy.server")
 
 _LINGER_RESET = struct.pack("ii", 1, 0)
+_REFUSE_WAIT = 5.0  # seconds a refused connection waits at most for its client's request
+_REFUSE_QUIET = 0.02  # a client quiet this long has sent its request
 
 
 class ApiError(Exception):
@@ -116,6 +119,7 @@ class Proxy:
         self.executor = executor
         self.events = events if events is not None else EventHub()
         self.refusing = False  # disabled, but listening to record what it turns away
+        self._refused: dict[socket.socket, Callable[[], None]] = {}  # sock -> its reset
         self.connections: set[Connection] = set()
         self._toxics: dict[Direction, list[ToxicEntry]] = {"upstream": [], "downstream": []}
         self._links: dict[Direction, set[Link]] = {"upstream": set(), "downstream": set()}
@@ -183,6 +187,8 @@ class Proxy:
                 extra={"fields": {"name": self.name, "proxy": self.listen}},
             )
         self.enabled = False
+        for reset in list(self._refused.values()):
+            reset()
         for conn in list(self.connections):
             conn.close(abort=True)
 
@@ -209,14 +215,48 @@ class Proxy:
             conn.task = loop.create_task(conn.start())
 
     def _refuse(self, sock: socket.socket) -> None:
-        # A closed port cannot be observed; a listener that resets at once can.
-        # The client sees its connection reset before any byte, never an answer.
+        # A closed port cannot be observed; a listener that resets can. The reset comes
+        # once the client has sent what it had to send (its bytes are read and dropped
+        # until it pauses for _REFUSE_QUIET, at most _REFUSE_WAIT after the accept): an
+        # immediate reset races the client's connect and send, so the same outage would
+        # surface as a connect, write or read error by chance. The client sees its
+        # request met by a reset, never an answer.
         now = time.time()
         self.events.emit(ConnectionEvent(self.name, connection_number(), "refused", now, now))
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RESET)
-        finally:
-            sock.close()
+        loop = asyncio.get_running_loop()
+        sock.setblocking(False)
+        fd = sock.fileno()
+        timers = [loop.call_later(_REFUSE_WAIT, lambda: reset())]
+
+        def reset() -> None:
+            if self._refused.pop(sock, None) is None:
+                return
+            loop.remove_reader(fd)
+            for timer in timers:
+                timer.cancel()
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RESET)
+            except OSError:
+                pass
+            finally:
+                sock.close()
+
+        def readable() -> None:
+            try:
+                data = sock.recv(65536)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                data = b""
+            if not data:
+                reset()
+                return
+            if len(timers) > 1:
+                timers.pop().cancel()
+            timers.append(loop.call_later(_REFUSE_QUIET, reset))
+
+        loop.add_reader(fd, readable)
+        self._refused[sock] = reset
 
     def connection_opened(self, conn: Connection) -> bool:
         """Track a new client connection, unless this proxy has stopped."""
