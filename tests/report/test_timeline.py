@@ -139,3 +139,14 @@ def test_overlapping_requests_are_stacked_not_drawn_over_each_other():
     root = parse(timeline_svg(records))
     ys = sorted(float(g.find(f"{SVG}rect").get("y")) for g in groups(root, "request"))
     assert len(set(ys)) == 3
+
+
+def test_the_caption_counts_in_correct_plurals_and_a_tiny_run_gets_distinct_ticks():
+    root = parse(timeline_svg([rec(0, 0, "anthropic", duration=0.0004)]))
+    caption = [t.text for t in root.iter(f"{SVG}text")][1]
+    assert caption.startswith("1 request in 1 call; 0 hit by a fault; 0 failed over")
+    assert "users got 1 answer" in caption
+    (axis,) = groups(root, "axis")
+    ticks = [t.text for t in axis.iter(f"{SVG}text")][:-1]
+    assert len(set(ticks)) == len(ticks) > 2
+    assert ticks[-1].endswith("µs")
