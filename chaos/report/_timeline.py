@@ -219,8 +219,8 @@ def timeline_svg(
         'patternTransform="rotate(45)"><rect width="8" height="8" fill="#f3d6d6"/>'
         f'<line x1="0" y1="0" x2="0" y2="8" stroke="{_FAULT_MARK}" stroke-width="3"/>'
         "</pattern>"
-        '<marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
-        f'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
+        '<marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="5" '
+        f'markerHeight="5" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
         f'fill="{_LINK}"/></marker>'
         "</defs>",
         f'<rect width="{_WIDTH}" height="{height}" fill="#ffffff"/>',
