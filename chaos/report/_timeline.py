@@ -227,7 +227,7 @@ def timeline_svg(
         f'<text x="{_LEFT}" y="24" font-size="16" font-weight="600" fill="#1b1f24">'
         f"{escape(_fit(title, _WIDTH - _LEFT - _RIGHT, per_char=10))}</text>",
         f'<text x="{_LEFT}" y="42" font-size="12" fill="#57606a">'
-        f"{escape(_caption(ordered, verdict, saw))}</text>",
+        f"{escape(_caption(ordered, verdict, saw, network))}</text>",
     ]
     out.append('<g class="phases">')
     for index, span in enumerate(spans):
@@ -596,7 +596,12 @@ def _tooltip(record: JournalRecord, t0: float) -> str:
     return "\n".join(lines)
 
 
-def _caption(records: Sequence[JournalRecord], verdict: Verdict, saw: Sequence[UserOutcome]) -> str:
+def _caption(
+    records: Sequence[JournalRecord],
+    verdict: Verdict,
+    saw: Sequence[UserOutcome],
+    network: Sequence[NetworkSpan],
+) -> str:
     faulted = sum(1 for r in records if r.rule is not None)
     failovers = sum(
         1 for c in verdict.calls if any(a.attribution == "failover" for a in c.attempts)
@@ -607,6 +612,9 @@ def _caption(records: Sequence[JournalRecord], verdict: Verdict, saw: Sequence[U
         f"{faulted} hit by a fault",
         f"{failovers} failed over",
     ]
+    hit = dict.fromkeys(f"{n.label} on {n.target}" for n in network)
+    if hit:
+        parts.insert(1, ", ".join(hit))
     got = {kind: sum(1 for o in saw if o.saw == kind) for kind in _SAW_LABELS}
     told: dict[UserSaw, str] = {
         "degraded": f"{got['degraded']} degraded",

@@ -156,6 +156,7 @@ def test_the_provider_down_timeline_shows_claude_down_and_the_users_answered(gat
     assert down.get("data-target") == "anthropic"
     shown = visible_text(root)
     assert "network down" in shown
+    assert "network down on anthropic" in shown[1]  # the caption says it too
     assert any(text.endswith(" anthropic-down") for text in shown)  # the phase, in full
     ticks = tick_labels(root)
     assert len(set(ticks)) == len(ticks) > 2, ticks
