@@ -250,6 +250,7 @@ class ProfileRun:
     :param findings: the verdict's findings (retry storms, no backoff...), as text.
     :param records: the journal.
     :param loaded: the profile itself.
+    :param verdict: the verdict over ``records``: every count and report reads it.
     :param journal_text: the verdict's account of the calls, for failure messages.
     :param started_at: epoch seconds when the profile's clock started (its first request,
         for a ``wall`` clock profile with ``start: first_request``; else when it was applied).
@@ -275,6 +276,7 @@ class ProfileRun:
     findings: list[str] = field(default_factory=list)
     records: list[JournalRecord] = field(default_factory=list, repr=False)
     loaded: Profile | None = field(default=None, repr=False)
+    verdict: Verdict | None = field(default=None, repr=False)
     journal_text: str = field(default="", repr=False)
     started_at: float = 0.0
     files: dict[str, str] = field(default_factory=dict)
@@ -438,6 +440,7 @@ def run_profile(
         records=records,
         loaded=profile,
         started_at=started_at,
+        verdict=verdict,
     )
     _count(run, verdict)
     say(f"{label}{profile.name}: {run.summary_line()}")
@@ -744,7 +747,7 @@ def write_reports(report: GateReport, directory: str | os.PathLike[str]) -> list
 def _write_pictures(report: GateReport, out: Path) -> list[Path]:
     from chaos.profiles import load_profile
     from chaos.report import CoverageReport, coverage, journal_json, timeline_svg
-    from chaos.report._context import phase_spans
+    from chaos.report._context import network_spans, phase_spans
     from chaos.verdict import Verdict
 
     written: list[Path] = []
@@ -756,7 +759,7 @@ def _write_pictures(report: GateReport, out: Path) -> list[Path]:
         run.files["journal"] = str(journal)
         written.append(journal)
         profile = run.loaded if run.loaded is not None else load_profile(run.profile)
-        verdict = Verdict(run.records, declared=run.fired)
+        verdict = run.verdict or Verdict(run.records, declared=run.fired)
         total = total.merge(
             coverage(
                 run.records,
@@ -767,12 +770,15 @@ def _write_pictures(report: GateReport, out: Path) -> list[Path]:
             )
         )
         wall = profile.clock == "wall"
+        spans = phase_spans(profile, run.records)
         svg = timeline_svg(
             run.records,
-            phases=phase_spans(profile, run.records),
+            phases=spans,
             title=f"{run.profile}: {_shown(report.command)} ({run.outcome})",
-            targets=sorted({r.target for r in run.records}) or None,
+            targets=sorted(set(profile.targets) | {r.target for r in run.records}) or None,
             origin=run.started_at if wall else None,
+            verdict=verdict,
+            network=network_spans(profile, spans),
         )
         timeline = out / f"timeline-{slug}.svg"
         timeline.write_text(svg, encoding="utf-8")
