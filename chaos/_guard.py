@@ -25,7 +25,7 @@ import socket
 import sys
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import FrameType
 from typing import Any
@@ -91,6 +91,7 @@ class Refusal:
     :param client: the client object that opened it, as ``module.Class (base_url ...)``.
     :param caller: the first frame outside libraries: ``file:line (function)``.
     :param sealed: refused because the test process is sealed (not a provider host).
+    :param target: the harness target that stands for this host, if any.
     """
 
     host: str
@@ -98,6 +99,7 @@ class Refusal:
     client: str | None
     caller: str | None
     sealed: bool
+    target: str | None = None
 
     def message(self) -> str:
         """Which client bypassed the harness, from where, and how to route it."""
@@ -116,8 +118,8 @@ class Refusal:
             "refused before any DNS lookup or byte was sent. The client was built before "
             "the environment was routed to the harness (e.g. a module-level client imported "
             "by a conftest.py) or with an explicit base URL. Route it: build it inside the "
-            "test or lazily, or pass base_url=chaos.endpoints[TARGET] (chaos.env has every "
-            "routed variable). To let requests reach real providers, run with "
+            f"test or lazily, or pass base_url=chaos.endpoints[{self.target or 'TARGET'!r}] "
+            "(chaos.env has every routed variable). To let requests reach real providers, run with "
             "--chaos-allow-network. See docs/routing.md."
         )
 
@@ -128,17 +130,25 @@ class Guard:
     :param allow_providers: let provider hosts through (``--chaos-allow-network``).
     :param sealed: refuse every other non-loopback host too (``--chaos-seal``).
     :param allowed: hosts always allowed (the harness's own non-loopback parts).
+    :param targets: provider host -> the harness target that stands for it (for the hint).
     """
 
     def __init__(
-        self, *, allow_providers: bool = False, sealed: bool = False, allowed: Iterable[str] = ()
+        self,
+        *,
+        allow_providers: bool = False,
+        sealed: bool = False,
+        allowed: Iterable[str] = (),
+        targets: Mapping[str, str] | None = None,
     ) -> None:
         self.allow_providers = allow_providers
         self.sealed = sealed
         self.allowed = frozenset(h.lower() for h in allowed)
+        self.targets = {k.lower(): v for k, v in (targets or {}).items()}
         self.refused: list[Refusal] = []
         self.connections: Counter[str] = Counter()
-        """``host:port`` -> how many connections left for a non-loopback host (allowed)."""
+        """``host:port`` -> how many times a non-loopback host was looked up or connected
+        to (allowed)."""
         self._names: dict[str, str] = {}
         self._lock = threading.Lock()
         self._saved: dict[str, Any] | None = None
@@ -161,7 +171,7 @@ class Guard:
         def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
             guard.check(host, port)
             result = saved["getaddrinfo"](host, port, *args, **kwargs)
-            guard._remember(host, result)
+            guard._remember(host, port, result)
             return result
 
         def create_connection(address: Any, *args: Any, **kwargs: Any) -> Any:
@@ -221,31 +231,30 @@ class Guard:
         if sock.family not in (socket.AF_INET, socket.AF_INET6) or not isinstance(address, tuple):
             return  # unix sockets (the Docker daemon, ...) are local
         host, port = str(address[0]), address[1]
-        if _is_loopback(host):
-            return
-        name = self._names.get(host)
-        if name is None:
-            self.check(host, port)  # an IP literal: only a sealed guard can tell
+        if _is_loopback(host) or host in self._names:
+            return  # loopback, or counted when its name was looked up
+        self.check(host, port)  # an IP literal: only a sealed guard can tell
         with self._lock:
-            self.connections[f"{name or host}:{port}"] += 1
+            self.connections[f"{host}:{port}"] += 1
 
-    def _remember(self, host: Any, result: Any) -> None:
+    def _remember(self, host: Any, port: Any, result: Any) -> None:
+        """Count a lookup of a non-loopback name (every connection by name starts with
+        one) and remember its addresses, so that the connect is not counted again."""
+        if host is None:
+            return
         name = host.decode("idna") if isinstance(host, bytes) else str(host)
         if _is_loopback(name):
             return
         with self._lock:
+            self.connections[f"{name}:{port}"] += 1
             for entry in result or ():
                 self._names[str(entry[4][0])] = name
 
     def _refuse(self, host: str, port: Any, *, sealed: bool) -> None:
         client, caller = _who(sys._getframe(2))
-        refusal = Refusal(
-            host,
-            int(port) if isinstance(port, int | str) and str(port).isdigit() else None,
-            client,
-            caller,
-            sealed,
-        )
+        number = int(port) if isinstance(port, int | str) and str(port).isdigit() else None
+        target = self.targets.get(host.lower().rstrip("."))
+        refusal = Refusal(host, number, client, caller, sealed, target)
         with self._lock:
             self.refused.append(refusal)
         raise HarnessBypassed(refusal.message())

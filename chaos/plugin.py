@@ -768,10 +768,18 @@ def _make_guard(config: pytest.Config, harness: Any) -> Guard:
     own = [state.setting(opts.TOXIPROXY_URL), getattr(harness, "admin_url", None)]
     own += [getattr(t, "upstream", None) for t in getattr(harness, "targets", ())]
     allowed = {urlsplit(u).hostname or "" for u in own if u and "://" in str(u)}
+    from chaos.providers import DIALECTS
+
+    hosts: dict[str, str] = {}
+    for name, dialect in state.targets.items():
+        host = getattr(DIALECTS.get(dialect), "host", None)
+        if host:
+            hosts.setdefault(host, name)
     return Guard(
         allow_providers=bool(state.setting(opts.ALLOW_NETWORK)),
         sealed=bool(state.setting(opts.SEAL)),
         allowed=allowed - {""},
+        targets=hosts,
     )
 
 
