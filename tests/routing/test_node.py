@@ -17,6 +17,7 @@ import pytest
 from tests.harness.test_serve import _ready_line
 
 PACKAGES = ("@anthropic-ai/sdk", "openai", "ai", "@ai-sdk/anthropic", "@ai-sdk/openai")
+SERVE = (sys.executable, "-m", "chaos", "serve", "--backend", "embedded")
 SCRIPT = Path(__file__).with_name("node") / "clients.mjs"
 
 
@@ -43,8 +44,7 @@ def node_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def served() -> Iterator[dict]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "chaos", "serve", "--backend", "embedded"]
-        + ["--target", "anthropic=anthropic", "--target", "openai=openai"],
+        [*SERVE, "--target", "anthropic=anthropic", "--target", "openai=openai"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -66,7 +66,12 @@ def test_node_sdks_and_the_vercel_ai_sdk_with_the_printed_env_alone(
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "OPENAI_"))}
     env.update(served["env"])  # only what serve printed
     done = subprocess.run(
-        ["node", SCRIPT.name], cwd=node_project, env=env, capture_output=True, text=True, timeout=120
+        ["node", SCRIPT.name],
+        cwd=node_project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     results = json.loads(done.stdout)
