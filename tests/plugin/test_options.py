@@ -261,6 +261,7 @@ def test_every_env_twin_is_read(setting: opts.Setting[object], var: str) -> None
         "toxiproxy_url": "http://127.0.0.1:8474",
         "seed": "11",
         "allow_network": "on",
+        "seal": "yes",
         "report": "out",
         "targets": "a = openai",
         "profiles_dirs": "x",
