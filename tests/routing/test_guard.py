@@ -194,3 +194,25 @@ def test_other_hosts_are_allowed_and_listed_and_sealed_refused(
     )
     assert lookups(pytester) == []
     assert stand_in.connections == 1  # the first run's, none from the sealed one
+
+
+def test_an_async_client_is_refused_too(pytester: pytest.Pytester, stand_in: Sentinel) -> None:
+    # the async SDKs resolve through the event loop (in a worker thread): still refused
+    pytester.makepyfile(
+        """
+        import asyncio
+        import anthropic
+
+        def test_async(chaos):
+            client = anthropic.AsyncAnthropic(base_url="https://api.anthropic.com", max_retries=0)
+            asyncio.run(client.messages.create(
+                model="claude-sonnet-4-6", max_tokens=16,
+                messages=[{"role": "user", "content": "hi"}],
+            ))
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*bypassed the harness: it connected to api.anthropic.com:443*"])
+    assert lookups(pytester) == []
+    assert stand_in.connections == 0
