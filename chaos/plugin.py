@@ -583,8 +583,9 @@ def chaos(
         pytest.fail(problem, pytrace=False)
     item.stash[_RUN] = run
     state = request.config.stash[_SESSION]
-    run.guard = _make_guard(request.config, harness).install()
+    assert run.guard is not None
     try:
+        run.guard.install()
         if state.reporter is not None:
             state.reporter.on_test_start(item, harness, None)
         yield run.fixture
@@ -669,6 +670,7 @@ def _begin(
         fixture.apply(profile)
     run = _TestRun(fixture, options, strict=options.strict and asked, profile=profile)
     run.session_seed = session_seed
+    run.guard = _make_guard(config, harness)
     return run
 
 
@@ -763,13 +765,12 @@ def _make_guard(config: pytest.Config, harness: Any) -> Guard:
     from urllib.parse import urlsplit
 
     from chaos._guard import Guard
+    from chaos.providers import DIALECTS
 
     state = config.stash[_SESSION]
     own = [state.setting(opts.TOXIPROXY_URL), getattr(harness, "admin_url", None)]
     own += [getattr(t, "upstream", None) for t in getattr(harness, "targets", ())]
     allowed = {urlsplit(u).hostname or "" for u in own if u and "://" in str(u)}
-    from chaos.providers import DIALECTS
-
     hosts: dict[str, str] = {}
     for name, dialect in state.targets.items():
         host = getattr(DIALECTS.get(dialect), "host", None)
