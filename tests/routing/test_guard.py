@@ -216,3 +216,16 @@ def test_an_async_client_is_refused_too(pytester: pytest.Pytester, stand_in: Sen
     result.stdout.fnmatch_lines(["*bypassed the harness: it connected to api.anthropic.com:443*"])
     assert lookups(pytester) == []
     assert stand_in.connections == 0
+
+
+def test_under_profile_all_an_ordinary_suite_is_routed_at_import(
+    pytester: pytest.Pytester, stand_in: Sentinel
+) -> None:
+    # the module never names chaos: --chaos-profile-all makes every test a chaos test
+    pytester.makepyfile(app=APP)
+    pytester.makepyfile("from app import ask\n\ndef test_it():\n    ask()\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--chaos-profile-all")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["  anthropic: 1 calls, 1 attempts*"])
+    assert lookups(pytester) == []
+    assert stand_in.connections == 0
