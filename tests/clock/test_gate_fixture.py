@@ -11,6 +11,10 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.sdk
+
 GATE_PROFILE = """\
 version: 1
 name: gate-once

@@ -13,6 +13,8 @@ from chaos.faults import ErrorAction, Fault, Match, Schedule, SseAction, WireAct
 from chaos.gateway import Gateway
 from tests.gateway._sdk import GPT, records
 
+pytestmark = pytest.mark.sdk
+
 _OPEN: list = []
 
 

@@ -16,6 +16,8 @@ import httpx
 import openai
 import pytest
 
+pytestmark = pytest.mark.sdk
+
 
 def _port_open(url: str) -> bool:
     parts = urlsplit(url)

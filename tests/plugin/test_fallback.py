@@ -18,7 +18,7 @@ pytest.importorskip("chaos._harness", reason="chaos._harness (the Harness) has n
 pytest.importorskip("anthropic")
 pytest.importorskip("openai")
 
-pytestmark = pytest.mark.usefixtures("_clean_env")
+pytestmark = [pytest.mark.sdk, pytest.mark.usefixtures("_clean_env")]
 
 
 @pytest.fixture

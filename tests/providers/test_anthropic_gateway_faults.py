@@ -11,12 +11,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import anthropic
-import httpx2
 import pytest
 
 from chaos.faults import EdgeAction, ErrorAction, Fault, Match, SseAction
 from chaos.gateway import Gateway, TargetConfig
 from chaos.providers import AnthropicDialect
+from tests.fidelity._expect import raises_like_real
+from tests.fidelity._recorded import ANTHROPIC_STREAM
+from tests.fidelity._reference import Stream
+
+pytestmark = pytest.mark.sdk
 
 MODEL = "claude-opus-4-6"
 
@@ -109,9 +113,9 @@ def test_end_early_gives_a_partial_message_and_no_error(gateway, client) -> None
     assert [r.outcome for r in gateway.journal(since)] == ["stream_ended_early"]
 
 
-def test_cut_mid_stream_is_a_raw_transport_error(gateway, client) -> None:
+def test_cut_mid_stream_raises_what_a_real_cut_raises(gateway, client) -> None:
     gateway.set_faults([Fault("anthropic", SseAction(cut_after=4), Match(stream=True))])
-    with pytest.raises(httpx2.RemoteProtocolError):
+    with raises_like_real("anthropic", Stream(ANTHROPIC_STREAM, cut_after=4), stream=True):
         drain(client.messages.create(**ask(), stream=True))
 
 
