@@ -18,12 +18,15 @@ an external Toxiproxy, forwarded upstreams). ``allow_providers`` (the
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
+import importlib
 import ipaddress
 import os
 import socket
 import sys
 import threading
+import weakref
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -32,7 +35,14 @@ from typing import Any
 
 from chaos._errors import HarnessBypassed
 
-__all__ = ["PROVIDER_HOSTS", "Guard", "Refusal", "is_provider_host"]
+__all__ = [
+    "PROVIDER_HOSTS",
+    "Guard",
+    "Refusal",
+    "is_provider_host",
+    "track_clients",
+    "untrack_clients",
+]
 
 PROVIDER_HOSTS: tuple[str, ...] = (
     "api.anthropic.com",
@@ -92,6 +102,8 @@ class Refusal:
     :param caller: the first frame outside libraries: ``file:line (function)``.
     :param sealed: refused because the test process is sealed (not a provider host).
     :param target: the harness target that stands for this host, if any.
+    :param built: where its HTTP client was built (``file:line (function)``), when the
+        plugin saw it built (see :func:`track_clients`).
     """
 
     host: str
@@ -100,11 +112,14 @@ class Refusal:
     caller: str | None
     sealed: bool
     target: str | None = None
+    built: str | None = None
 
     def message(self) -> str:
         """Which client bypassed the harness, from where, and how to route it."""
         where = f"{self.host}:{self.port}" if self.port is not None else self.host
         who = self.client or "a client"
+        if self.built:
+            who += f", built at {self.built},"
         called = f", called from {self.caller}" if self.caller else ""
         if self.sealed:
             return (
@@ -251,23 +266,23 @@ class Guard:
                 self._names[str(entry[4][0])] = name
 
     def _refuse(self, host: str, port: Any, *, sealed: bool) -> None:
-        client, caller = _who(sys._getframe(2))
+        client, caller, built = _who(sys._getframe(2))
         number = int(port) if isinstance(port, int | str) and str(port).isdigit() else None
         target = self.targets.get(host.lower().rstrip("."))
-        refusal = Refusal(host, number, client, caller, sealed, target)
+        refusal = Refusal(host, number, client, caller, sealed, target, built)
         with self._lock:
             self.refused.append(refusal)
         raise HarnessBypassed(refusal.message())
 
 
-def _who(frame: FrameType | None) -> tuple[str | None, str | None]:
+def _who(frame: FrameType | None) -> tuple[str | None, str | None, str | None]:
     """The client object in the stack (outermost of the known libraries' objects that
-    have a ``base_url``) and the first caller outside libraries and this package."""
+    have a ``base_url``), the first caller outside libraries and this package, and where
+    the HTTP client in the stack was built (when :func:`track_clients` saw it)."""
     client: str | None = None
     caller: str | None = None
+    built: str | None = None
     while frame is not None:
-        code = frame.f_code
-        path = os.path.abspath(code.co_filename)
         me = frame.f_locals.get("self")
         if me is not None:
             package = type(me).__module__.split(".", 1)[0]
@@ -275,12 +290,71 @@ def _who(frame: FrameType | None) -> tuple[str | None, str | None]:
             if base_url is not None:
                 kind = type(me)
                 client = f"{kind.__module__}.{kind.__qualname__} (base_url {base_url})"
-        if (
-            caller is None
-            and not path.startswith(_HERE)
-            and not any(part in path for part in _LIBRARY_PARTS)
-            and not path.startswith("<")
-        ):
-            caller = f"{code.co_filename}:{frame.f_lineno} ({code.co_name})"
+            if built is None:
+                with contextlib.suppress(TypeError):  # not weak-referenceable, not hashable
+                    built = _BUILT.get(me)
+        if caller is None:
+            caller = _outside_libraries(frame)
         frame = frame.f_back
-    return client, caller
+    return client, caller, built
+
+
+def _outside_libraries(frame: FrameType) -> str | None:
+    """``file:line (function)`` of ``frame`` unless it is in a library or this package."""
+    code = frame.f_code
+    path = os.path.abspath(code.co_filename)
+    if (
+        path.startswith(_HERE)
+        or any(part in path for part in _LIBRARY_PARTS)
+        or code.co_filename.startswith("<")
+    ):
+        return None
+    return f"{code.co_filename}:{frame.f_lineno} ({code.co_name})"
+
+
+# -- where clients are built -------------------------------------------------------------
+
+_BUILT: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+_TRACKED: dict[type, Any] = {}
+
+
+def track_clients() -> None:
+    """From now on, record where each ``httpx``/``httpx2`` client (the transport of the
+    official SDKs) is built: the first frame outside libraries, i.e. the app's line that
+    built the SDK client. A refusal then says where the client was built."""
+    if _TRACKED:
+        return
+    for module_name in ("httpx", "httpx2"):
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        for name in ("Client", "AsyncClient"):
+            cls = getattr(module, name, None)
+            init = getattr(cls, "__dict__", {}).get("__init__")
+            if isinstance(cls, type) and init is not None and cls not in _TRACKED:
+                _TRACKED[cls] = init
+                cls.__init__ = _recording(init)  # type: ignore[misc]
+
+
+def untrack_clients() -> None:
+    """Stop recording (undo :func:`track_clients`)."""
+    for cls, init in _TRACKED.items():
+        cls.__init__ = init  # type: ignore[misc]
+    _TRACKED.clear()
+
+
+def _recording(init: Any) -> Any:
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        frame: FrameType | None = sys._getframe(1)
+        while frame is not None:
+            where = _outside_libraries(frame)
+            if where is not None:
+                with contextlib.suppress(TypeError):
+                    _BUILT[self] = where
+                return
+            frame = frame.f_back
+
+    __init__.__wrapped__ = init  # type: ignore[attr-defined]
+    return __init__

@@ -299,6 +299,9 @@ def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> 
     if not (_profile_all(config) or _uses_chaos(module_path)):
         return
     state.early_checked = True
+    from chaos._guard import track_clients
+
+    track_clients()  # so that a refusal can say where its client was built
     if _chaos_config_overridden(config, module_path):
         return  # its harness starts with the fixture; the guard catches what is missed
     from chaos._gate_client import ADMIN_ENV
@@ -898,5 +901,9 @@ class _Collector:
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Stop a harness the session fixture could not (an interrupted run)."""
     state = config.stash.get(_SESSION, None)
+    if state is not None and state.early_checked:
+        from chaos._guard import untrack_clients
+
+        untrack_clients()
     if state is not None and state.harness is not None:
         state.harness.stop()

@@ -118,8 +118,9 @@ def test_a_client_with_the_providers_url_is_refused_before_any_lookup(
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            "*llm-chaos: anthropic.*Anthropic (base_url https://api.anthropic.com*) bypassed "
-            "the harness: it connected to api.anthropic.com:443, called from *app.py:*(ask); "
+            "*llm-chaos: anthropic.*Anthropic (base_url https://api.anthropic.com*), built at "
+            "*test_bypass.py:6 (<module>), bypassed the harness: it connected to "
+            "api.anthropic.com:443, called from *app.py:*(ask); "
             "refused before any DNS lookup or byte was sent.*base_url=chaos.endpoints?'anthropic'?*"
             "--chaos-allow-network*"
         ]
