@@ -13,6 +13,7 @@ is routed too (:class:`EarlyRouting`).
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
@@ -66,13 +67,39 @@ _USES_CHAOS = re.compile(
 
 
 def uses_chaos(path: Path) -> bool:
-    """Whether a test module's source uses the chaos harness, read before it is imported
-    (a cheap text scan: a false positive only starts the harness a little early)."""
+    """Whether a test module uses the chaos harness, read before it is imported: a
+    function or fixture taking ``chaos``, ``pytest.mark.chaos``, or
+    ``usefixtures("chaos")`` in its code (not in a string: pytester sources do not count).
+    A cheap text scan first; the syntax tree confirms."""
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return False
-    return _USES_CHAOS.search(text) is not None
+    if _USES_CHAOS.search(text) is None:
+        return False
+    try:
+        tree = ast.parse(text, filename=str(path))
+    except (SyntaxError, ValueError):
+        return False  # pytest reports it when it imports the module
+    return any(_is_chaos_use(node) for node in ast.walk(tree))
+
+
+def _is_chaos_use(node: ast.AST) -> bool:
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        a = node.args
+        return any(arg.arg == "chaos" for arg in (*a.posonlyargs, *a.args, *a.kwonlyargs))
+    if isinstance(node, ast.Attribute) and node.attr == "chaos":
+        owner = node.value
+        return (isinstance(owner, ast.Attribute) and owner.attr == "mark") or (
+            isinstance(owner, ast.Name) and owner.id == "mark"
+        )
+    if isinstance(node, ast.Call):
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+        return name == "usefixtures" and any(
+            isinstance(arg, ast.Constant) and arg.value == "chaos" for arg in node.args
+        )
+    return False
 
 
 class EarlyRouting:

@@ -54,6 +54,9 @@ def test_other_hosts(host: str) -> None:
         ("@pytest.mark.usefixtures('tmp_path', 'chaos')\ndef test_a(): pass\n", True),
         ("from chaos import Harness\n\ndef test_a(tmp_path):\n    Harness()\n", False),
         ("def test_a(chaos_profile_dir):\n    pass\n", False),
+        # a pytester source, in a string: not this module's use
+        ("def test_a(pytester):\n    pytester.makepyfile('def test_b(chaos): pass')\n", False),
+        ("def test_a(chaos):\n    pass\n(", False),  # not Python: pytest reports it
     ],
 )
 def test_which_modules_use_chaos(tmp_path: Path, source: str, uses: bool) -> None:
