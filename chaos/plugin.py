@@ -901,6 +901,8 @@ class _Collector:
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Stop a harness the session fixture could not (an interrupted run)."""
     state = config.stash.get(_SESSION, None)
+    if state is not None and state.early is not None:
+        state.early.restore()  # a collection that never finished (interrupted, -x)
     if state is not None and state.early_checked:
         from chaos._guard import untrack_clients
 
