@@ -474,7 +474,8 @@ profile a second time (``LLM_CHAOS_PROFILE`` and ``LLM_CHAOS_SEED`` are the plug
 
 
 def _command_env(harness: Harness, profile: Profile) -> dict[str, str]:
-    env = {**os.environ, **harness.env}
+    env = {k: v for k, v in os.environ.items() if k not in harness.env_unset}
+    env.update(harness.env)
     env["LLM_CHAOS_ADMIN_URL"] = harness.admin_url
     env["LLM_CHAOS_GATE_PROFILE"] = profile.name if profile.path is None else str(profile.path)
     env["LLM_CHAOS_GATE_SEED"] = str(harness.seed)

@@ -39,6 +39,7 @@ from chaos._reaper import Reaper
 from chaos.faults import Fault
 
 if TYPE_CHECKING:
+    from chaos._routing import Routing
     from chaos.gateway import Gateway
     from chaos.profiles import Profile, Timeline
     from chaos.toxiproxy import BackendInfo, RunningBackend, ToxiproxyClient
@@ -337,13 +338,19 @@ class Harness:
         """Environment variables that route the official SDKs to :attr:`endpoints`
         (``ANTHROPIC_BASE_URL``, ``OPENAI_BASE_URL``, dummy API keys...). When two targets
         share a dialect, the first one listed gets the variables."""
+        return self._routing().set
+
+    @property
+    def env_unset(self) -> tuple[str, ...]:
+        """Variables to remove from the app's environment beside :attr:`env` (a second
+        credential the SDK would send or warn about; docs/routing.md)."""
+        return self._routing().unset
+
+    def _routing(self) -> Routing:
+        from chaos._routing import routing_for
+
         gateway = self._gw()
-        env: dict[str, str] = {}
-        for target in self.targets:
-            url = self._endpoints[target.name]
-            for var, template in gateway.dialect(target.name).env.items():
-                env.setdefault(var, template.replace("{url}", url))
-        return env
+        return routing_for([t.name for t in self.targets], self._endpoints, gateway.dialect)
 
     @property
     def admin_url(self) -> str:

@@ -115,8 +115,13 @@ class Dialect:
     host: ClassVar[str]
     """The provider's public API host, named by edge pages (``api.anthropic.com``)."""
     env: ClassVar[Mapping[str, str]]
-    """Environment variables that route an official SDK to a base URL:
-    variable -> value template, ``{url}`` being the chaos endpoint; dummy keys too."""
+    """Environment variables that route the official SDKs and the frameworks to a base
+    URL: variable -> value template, ``{url}`` being the chaos endpoint; dummy keys too.
+    docs/routing.md names the library that reads each one."""
+    env_unset: ClassVar[tuple[str, ...]] = ()
+    """Variables removed while routing: a second credential the SDK would send or warn
+    about (``ANTHROPIC_AUTH_TOKEN``, ``GEMINI_API_KEY``), a switch that sends the SDK
+    elsewhere (``GOOGLE_GENAI_USE_VERTEXAI``)."""
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)

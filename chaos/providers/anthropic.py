@@ -209,6 +209,10 @@ def _route(method: str, path: str) -> tuple[Operation, dict[str, str]] | None:
         match = regex.fullmatch(path)
         if match and op.method == method.upper():
             return op, match.groupdict()
+    if not path.startswith("/v1/"):
+        # @ai-sdk/anthropic reads ANTHROPIC_BASE_URL as ending in /v1 and appends
+        # /messages; the official SDKs read it without /v1: answer both
+        return _route(method, "/v1" + path)
     return None
 
 
@@ -588,8 +592,16 @@ class AnthropicDialect(Dialect):
     auth_headers = ("x-api-key", "authorization")
     request_id_header = "request-id"
     env = MappingProxyType(
-        {"ANTHROPIC_BASE_URL": "{url}", "ANTHROPIC_API_KEY": "sk-ant-api03-chaos-dummy-key"}
+        {
+            # the SDKs (Python, Node), @ai-sdk/anthropic (which appends /messages: the
+            # fake answers both /v1/messages and /messages), pydantic-ai, LlamaIndex
+            "ANTHROPIC_BASE_URL": "{url}",
+            "ANTHROPIC_API_URL": "{url}",  # LangChain (read before ANTHROPIC_BASE_URL)
+            "ANTHROPIC_API_BASE": "{url}",  # litellm (read before ANTHROPIC_BASE_URL)
+            "ANTHROPIC_API_KEY": "sk-ant-api03-chaos-dummy-key",
+        }
     )
+    env_unset: ClassVar[tuple[str, ...]] = ("ANTHROPIC_AUTH_TOKEN",)
     host: ClassVar[str] = _HOST
 
     def __init__(

@@ -242,10 +242,18 @@ class GeminiDialect(Dialect):
     request_id_header = ""
     host = "generativelanguage.googleapis.com"
     env: ClassVar[Mapping[str, str]] = {
-        "GOOGLE_GEMINI_BASE_URL": "{url}",
-        "GEMINI_API_KEY": "chaos-dummy-gemini-key",
+        "GOOGLE_GEMINI_BASE_URL": "{url}",  # google-genai (and the frameworks on it)
+        "GEMINI_API_BASE": "{url}/v1beta",  # litellm
+        # google-genai, litellm, LangChain, pydantic-ai, LlamaIndex: one key, so
+        # google-genai does not warn "Both GOOGLE_API_KEY and GEMINI_API_KEY are set"
         "GOOGLE_API_KEY": "chaos-dummy-gemini-key",
+        "GOOGLE_GENERATIVE_AI_API_KEY": "chaos-dummy-gemini-key",  # @ai-sdk/google
     }
+    env_unset: ClassVar[tuple[str, ...]] = (
+        "GEMINI_API_KEY",
+        "GOOGLE_GENAI_USE_VERTEXAI",
+        "GOOGLE_GENAI_USE_ENTERPRISE",
+    )
 
     def __init__(self, *, api_key: str | None = None, token_rate: float | None = None) -> None:
         if token_rate is not None and not (math.isfinite(token_rate) and token_rate > 0):

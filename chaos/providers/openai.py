@@ -274,7 +274,10 @@ class OpenAIDialect(Dialect):
     request_id_header = "x-request-id"
     host = "api.openai.com"
     env: ClassVar[Mapping[str, str]] = {
+        # the SDKs (Python, Node), @ai-sdk/openai, litellm, pydantic-ai
         "OPENAI_BASE_URL": "{url}/v1",
+        # LangChain and LlamaIndex (read before OPENAI_BASE_URL)
+        "OPENAI_API_BASE": "{url}/v1",
         "OPENAI_API_KEY": "sk-chaos-dummy",
     }
 
