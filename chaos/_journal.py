@@ -45,6 +45,13 @@ class JournalRecord:
     :param retry_count: the SDK's ``x-stainless-retry-count`` (None when absent).
     :param fingerprint: a hash of the request body with volatile fields removed,
         equal for the SDK's and the app's retries of the same logical call.
+    :param content_key: a hash of the question the request asks: its conversation
+        (system, messages, tool names) normalised across dialects, without model,
+        stream flag or limits; equal for the same question sent to any target or
+        model ("" when the operation asks none, e.g. ``models.list``). Only the
+        hash is kept, never the conversation.
+    :param call_kind: what the operation does with the question: ``generate``,
+        ``count_tokens`` or ``embed`` (None when it asks none).
     :param rule: the name of the fault rule applied, or None when passed through.
     :param action: the applied action's description, e.g. ``error:overloaded``.
     :param phase: the profile phase the rule belongs to, if any.
@@ -56,6 +63,9 @@ class JournalRecord:
     :param duration: seconds from the request's arrival to the end of the response.
     :param request_headers: request headers, secrets redacted.
     :param response_headers: response headers, secrets redacted.
+    :param retry_delay: seconds the answer asked the client to wait before trying
+        again (``retry-after-ms``, ``retry-after``, or Gemini's body
+        ``RetryInfo.retryDelay``), None when it asked nothing.
     """
 
     seq: int
@@ -68,6 +78,8 @@ class JournalRecord:
     model: str | None = None
     retry_count: int | None = None
     fingerprint: str = ""
+    content_key: str = ""
+    call_kind: str | None = None
     rule: str | None = None
     action: str | None = None
     phase: str | None = None
@@ -79,6 +91,7 @@ class JournalRecord:
     duration: float = 0.0
     request_headers: Mapping[str, str] = field(default_factory=dict)
     response_headers: Mapping[str, str] = field(default_factory=dict)
+    retry_delay: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The record as JSON-ready data (the admin API's and the reports' form)."""
