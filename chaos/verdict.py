@@ -636,10 +636,12 @@ class Verdict:
         else:
             failed = sum(a.failed for a in attempts)
             state = "all failed" if failed == len(attempts) else f"{failed} failed"
+            lost = sum(not c.succeeded for c in failed_calls)
             head = (
                 f"no call that failed on {src} was answered by {dst} (the fallback): "
-                f"{len(failed_calls)} call(s) failed on {src}, {len(attempts)} attempt(s), "
-                f"{state} ({self._breakdown(from_, from_calls, from_model)})"
+                f"{len(failed_calls)} call(s) failed on {src} ({lost} never answered), "
+                f"{len(attempts)} attempt(s) to it, {state} "
+                f"({self._breakdown(from_, from_calls, from_model)})"
             )
         to_attempts = [a for a in self.attempts if _is(a, to, to_model)]
         if not to_attempts:

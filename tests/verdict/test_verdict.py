@@ -217,7 +217,7 @@ def test_failover_message_says_what_happened() -> None:
     assert first_line == (
         "expected a failover from 'anthropic' to 'openai' within 3 attempts; "
         "no call that failed on 'anthropic' was answered by 'openai' (the fallback): "
-        "1 call(s) failed on 'anthropic', 3 attempt(s), all failed "
+        "1 call(s) failed on 'anthropic' (1 never answered), 3 attempt(s) to it, all failed "
         "(529 overloaded ×3, SDK retries ×2); 'openai' received no request"
     )
     assert "#3 anthropic at +1.40s: 529 overloaded (SDK retry 2)" in message
