@@ -137,7 +137,7 @@ def test_the_readme_quick_start(pytester: pytest.Pytester, app: str) -> None:
     # the apology has text; the verdict sees through it
     result.assert_outcomes(failed=2)
     assert re.search(
-        r"FAILED test_quick_start\.py::test_answers_survive_the_outage - AssertionError: "
+        r"FAILED test_quick_start\.py::test_answers_survive_the_outage - AssertionError: +"
         r"call \d+ \(messages\.create claude-sonnet-4-6\): failed",
         out,
     ), out
