@@ -46,10 +46,13 @@ class JournalRecord:
     :param fingerprint: a hash of the request body with volatile fields removed,
         equal for the SDK's and the app's retries of the same logical call.
     :param content_key: a hash of the question the request asks: its conversation
-        (system, messages, tool names) normalised across dialects, without model,
-        stream flag or limits; equal for the same question sent to any target or
-        model ("" when the operation asks none, e.g. ``models.list``). Only the
-        hash is kept, never the conversation.
+        (messages or contents, tool calls and results, tool names) normalised across
+        dialects, without model, stream flag or limits; equal for the same question
+        sent to any target or model ("" when the operation asks none, e.g.
+        ``models.list``). Only hashes are kept, never the conversation.
+    :param system_keys: one hash per block of the system prompt (``system``,
+        ``instructions``, system messages, ``systemInstruction``), sorted; kept
+        apart from ``content_key`` because frameworks add provider-specific blocks.
     :param call_kind: what the operation does with the question: ``generate``,
         ``count_tokens`` or ``embed`` (None when it asks none).
     :param rule: the name of the fault rule applied, or None when passed through.
@@ -79,6 +82,7 @@ class JournalRecord:
     retry_count: int | None = None
     fingerprint: str = ""
     content_key: str = ""
+    system_keys: tuple[str, ...] = ()
     call_kind: str | None = None
     rule: str | None = None
     action: str | None = None
@@ -103,4 +107,7 @@ class JournalRecord:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> JournalRecord:
         """Rebuild a record from :meth:`to_dict` output (e.g. read over the admin API)."""
-        return cls(**dict(data))
+        fields = dict(data)
+        if "system_keys" in fields:  # a JSON list
+            fields["system_keys"] = tuple(fields["system_keys"])
+        return cls(**fields)

@@ -4,10 +4,12 @@ A :class:`Verdict` groups the journal's attempts into *logical calls* and
 attributes every attempt. A logical call is one question the app asked, however
 many requests it took: the journal's ``content_key`` names the question (its
 conversation, normalised across dialects, without model, stream flag or
-limits) and ``call_kind`` what is done with it (``generate``, ``count_tokens``,
-``embed``). Attempts link only within one question: an embedding of the same
-text, another question, or a request that asks none (``models.list``) is never
-a retry or a failover of a call, whatever its timing.
+limits), ``system_keys`` its system prompt (two requests are one question when
+one's system blocks are all in the other's: frameworks add their own blocks
+for one provider) and ``call_kind`` what is done with it (``generate``,
+``count_tokens``, ``embed``). Attempts link only within one question: an
+embedding of the same text, another question, or a request that asks none
+(``models.list``) is never a retry or a failover of a call, whatever its timing.
 
 ``first``
     the first attempt of a logical call.
@@ -668,6 +670,13 @@ def _question(record: JournalRecord) -> tuple[str, ...]:
     return ("", record.target, record.operation or record.method, record.fingerprint or record.path)
 
 
+def _same_system(a: JournalRecord, b: JournalRecord) -> bool:
+    """Whether two requests' system prompts can be one question's: one's blocks are
+    all in the other's (a framework may add its own blocks for one provider)."""
+    x, y = set(a.system_keys), set(b.system_keys)
+    return x <= y or y <= x
+
+
 def _group(records: Sequence[JournalRecord], window_s: float) -> tuple[Call, ...]:
     calls: list[_Open] = []
     latest: dict[tuple[str, ...], _Open] = {}  # question -> its latest call
@@ -687,7 +696,12 @@ def _link(
 ) -> tuple[_Open | None, Attribution]:
     """The call ``record`` continues (its latest call with the same question) and how,
     or ``(None, "first")`` for a new call."""
-    if same is None or not same.last.failed or record.time - same.last.end > window_s:
+    if (
+        same is None
+        or not same.last.failed
+        or record.time - same.last.end > window_s
+        or not _same_system(record, same.last.record)
+    ):
         return None, "first"  # a new question, or asked again after an answer
     if record.retry_count:
         return same, "sdk_retry"

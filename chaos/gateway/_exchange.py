@@ -414,6 +414,7 @@ def _build_record(seq: int, fields: tuple[Any, ...]) -> JournalRecord:
         retry_count=int(retry) if retry is not None and retry.isdigit() else None,
         fingerprint=fingerprint(request.body),
         content_key="" if question is None else question.key,
+        system_keys=() if question is None else question.system,
         call_kind=None if question is None else question.kind,
         rule=rule,
         action=action,

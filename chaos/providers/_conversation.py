@@ -9,6 +9,13 @@ The model, the stream flag, sampling and token limits are not part of the
 question: a failover to another model or provider keeps the question and
 changes them.
 
+The system prompt is hashed apart, one hash per block, because frameworks
+add their own provider-specific instructions to it (pydantic-ai prepends a
+preamble for Claude only): the same question then reaches two providers with
+system prompts of which one contains the other. The verdict treats two
+requests as the same question when their turns and tools hash the same and
+one's system blocks are a subset of the other's.
+
 Each dialect reads its own body into a :class:`Conversation` (the
 ``question()`` method of :class:`~chaos.providers.Dialect`); only the hash
 leaves this module, so the journal never holds a prompt.
@@ -46,12 +53,14 @@ class Question:
 
     :param kind: ``generate`` (chat, messages, responses, generate_content, legacy
         completions), ``count_tokens`` or ``embed``.
-    :param key: a hash of the normalised conversation (or of the embedded input);
-        equal for the same question in any dialect, to any model.
+    :param key: a hash of the normalised turns and tool names (or of the embedded
+        input); equal for the same question in any dialect, to any model.
+    :param system: one hash per system-prompt block, sorted.
     """
 
     kind: QuestionKind
     key: str
+    system: tuple[str, ...] = ()
 
 
 def _digest(data: object) -> str:
@@ -134,12 +143,11 @@ class Conversation:
     def question(self, kind: QuestionKind) -> Question:
         """The finished conversation as a :class:`Question` of ``kind``."""
         data = {
-            "system": "\n".join(self.system),
             "turns": [[role, parts] for role, parts in self.turns],
             "tools": sorted(self.tools),
             "extra": self.extra,
         }
-        return Question(kind, _digest(data))
+        return Question(kind, _digest(data), tuple(sorted({_digest(b) for b in self.system})))
 
 
 def embedding_question(value: object) -> Question:
