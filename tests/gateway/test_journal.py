@@ -169,6 +169,9 @@ def test_the_same_question_has_one_content_key_in_every_dialect_and_model() -> N
     assert len(set(keys[:6])) == 1, [(r.operation, r.content_key) for r in records]
     assert kinds[:6] == ["generate", "count_tokens", "generate", "generate", "generate", "generate"]
     assert len({r.fingerprint for r in records[:6]}) == 4  # the bytes differ per dialect
+    assert len({r.system_keys for r in records[:6]}) == 1  # "You are terse.", one block
+    assert len(records[0].system_keys) == 1
+    assert type(records[0]).from_dict(json.loads(json.dumps(records[0].to_dict()))) == records[0]
     assert keys[6] not in keys[:6]  # another question
     assert kinds[6] == "generate"
     assert kinds[7] == "embed"  # the same text, embedded: another kind of call

@@ -40,6 +40,7 @@ class Journal:
         headers: dict[str, str] | None = None,
         kind: str = "generate",
         retry_delay: float | None = None,
+        system: tuple[str, ...] = (),
     ) -> JournalRecord:
         if status >= 400 and outcome == "ok":
             outcome = "fault"
@@ -59,6 +60,7 @@ class Journal:
             fingerprint=f"{target}:{model}:{fp}",  # the bytes differ per dialect and model
             content_key=fp,  # the question does not
             call_kind=kind,
+            system_keys=system,
             rule=rule,
             action=action,
             status=status if outcome not in ("reset", "hang", "closed") else None,
@@ -150,6 +152,16 @@ def test_a_failover_to_a_target_of_the_same_dialect_with_the_same_body() -> None
     v = j.verdict()
     assert [a.attribution for a in v.attempts] == ["first", "failover"]
     v.assert_failed_over("openai", "backup")
+
+
+def test_a_framework_s_extra_system_block_keeps_the_question_another_system_does_not() -> None:
+    j = Journal()
+    j.add(0, "anthropic", status=529, system=("preamble", "yours"), action="error:overloaded")
+    j.add(0.05, "openai", system=("yours",))  # the same instructions, without the preamble
+    j.add(1, "anthropic", status=529, fp="q2", system=("yours",), action="error:overloaded")
+    j.add(1.05, "openai", fp="q2", system=("other instructions",))  # another question
+    v = j.verdict()
+    assert [a.attribution for a in v.attempts] == ["first", "failover", "first", "first"]
 
 
 def test_a_model_fallback_named_by_target_and_model() -> None:
