@@ -6,6 +6,7 @@ provider; the verdict must still see one question, failed over or not."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -201,3 +202,91 @@ def test_pydantic_ai_without_fallback_fails_saying_so(h: Any) -> None:
 
     with pytest.raises(VerdictError, match="'openai' received no request"):
         verdict(h).assert_failed_over("anthropic", "openai")
+
+
+# -- litellm -------------------------------------------------------------------------
+
+# litellm's own types trip a pydantic warning (not ours to fix) the first time its
+# Router cools a deployment down; the suite runs with warnings as errors
+_LITELLM_PYDANTIC = "ignore:.* using the `ReadOnly` qualifier:UserWarning"
+
+
+@pytest.fixture
+def litellm(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    # the model cost map from the package, not fetched from GitHub at import
+    monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    module = pytest.importorskip("litellm")
+    yield module
+    # litellm caches its HTTP clients process-wide: close them, not leave them to the GC
+    cache = module.in_memory_llm_clients_cache
+    for client in list(cache.cache_dict.values()):
+        close = getattr(client, "close", None)
+        if callable(close) and not inspect.iscoroutinefunction(close):
+            close()
+    cache.flush_cache()
+
+
+def router(h: Any, litellm: Any, **kw: Any) -> Any:
+    return litellm.Router(
+        model_list=[
+            {
+                "model_name": "claude",
+                "litellm_params": {
+                    "model": "anthropic/claude-sonnet-4-6",
+                    "api_base": h.endpoints["anthropic"],
+                    "api_key": "sk-ant-x",
+                },
+            },
+            {
+                "model_name": "gpt",
+                "litellm_params": {
+                    "model": "openai/gpt-4o-mini",
+                    "api_base": h.endpoints["openai"] + "/v1",
+                    "api_key": "sk-x",
+                },
+            },
+        ],
+        num_retries=1,
+        **kw,
+    )
+
+
+@pytest.mark.filterwarnings(_LITELLM_PYDANTIC)
+def test_litellm_router_fallbacks_fail_over(h: Any, litellm: Any) -> None:
+    h.inject("anthropic", error="overloaded")
+    reply = router(h, litellm, fallbacks=[{"claude": ["gpt"]}]).completion(
+        model="claude", messages=[{"role": "user", "content": QUESTION}]
+    )
+    assert reply.choices[0].message.content
+
+    v = verdict(h)
+    call = v.assert_failed_over("anthropic", "openai", within_attempts=3)
+    # litellm is the only retry loop, and sends no retry count: its retries are the app's
+    assert [a.attribution for a in call.attempts] == ["first", "app_retry", "failover"]
+
+
+@pytest.mark.filterwarnings(_LITELLM_PYDANTIC)
+def test_litellm_without_fallbacks_fails_saying_so(h: Any, litellm: Any) -> None:
+    from chaos import VerdictError
+
+    h.inject("anthropic", error="overloaded")
+    fails(
+        lambda: router(h, litellm).completion(
+            model="claude", messages=[{"role": "user", "content": QUESTION}]
+        )
+    )
+    with pytest.raises(VerdictError, match="'openai' received no request"):
+        verdict(h).assert_failed_over("anthropic", "openai")
+
+
+@pytest.mark.filterwarnings(_LITELLM_PYDANTIC)
+def test_litellm_retries_an_exhausted_quota(h: Any, litellm: Any) -> None:
+    """The documented trap: a quota 429 cannot succeed unchanged, litellm asks again."""
+    h.inject("openai", error="quota_exceeded", should_retry=False)
+    fails(
+        lambda: router(h, litellm).completion(
+            model="gpt", messages=[{"role": "user", "content": QUESTION}]
+        )
+    )
+    kinds = [f.kind for f in verdict(h).findings()]
+    assert "retried_non_retryable" in kinds, verdict(h).describe()
