@@ -45,8 +45,10 @@ if TYPE_CHECKING:
 __all__ = [
     "APPS",
     "DEFAULT_PROFILE",
+    "ROUTES",
     "AppRun",
     "DemoApp",
+    "DemoCounts",
     "DemoResult",
     "Question",
     "find_app",
@@ -57,6 +59,7 @@ __all__ = [
 ]
 
 DEFAULT_PROFILE = "claude-2026-03-02"
+_SLACK = 0.005  # seconds: the gateway stamps a request a little after the app sends it
 DEMO_TIME_SCALE = 1200.0
 """One second of replay is 20 minutes of incident: the 3h58m outage takes 12 s,
 long enough for an app with a 0.8 s latency toxic and three attempts to show
@@ -202,7 +205,8 @@ class Question:
     :param provider: ``anthropic``, ``openai``, ``degraded`` or ``error``.
     :param error: the error the user saw (``OverloadedError: ...``), if any.
     :param breaker: the Claude circuit breaker's state after it, if the app has one.
-    :param skipped: times the app skipped Claude for it because the circuit was open.
+    :param done: the wall time (``time.time()``) the user got the result: with ``took``,
+        the span in which the journal's requests are this question's.
     """
 
     index: int
@@ -212,7 +216,7 @@ class Question:
     provider: str
     error: str | None = None
     breaker: str | None = None
-    skipped: int = 0
+    done: float = 0.0
 
     @property
     def end(self) -> float:
@@ -223,6 +227,73 @@ class Question:
     def answered(self) -> bool:
         """Whether the user got an answer from a provider."""
         return self.provider in ("anthropic", "openai")
+
+
+UNFIRED = (
+    "in one app's replay or in both, no request drew them (the example apps make no "
+    "streaming, token-count or Opus calls, and a fault with a rate depends on the draw). "
+    "The demo does not exercise them: that is no failure of the apps."
+)
+
+ROUTES: Mapping[str, str] = {
+    "claude": "Claude answered",
+    "failover": "OpenAI answered after Claude failed it",
+    "circuit_open": "OpenAI answered without trying Claude (circuit open)",
+    "degraded": "degraded answer",
+    "error": "error shown to the user",
+}
+"""How a question ended, from what the user got and the Claude requests in its span."""
+
+
+@dataclass(frozen=True)
+class DemoCounts:
+    """Every number the demo prints and writes about one app, computed once
+    (:meth:`AppRun.counts`), so the table, the reasons, ``demo.json`` and ``demo.md``
+    agree by construction.
+
+    :param routes: questions by route (see :data:`ROUTES`); they add up to ``questions``.
+    :param claude_requests: requests Claude received; ``claude_failed`` of them failed.
+    :param faulted_failovers: faulted attempts whose call ended on OpenAI (what
+        ``coverage.md`` counts as ``failover``: attempts, not questions).
+    """
+
+    questions: int
+    routes: Mapping[str, int]
+    claude_requests: int
+    claude_failed: int
+    openai_requests: int
+    sdk_retries: int
+    app_retries: int
+    faulted_failovers: int
+    circuit_opened: int
+    slowest: float
+
+    @property
+    def answered(self) -> int:
+        """Questions a provider answered."""
+        return self.routes["claude"] + self.by_openai
+
+    @property
+    def by_openai(self) -> int:
+        """Questions OpenAI answered: after a failed Claude, or with the circuit open."""
+        return self.routes["failover"] + self.routes["circuit_open"]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data."""
+        return {
+            "questions": self.questions,
+            "answered": self.answered,
+            "routes": dict(self.routes),
+            "by_openai": self.by_openai,
+            "claude_requests": self.claude_requests,
+            "claude_failed": self.claude_failed,
+            "openai_requests": self.openai_requests,
+            "sdk_retries": self.sdk_retries,
+            "app_retries": self.app_retries,
+            "faulted_failovers": self.faulted_failovers,
+            "circuit_opened": self.circuit_opened,
+            "slowest_s": round(self.slowest, 3),
+        }
 
 
 @dataclass
@@ -246,15 +317,41 @@ class AppRun:
             out.setdefault(q.phase, []).append(q)
         return out
 
-    @property
-    def answered(self) -> int:
-        """Questions a provider answered."""
-        return sum(q.answered for q in self.questions)
+    def claude_tries(self, question: Question) -> int:
+        """The requests Claude received while the app was answering ``question`` (it asks
+        one question at a time, so the requests of its span are its own)."""
+        start, end = question.done - question.took - _SLACK, question.done + _SLACK
+        return sum(1 for r in self.records if r.target == "anthropic" and start <= r.time <= end)
 
-    @property
-    def failovers(self) -> int:
-        """Calls the verdict saw move to another target."""
-        return sum(any(a.attribution == "failover" for a in c.attempts) for c in self.verdict.calls)
+    def route(self, question: Question) -> str:
+        """How ``question`` ended (a key of :data:`ROUTES`)."""
+        if question.provider == "anthropic":
+            return "claude"
+        if question.provider == "openai":
+            return "failover" if self.claude_tries(question) else "circuit_open"
+        return "degraded" if question.provider == "degraded" else "error"
+
+    def counts(self) -> DemoCounts:
+        """The numbers of this run (see :class:`DemoCounts`)."""
+        from chaos.report import coverage
+
+        routes = Counter(self.route(q) for q in self.questions)
+        summary = self.verdict.summary()
+        claude, backup = summary.get("anthropic"), summary.get("openai")
+        attempts = self.attributions()
+        covered = coverage(self.records, verdict=self.verdict).totals()
+        return DemoCounts(
+            questions=len(self.questions),
+            routes={route: routes[route] for route in ROUTES},
+            claude_requests=claude.attempts if claude else 0,
+            claude_failed=claude.failures if claude else 0,
+            openai_requests=backup.attempts if backup else 0,
+            sdk_retries=attempts["sdk_retry"],
+            app_retries=attempts["app_retry"],
+            faulted_failovers=covered.get("failover", 0),
+            circuit_opened=self.breaker_opened,
+            slowest=max((q.took for q in self.questions), default=0.0),
+        )
 
     def attributions(self) -> Counter[str]:
         """Attempts by attribution (``first``, ``sdk_retry``, ``app_retry``, ``failover``)."""
@@ -275,27 +372,24 @@ class AppRun:
             if after == "open" and before != "open"
         )
 
-    @property
-    def circuit_skips(self) -> int:
-        """Times the app did not even try Claude because its circuit was open."""
-        return sum(q.skipped for q in self.questions)
-
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data for ``demo.json``."""
         summary = {name: s.to_dict() for name, s in self.verdict.summary().items()}
+        counts = self.counts()
         return {
             "app": self.app.name,
             "label": self.app.label,
             "seed": self.seed,
             "backend": self.backend,
-            "questions": len(self.questions),
-            "answered": self.answered,
-            "failed": sum(q.provider == "error" for q in self.questions),
-            "degraded": sum(q.provider == "degraded" for q in self.questions),
-            "failovers": self.failovers,
+            "counts": counts.to_dict(),
+            "questions": counts.questions,
+            "answered": counts.answered,
+            "failed": counts.routes["error"],
+            "degraded": counts.routes["degraded"],
+            "failovers": counts.routes["failover"],
             "attempts": dict(self.attributions()),
-            "circuit_opened": self.breaker_opened,
-            "circuit_skips": self.circuit_skips,
+            "circuit_opened": counts.circuit_opened,
+            "circuit_skips": counts.routes["circuit_open"],
             "requests": len(self.records),
             "targets": summary,
             "fired": self.fired,
@@ -316,7 +410,8 @@ class AppRun:
                     "provider": q.provider,
                     "error": q.error,
                     "breaker": q.breaker,
-                    "skipped_claude": q.skipped,
+                    "route": self.route(q),
+                    "claude_requests": self.claude_tries(q),
                 }
                 for q in self.questions
             ],
@@ -461,21 +556,36 @@ def _collect(
     duration: float,
     say: Callable[[str], None],
 ) -> list[list[Question]]:
-    """Read every app's answers as they come; report each app's phases as they end."""
+    """Read every app's answers as they come; report each phase once every app has gone
+    past it, the apps' lines in the order of their first answer on the incident clock."""
     questions: list[list[Question]] = [[] for _ in apps]
     pending: list[list[Question]] = [[] for _ in apps]  # the current phase's answers
+    first = [0.0 for _ in apps]  # incident time of the first answer in pending
     width = max(len(p.name) for p in profile.phases)
     label_width = max(len(app.label) for app in apps)
+    order = {p.name: k for k, p in enumerate(profile.phases)}
+    current = [-1 for _ in apps]  # the phase (index) each app is answering in
+    finished = [False for _ in apps]
+    ended: list[tuple[int, float, str]] = []  # (phase index, incident time, line), unprinted
 
     def flush(i: int) -> None:
         if pending[i]:
             q = pending[i][0]
             marks = "".join(MARKS[x.provider] for x in pending[i])
-            say(
-                f"  {q.phase:<{width}}  {_clock(q.end, profile)}  "
+            line = (
+                f"  {q.phase:<{width}}  {_clock(first[i], profile)}  "
                 f"{apps[i].label:<{label_width}}  {marks}"
             )
+            ended.append((order.get(q.phase, -1), first[i], line))
             pending[i] = []
+
+    def release() -> None:
+        # a phase is printed when no app can add to it any more
+        ready = min((current[i] for i in range(len(apps)) if not finished[i]), default=len(order))
+        done = sorted(e for e in ended if e[0] < ready)
+        for item in done:
+            say(item[2])
+            ended.remove(item)
 
     events: queue.Queue[tuple[int, dict[str, Any] | None]] = queue.Queue()
     deadline = time.monotonic() + duration + 60  # a hung app cannot hang the demo
@@ -497,7 +607,9 @@ def _collect(
             break
         if event is None or event.get("event") == "done":
             running -= 1
+            finished[i] = True
             flush(i)
+            release()
             continue
         if event.get("event") != "answer":
             continue
@@ -518,14 +630,20 @@ def _collect(
             provider=str(event["provider"]),
             error=event.get("error"),
             breaker=event.get("breaker"),
-            skipped=int(event.get("skipped") or 0),
+            done=float(event["done"]),
         )
         if pending[i] and pending[i][0].phase != question.phase:
             flush(i)
+        if not pending[i]:
+            first[i] = elapsed
+        current[i] = order.get(question.phase, -1)
         pending[i].append(question)
         questions[i].append(question)
+        release()
     for i in range(len(drivers)):
+        finished[i] = True
         flush(i)
+    release()
     return questions
 
 
@@ -576,55 +694,56 @@ def _clock(at: float, profile: Profile) -> str:
 
 def why(run: AppRun) -> list[str]:
     """Why the app survived or not, in sentences built from the verdict."""
-    summary = run.verdict.summary()
-    claude = summary.get("anthropic")
-    backup = summary.get("openai")
-    counts = run.attributions()
+    counts = run.counts()
+    routes = counts.routes
     failed_on_claude = Counter(
         a.outcome_text() for a in run.verdict.attempts if a.failed and a.target == "anthropic"
     )
     errors = Counter(q.error.split(":")[0] for q in run.questions if q.error)
     lines: list[str] = []
-    total = len(run.questions)
-    if claude is not None and claude.attempts:
+    total = counts.questions
+    if counts.claude_requests:
         shown = ", ".join(f"{text} ×{n}" for text, n in failed_on_claude.most_common(4))
         lines.append(
-            f"Claude failed {claude.failures} of the {claude.attempts} requests it got"
-            + (f" ({shown})" if shown else "")
-            + "."
+            f"Claude failed {counts.claude_failed} of the {counts.claude_requests} requests "
+            "it got" + (f" ({shown})" if shown else "") + "."
         )
-    if run.answered == total:
-        how = []
-        if run.failovers:
-            how.append(f"{run.failovers} call(s) failed over to OpenAI and were answered there")
-        if counts["app_retry"]:
+    if counts.answered == total:
+        how = [f"Claude answered {routes['claude']}"]
+        if counts.by_openai:
+            how.append(f"OpenAI answered {counts.by_openai}")
+        if routes["failover"]:
             how.append(
-                f"{counts['app_retry']} app retr{'y' if counts['app_retry'] == 1 else 'ies'}"
+                f"{routes['failover']} of them after Claude failed the question (failover; "
+                f"{counts.faulted_failovers} faulted Claude attempt(s), as coverage.md counts "
+                "them)"
             )
-        if run.circuit_skips:
+        if routes["circuit_open"]:
             how.append(
-                f"its circuit breaker opened {run.breaker_opened} time(s) and sent "
-                f"{run.circuit_skips} question(s) straight to OpenAI instead of a dead Claude"
+                f"{routes['circuit_open']} without trying Claude: its circuit breaker was open"
             )
-        lines.append(
-            f"It answered all {total} questions: " + ("; ".join(how) or "no fault reached it") + "."
-        )
+        if routes["degraded"]:
+            how.append(f"{routes['degraded']} got a degraded answer")
+        if counts.app_retries:
+            n = counts.app_retries
+            how.append(f"{n} app retr{'y' if n == 1 else 'ies'} along the way")
+        lines.append(f"It answered all {total} questions: " + "; ".join(how) + ".")
         recovered = [q for q in run.questions if q.phase == run.phases[-1]]
         if recovered and all(q.provider == "anthropic" for q in recovered):
             lines.append("When Claude recovered, it went back to Claude.")
         return lines
-    failed = total - run.answered
+    failed = total - counts.answered
     lines.append(
         f"{failed} of its {total} questions ended in an error shown to the user"
         + (f" ({', '.join(f'{name} ×{n}' for name, n in errors.most_common(3))})" if errors else "")
         + "."
     )
-    if counts["sdk_retry"]:
+    if counts.sdk_retries:
         lines.append(
-            f"The SDK retried {counts['sdk_retry']} time(s) on its own, into the same outage: "
+            f"The SDK retried {counts.sdk_retries} time(s) on its own, into the same outage: "
             "an SDK retry is not a fallback."
         )
-    if backup is None or not backup.attempts:
+    if not counts.openai_requests:
         lines.append("It never tried another provider: no request reached OpenAI.")
     dead = [name for name, qs in run.by_phase().items() if qs and not any(q.answered for q in qs)]
     if dead:
@@ -644,37 +763,39 @@ class DemoResult:
         """The side-by-side comparison as text."""
         left, right = self.runs[0], self.runs[1]
         width = max(len(p.name) for p in self.profile.phases) + 2
-        col = 34
-        out = [
-            f"  {'phase':<{width}} {'incident':<9} {left.app.label:<{col}} {right.app.label}",
-            f"  {'-' * (width + 9 + col + 24)}",
-        ]
         lp, rp = left.by_phase(), right.by_phase()
-        for phase in self.profile.phases:
-            at = _clock(phase.at / self.profile.time_scale, self.profile)
-            out.append(
-                f"  {phase.name:<{width}} {at:<9} {_cell(lp.get(phase.name, [])):<{col}} "
-                f"{_cell(rp.get(phase.name, []))}"
+        phases = [
+            (
+                phase.name,
+                _clock(phase.at / self.profile.time_scale, self.profile),
+                _cell(lp.get(phase.name, [])),
+                _cell(rp.get(phase.name, [])),
             )
-        out.append(f"  {'-' * (width + 9 + col + 24)}")
-        rows: list[tuple[str, Callable[[AppRun], str]]] = [
-            ("answered", lambda r: f"{r.answered}/{len(r.questions)}"),
-            (
-                "errors shown to users",
-                lambda r: str(sum(q.provider == "error" for q in r.questions)),
-            ),
-            ("failovers to OpenAI", lambda r: str(r.failovers)),
-            ("SDK retries", lambda r: str(r.attributions()["sdk_retry"])),
-            ("app retries", lambda r: str(r.attributions()["app_retry"])),
-            (
-                "slowest answer or error",
-                lambda r: f"{max((q.took for q in r.questions), default=0):.1f}s",
-            ),
-            ("circuit breaker", _breaker_cell),
-            ("requests to Claude / OpenAI", _requests_cell),
+            for phase in self.profile.phases
         ]
-        for title, cell in rows:
-            out.append(f"  {title:<{width + 10}} {cell(left):<{col}} {cell(right)}")
+        rows: list[tuple[str, Callable[[AppRun, DemoCounts], str]]] = [
+            ("answered", lambda r, c: f"{c.answered}/{c.questions}"),
+            ("answered by OpenAI", _openai_cell),
+            ("errors shown to users", lambda r, c: str(c.routes["error"])),
+            ("SDK retries", lambda r, c: str(c.sdk_retries)),
+            ("app retries", lambda r, c: str(c.app_retries)),
+            ("slowest answer or error", lambda r, c: f"{c.slowest:.1f}s"),
+            ("circuit breaker", _breaker_cell),
+            (
+                "requests to Claude / OpenAI",
+                lambda r, c: f"{c.claude_requests} / {c.openai_requests}",
+            ),
+        ]
+        lc, rc = left.counts(), right.counts()
+        totals = [(title, cell(left, lc), cell(right, rc)) for title, cell in rows]
+        # the left column fits its longest cell, so no two cells ever run together
+        col = max(34, *(len(cells[2]) + 2 for cells in phases), *(len(t[1]) + 2 for t in totals))
+        rule = f"  {'-' * (width + 9 + col + 24)}"
+        out = [f"  {'phase':<{width}} {'incident':<9} {left.app.label:<{col}} {right.app.label}"]
+        out.append(rule)
+        out += [f"  {n:<{width}} {at:<9} {lcell:<{col}} {rcell}" for n, at, lcell, rcell in phases]
+        out.append(rule)
+        out += [f"  {title:<{width + 10}} {lcell:<{col}} {rcell}" for title, lcell, rcell in totals]
         return "\n".join(out)
 
     def to_dict(self) -> dict[str, Any]:
@@ -714,7 +835,7 @@ class DemoResult:
 
 def _cell(questions: Sequence[Question]) -> str:
     if not questions:
-        return "no answer came (still waiting)"
+        return "no question ended in this phase"
     counts = Counter(q.provider for q in questions)
     text = f"{sum(q.answered for q in questions)}/{len(questions)} answered"
     extra = []
@@ -727,15 +848,19 @@ def _cell(questions: Sequence[Question]) -> str:
     return text + (f" ({', '.join(extra)})" if extra else "")
 
 
-def _breaker_cell(run: AppRun) -> str:
+def _openai_cell(run: AppRun, counts: DemoCounts) -> str:
+    if not counts.by_openai:
+        return "0"
+    return (
+        f"{counts.by_openai} ({counts.routes['failover']} failed over, "
+        f"{counts.routes['circuit_open']} circuit open)"
+    )
+
+
+def _breaker_cell(run: AppRun, counts: DemoCounts) -> str:
     if not run.has_breaker:
         return "none"
-    return f"opened {run.breaker_opened}×, skipped Claude {run.circuit_skips}×"
-
-
-def _requests_cell(run: AppRun) -> str:
-    summary = run.verdict.summary()
-    return " / ".join(str(summary[t].attempts if t in summary else 0) for t in SDKS)
+    return f"opened {counts.circuit_opened}×, skipped Claude {counts.routes['circuit_open']}×"
 
 
 def _timeline_name(run: AppRun) -> str:
@@ -815,7 +940,7 @@ def write_reports(result: DemoResult, directory: str | os.PathLike[str]) -> list
         ("demo.md", result.to_markdown()),
         ("demo.json", json.dumps(result.to_dict(), indent=2) + "\n"),
         ("coverage.json", total.to_json()),
-        ("coverage.md", total.to_markdown()),
+        ("coverage.md", total.to_markdown(unfired=UNFIRED)),
     ):
         path = out / name
         path.write_text(text, encoding="utf-8")

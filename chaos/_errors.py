@@ -19,6 +19,9 @@ caller can catch the whole family with one ``except``::
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 __all__ = [
     "BackendUnavailable",
     "ChaosError",
@@ -32,6 +35,7 @@ __all__ = [
     "ProxyNotFound",
     "ToxiproxyError",
     "VerdictError",
+    "did_you_mean",
 ]
 
 
@@ -102,3 +106,23 @@ class VerdictError(ChaosError, AssertionError):
 
 class FaultNotTriggered(VerdictError):
     """A declared fault never fired, so the chaos test proved nothing."""
+
+
+def did_you_mean(word: str, choices: Iterable[str], *, parens: bool = False) -> str:
+    """The suggestion every "unknown X" message of the project ends with.
+
+    ``"; did you mean 'x'?"`` (or ``" (did you mean 'x'?)"`` with ``parens``) for
+    the choice closest to ``word``, or an empty string when none is close.
+    """
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    if not close:
+        return ""
+    return f" (did you mean {close[0]!r}?)" if parens else f"; did you mean {close[0]!r}?"
+
+
+# Tracebacks name the public path (chaos.VerdictError), not this private module; every
+# exception here is exported by chaos, so pickling (xdist) finds it there too.
+for _name in __all__:
+    _exported = globals()[_name]
+    if isinstance(_exported, type):
+        _exported.__module__ = "chaos"

@@ -64,12 +64,15 @@ class GateHarness:
     """The running gate's harness, through its admin API (see the module's docstring).
 
     :param admin_url: the admin API's base URL (``$LLM_CHAOS_ADMIN_URL``).
-    :param profile: the gate's profile, as ``$LLM_CHAOS_GATE_PROFILE`` names it.
+    :param profile: the gate's profile, as ``$LLM_CHAOS_GATE_PROFILE`` names it (a
+        built-in's file is named by the profile's name in messages).
     """
 
     def __init__(self, admin_url: str, *, profile: str | None = None) -> None:
+        from chaos.profiles import profile_label
+
         self.admin_url = admin_url.rstrip("/")
-        self.gate_profile = profile
+        self.gate_profile = profile_label(profile) if profile else profile
         self.seed = 0
         self.targets: tuple[_Target, ...] = ()
         self.gateway: _Dialects | None = None

@@ -16,10 +16,10 @@ import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import cast
+from typing import Any, cast
 
 from chaos import __version__
-from chaos._errors import ChaosError, ConfigError
+from chaos._errors import ChaosError, ConfigError, did_you_mean
 
 __all__ = ["main"]
 
@@ -51,10 +51,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _chosen_parser(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Any:
+    """The (sub-)parser of the verb and sub-verb ``args`` selected."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and action.dest:
+            sub = action.choices.get(getattr(args, action.dest, None) or "")
+            if sub is not None:
+                return _chosen_parser(sub, args)
+    return parser
+
+
+def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """``parse_args``, but an unknown option is reported by its verb's parser with the
+    closest option it has (``llm-chaos run --profle`` -> did you mean '--profile'?)."""
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        verb = _chosen_parser(parser, args)
+        options = [s for a in verb._actions for s in a.option_strings if s.startswith("--")]
+        unknown = next((e for e in extras if e.startswith("-")), "")
+        hint = did_you_mean(unknown.partition("=")[0], options, parens=True) if unknown else ""
+        verb.error(f"unrecognized arguments: {' '.join(extras)}{hint}")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``llm-chaos`` with ``argv`` (default: the process arguments)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = _parse(parser, argv)
     func = cast("Callable[[argparse.Namespace], int]", args.func)
     try:
         return func(args)

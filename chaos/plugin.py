@@ -13,12 +13,11 @@ User guide: docs/plugin.md.
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import inspect
 import os
 import warnings
-from collections.abc import Generator, Iterable, Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,7 +26,7 @@ import pytest
 
 from chaos import _hookspecs
 from chaos import _options as opts
-from chaos._errors import ChaosError, ConfigError
+from chaos._errors import ChaosError, ConfigError, did_you_mean
 
 if TYPE_CHECKING:
     from chaos._fixture import ChaosFixture
@@ -108,8 +107,7 @@ def marker_options(node: pytest.Item | pytest.Function) -> MarkerOptions:
     unknown = [k for k in kwargs if k not in _MARKER_ARGS]
     if unknown:
         name = unknown[0]
-        close = difflib.get_close_matches(name, _MARKER_ARGS, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = did_you_mean(name, _MARKER_ARGS, parens=True)
         raise ConfigError(
             f"@pytest.mark.chaos got an unknown argument {name!r}{hint}; "
             f"valid arguments: {', '.join(_MARKER_ARGS)}"
@@ -400,7 +398,7 @@ def _start_harness(config: pytest.Config, chaos_config: Mapping[str, Any]) -> An
         if spec.dialect not in DIALECTS:
             raise ConfigError(
                 f"target {spec.name!r}: unknown dialect {spec.dialect!r}"
-                + _did_you_mean(spec.dialect, DIALECTS)
+                + did_you_mean(spec.dialect, DIALECTS, parens=True)
                 + f"; valid dialects: {', '.join(sorted(DIALECTS))}"
             )
     targets = code_targets or [
@@ -421,11 +419,6 @@ def _start_harness(config: pytest.Config, chaos_config: Mapping[str, Any]) -> An
     harness.start()
     config.stash[_SESSION].targets = {t.name: t.dialect_name for t in harness.targets}
     return harness
-
-
-def _did_you_mean(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 @pytest.fixture(autouse=True)
@@ -547,7 +540,7 @@ def _begin(
             if name not in selected:
                 raise ConfigError(
                     f"@pytest.mark.chaos(targets=...): unknown target {name!r}"
-                    + _did_you_mean(name, selected)
+                    + did_you_mean(name, selected, parens=True)
                     + f"; the harness has: {', '.join(selected)}"
                 )
         selected = {n: d for n, d in selected.items() if n in options.targets}
@@ -661,15 +654,21 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """A failed chaos test's report shows its calls, as the verdict reads them."""
+    """A failed chaos test's report shows its calls, as the verdict reads them, and
+    (failed on an exception of its own) leads with what happened under chaos."""
     report = yield
     run = item.stash.get(_RUN, None)
     if run is not None and report.failed and report.when == "call":
         report.sections.append(("llm-chaos journal", run.fixture.verdict.describe()))
+        from chaos.report._failure import lead_with_chaos
+
+        gate_profile = getattr(run.fixture.harness, "gate_profile", None)
+        lead_with_chaos(item, call, report, run.fixture, run.profile or gate_profile)
     return report
 
 
 def _strict_check(run: _TestRun) -> None:
+    __tracebackhide__ = True
     from chaos.verdict import Verdict
 
     harness = run.fixture.harness

@@ -324,6 +324,7 @@ class Verdict:
         :param within_s: it must start at most this many seconds after the
             call's first attempt.
         """
+        __tracebackhide__ = True  # pytest shows the caller's line and the message
         src = _describe_side(from_, from_model)
         dst = _describe_side(to, to_model)
         limits = []
@@ -371,6 +372,7 @@ class Verdict:
 
     def assert_retry_budget(self, target: str, max_attempts: int) -> None:
         """Assert that no call sent more than ``max_attempts`` requests to ``target``."""
+        __tracebackhide__ = True
         over = []
         for call in self.calls:
             n = sum(_is(a, target) for a in call.attempts)
@@ -397,6 +399,7 @@ class Verdict:
 
         :param tolerance_s: clock slack allowed.
         """
+        __tracebackhide__ = True
         attempts = [a for a in self.attempts if _is(a, target)]
         seen = 0
         problems: list[str] = []
@@ -435,6 +438,7 @@ class Verdict:
             failed one; a ``float``: none later than that many seconds after
             the first request of the test; ``None``: none at all.
         """
+        __tracebackhide__ = True
         attempts = [a for a in self.attempts if _is(a, target)]
         if after is None:
             extra, since = attempts, "at all"
@@ -467,6 +471,7 @@ class Verdict:
         :param for_s: the breaker's open time: requests later than this after the
             opening failure are allowed (half-open probes). ``None``: none at all.
         """
+        __tracebackhide__ = True
         attempts = [a for a in self.attempts if _is(a, target)]
         run = 0
         for i, attempt in enumerate(attempts):
@@ -497,6 +502,7 @@ class Verdict:
 
         Check the app's own answer in the test too: the journal cannot see it.
         """
+        __tracebackhide__ = True
         hit = [c for c in self.calls if c.failed_attempts]
         if not hit:
             raise VerdictError(
@@ -514,6 +520,7 @@ class Verdict:
     def assert_all_faults_fired(self) -> None:
         """Raise :class:`~chaos.FaultNotTriggered` naming each declared fault that
         never fired: the test exercised nothing and is inconclusive."""
+        __tracebackhide__ = True
         silent = sorted(name for name, n in self.declared.items() if not n)
         if silent:
             fired = sum(self.declared.values())

@@ -20,3 +20,15 @@ def test_exceptions_share_one_root() -> None:
         obj = getattr(chaos, name)
         if isinstance(obj, type) and issubclass(obj, Exception):
             assert issubclass(obj, chaos.ChaosError), name
+
+
+def test_exceptions_are_named_and_pickled_by_their_public_path() -> None:
+    import pickle
+
+    for name in chaos.__all__:
+        obj = getattr(chaos, name)
+        if isinstance(obj, type) and issubclass(obj, Exception):
+            assert f"{obj.__module__}.{obj.__qualname__}" == f"chaos.{name}"
+    error = pickle.loads(pickle.dumps(chaos.FaultNotTriggered("never fired")))
+    assert type(error) is chaos.FaultNotTriggered
+    assert str(error) == "never fired"

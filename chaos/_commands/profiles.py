@@ -1,8 +1,9 @@
-"""``llm-chaos profiles list | show NAME|PATH | validate PATH... | schema``: authoring tools."""
+"""``llm-chaos profiles list | show NAME|PATH | validate NAME|PATH... | schema``: authoring."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
@@ -58,9 +59,10 @@ def register(subparsers: Any) -> None:
     show.set_defaults(func=run_show)
 
     validate = verbs.add_parser(
-        "validate", help="check profile files; exit 2 listing every error, 0 if all are valid"
+        "validate",
+        help="check profiles (files or names); exit 2 listing every error, 0 if all are valid",
     )
-    validate.add_argument("paths", nargs="+", metavar="PATH")
+    validate.add_argument("paths", nargs="+", metavar="NAME|PATH")
     with_dirs(validate)
     with_params(validate)
     validate.set_defaults(func=run_validate)
@@ -95,7 +97,8 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    """Validate every file; print every error of every file; exit 2 if there is one."""
+    """Validate every profile (a file, or a name as ``show`` takes); print every error of
+    every one; exit 2 if there is one."""
     from chaos.profiles import load_profile
 
     params = _params(args.params)
@@ -103,8 +106,10 @@ def run_validate(args: argparse.Namespace) -> int:
     summaries = []
     for path in args.paths:
         try:
+            # a bare word is a file of that name if there is one, else a profile name
+            bare = not path.endswith((".yaml", ".yml")) and "/" not in path
             profile = load_profile(
-                path if path.endswith((".yaml", ".yml")) or "/" in path else f"./{path}",
+                f"./{path}" if bare and os.path.isfile(path) else path,
                 dirs=args.dirs,
                 params=params,
             )

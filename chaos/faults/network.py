@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
+from chaos._errors import did_you_mean
 from chaos.faults._base import Action
 
 
@@ -39,15 +39,13 @@ class NetworkAction(Action):
         known = TOXICS.get(self.toxic)
         if known is None:
             valid = ", ".join(TOXICS)
-            close = difflib.get_close_matches(self.toxic, TOXICS, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(self.toxic, TOXICS)
             return [("toxic", f"unknown toxic type {self.toxic!r}; valid: {valid}{hint}")]
         problems = []
         for name, value in self.attributes.items():
             if name not in known:
                 valid = ", ".join(known) or "none"
-                close = difflib.get_close_matches(name, known, n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
+                hint = did_you_mean(name, known)
                 problems.append(
                     (name, f"not an attribute of toxic {self.toxic!r} (valid: {valid}){hint}")
                 )

@@ -14,7 +14,7 @@ from collections.abc import Callable, Coroutine, Generator, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from chaos._errors import ConfigError, HarnessStartError
+from chaos._errors import ConfigError, HarnessStartError, did_you_mean
 from chaos._journal import JournalRecord
 from chaos._redact import redact_path
 from chaos.faults import Fault
@@ -61,7 +61,8 @@ def _make_dialect(target: str, dialect: str | Dialect) -> Dialect:
         cls = DIALECTS.get(dialect)
     if cls is None:
         valid = ", ".join(sorted(DIALECTS)) or "(none registered)"
-        raise ConfigError(f"target {target!r}: unknown dialect {dialect!r}; valid: {valid}")
+        hint = did_you_mean(dialect, DIALECTS)
+        raise ConfigError(f"target {target!r}: unknown dialect {dialect!r}; valid: {valid}{hint}")
     return cls()
 
 

@@ -15,6 +15,7 @@ from chaos.profiles._loader import (
     load_profile,
     load_profile_text,
     profile_dirs,
+    profile_label,
     resolve_profile,
 )
 from chaos.profiles._model import Phase, Profile, TargetSpec
@@ -38,6 +39,7 @@ __all__ = [
     "parse_duration",
     "parse_fault",
     "profile_dirs",
+    "profile_label",
     "resolve_profile",
     "schema_text",
 ]

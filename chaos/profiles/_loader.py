@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path as FsPath
 from typing import Any, cast
 
-from chaos._errors import ProfileError
+from chaos._errors import ProfileError, did_you_mean
 from chaos.faults import Fault, NetworkAction
 from chaos.profiles._duration import format_duration, parse_duration
 from chaos.profiles._faults import parse_fault_into
@@ -35,7 +35,7 @@ from chaos.profiles._model import (
     Start,
     TargetSpec,
 )
-from chaos.profiles._problems import Path, Problems, choices_text, did_you_mean, unknown
+from chaos.profiles._problems import Path, Problems, choices_text, unknown
 from chaos.profiles._yaml import Document, read_yaml
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "load_profile",
     "load_profile_text",
     "profile_dirs",
+    "profile_label",
     "resolve_profile",
 ]
 
@@ -91,6 +92,17 @@ def builtin_dir() -> FsPath:
     if shipped.is_dir():
         return FsPath(str(shipped))
     return FsPath(__file__).resolve().parents[2] / "fault_profiles"
+
+
+def profile_label(name_or_path: str | os.PathLike[str]) -> str:
+    """How a message names a profile: a built-in by its name (``provider-down``), not by
+    its install path (``.../site-packages/chaos/fault_profiles/provider-down.yaml``); any
+    other name or file as given."""
+    text = os.fspath(name_or_path)
+    path = FsPath(text)
+    if path.suffix in SUFFIXES and path.parent.resolve() == builtin_dir().resolve():
+        return path.stem
+    return text
 
 
 def profile_dirs(dirs: Sequence[str | os.PathLike[str]] = ()) -> list[FsPath]:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from chaos._errors import ProfileError
+from chaos._errors import ProfileError, did_you_mean
 
 Path = tuple[str | int, ...]
 """A field path from the document root: keys and list indexes."""
@@ -81,12 +80,6 @@ def format_path(path: Path) -> str:
         else:
             text += f".{part}" if text else part
     return text or "(top level)"
-
-
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """``"; did you mean 'x'?"`` for the closest choice, or an empty string."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def choices_text(choices: Iterable[str]) -> str:

@@ -11,13 +11,12 @@ and the methods below, so a new provider is one new module.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import ClassVar
 
-from chaos._errors import ConfigError
+from chaos._errors import ConfigError, did_you_mean
 from chaos.providers._conversation import Question
 
 __all__ = [
@@ -191,6 +190,5 @@ def unknown_choice(what: str, name: str, choices: Iterable[str]) -> ConfigError:
     :param what: what the name names, e.g. ``"error kind for dialect 'anthropic'"``.
     """
     valid = sorted(choices)
-    close = difflib.get_close_matches(name, valid, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    hint = did_you_mean(name, valid, parens=True)
     return ConfigError(f"unknown {what} {name!r}{hint}; valid: {', '.join(valid)}")

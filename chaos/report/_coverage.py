@@ -146,8 +146,13 @@ class CoverageReport:
         """The report as JSON text (see :meth:`to_dict` for the shape)."""
         return json.dumps(self.to_dict(), indent=indent) + "\n"
 
-    def to_markdown(self) -> str:
-        """The report as a Markdown document: a summary line and a fault × call-site matrix."""
+    def to_markdown(self, *, unfired: str | None = None) -> str:
+        """The report as a Markdown document: a summary line and a fault × call-site matrix.
+
+        :param unfired: what the faults that never fired mean here, instead of the
+            tests' warning (the demo's apps never send what some faults match: that
+            is not a failure of theirs).
+        """
         lines = ["# Fault coverage", ""]
         lines += [f"- **{key}**: {value}" for key, value in self.meta.items()]
         if self.meta:
@@ -161,7 +166,9 @@ class CoverageReport:
             if outcome != "not_fired"
         )
         lines.append(f"Faulted attempts: {summary or 'none'}.")
-        if totals.get("not_fired"):
+        if totals.get("not_fired") and unfired is not None:
+            lines.append(f"{totals['not_fired']} declared fault(s) never fired: {unfired}")
+        elif totals.get("not_fired"):
             lines.append(
                 f"**{totals['not_fired']} declared fault(s) never fired**: "
                 "the tests that declared them proved nothing about them."

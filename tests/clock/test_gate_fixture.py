@@ -11,6 +11,10 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.sdk
+
 GATE_PROFILE = """\
 version: 1
 name: gate-once
@@ -37,7 +41,7 @@ MESSAGES = [{"role": "user", "content": "hi"}]
 def test_the_fixture_is_the_gates_harness(chaos):
     assert chaos.harness.backend.name.startswith("gate")
     claude = anthropic.Anthropic(max_retries=0)
-    with pytest.raises(anthropic.InternalServerError) as info:  # the gate's profile: 529
+    with pytest.raises(anthropic.APIStatusError) as info:  # the gate's profile: 529
         claude.messages.create(model="claude-sonnet-4-6", max_tokens=8, messages=MESSAGES)
     assert info.value.status_code == 529
     assert claude.messages.create(model="claude-sonnet-4-6", max_tokens=8, messages=MESSAGES)
@@ -98,3 +102,39 @@ def test_the_chaos_fixture_uses_the_gates_harness(tmp_path: Path) -> None:
         ("openai", 200),
         ("openai", 200),
     ]
+
+
+BUILTIN_SUITE = """\
+import pytest
+
+
+@pytest.mark.chaos(profile="http-500-storm")
+def test_own_profile(chaos):
+    raise AssertionError("not run under the gate")
+
+
+def test_fails(chaos):
+    raise AssertionError("boom")
+"""
+
+
+def test_messages_name_a_builtin_gate_profile_not_its_install_path(tmp_path: Path) -> None:
+    from chaos.profiles import builtin_dir
+
+    (tmp_path / "test_suite.py").write_text(BUILTIN_SUITE)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "LLM_CHAOS_"))}
+    env.pop("TOXIPROXY_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "chaos", "run", "--profile", "provider-down",
+         "--backend", "embedded", "--timeout", "120",
+         "--", sys.executable, "-m", "pytest", "test_suite.py", "-p", "no:cacheprovider",
+         "-p", "no:randomly", "-rs", "-q"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+    out = done.stdout + done.stderr
+    assert done.returncode == 1, out  # test_fails fails
+    assert "1 failed, 1 skipped" in out
+    assert "whose harness replays profile 'provider-down'" in out
+    assert "profile provider-down (llm-chaos run's)" in out
+    assert str(builtin_dir()) not in out
+    assert "provider-down.yaml" not in out

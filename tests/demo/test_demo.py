@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
 
 from chaos._demo import APPS, find_app
+
+pytestmark = pytest.mark.sdk
 
 OUTAGE = ("elevated-errors", "login-failures", "methods-failing", "overload-waves.1",
           "overload-waves.2", "overload-waves.3")  # fmt: skip
@@ -57,6 +61,26 @@ def test_the_demo_tells_the_story(demo):
     assert "Why the naive app did not survive:" in out
     assert "It never tried another provider: no request reached OpenAI." in out
     assert "reports written to out/" in out
+
+
+@pytest.mark.timeout(300)
+def test_the_progress_lines_come_in_incident_order(demo):
+    proc, _ = demo
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    phases = ["elevated-errors", "login-failures", "methods-failing", "overload-waves.1",
+              "overload-waves.2", "overload-waves.3", "partial-recovery", "recovered"]  # fmt: skip
+    progress = [
+        (phases.index(m[1]), int(m[2]) * 60 + int(m[3]), m[4])
+        for line in proc.stdout.splitlines()
+        if (m := re.match(r"  (\S+)\s+\+(\d+)h(\d\d)m  (resilient app|naive app)  ", line))
+    ]
+    assert {app for _, _, app in progress} == {"resilient app", "naive app"}
+    # phase by phase, and within a phase by the incident time of each app's first answer
+    assert progress == sorted(progress), "\n".join(map(str, progress))
+    # each app's lines name its phases once each, in order
+    for app in ("resilient app", "naive app"):
+        mine = [phase for phase, _, name in progress if name == app]
+        assert mine == sorted(set(mine))
 
 
 @pytest.mark.timeout(300)
@@ -106,6 +130,83 @@ def test_the_demo_numbers_and_reports(demo):
     markdown = (out / "demo.md").read_text()
     assert "| phase | incident | resilient app | naive app |" in markdown
     assert "![timeline](timeline-naive_app.svg)" in markdown
+
+
+def _row(out: str, title: str) -> list[str]:
+    """The two cells (resilient, naive) of a row of the printed comparison."""
+    line = next(line for line in out.splitlines() if line.startswith(f"  {title}  "))
+    return [cell.strip() for cell in re.split(r"\s{2,}", line.strip())[1:]]
+
+
+@pytest.mark.timeout(300)
+def test_every_count_agrees_across_the_summary_demo_json_and_coverage(demo):
+    proc, out = demo
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    printed = proc.stdout
+    apps = list(json.loads((out / "demo.json").read_text())["apps"])
+    assert [app["app"] for app in apps] == ["resilient_app", "naive_app"]
+    counts = [app["counts"] for app in apps]
+    for app, c in zip(apps, counts, strict=True):
+        answers = app["answers"]
+        # each question has one route, and the routes add up
+        assert c["questions"] == len(answers) == sum(c["routes"].values())
+        assert Counter(a["route"] for a in answers) == {k: v for k, v in c["routes"].items() if v}
+        by_openai = [a for a in answers if a["provider"] == "openai"]
+        assert (
+            c["by_openai"]
+            == len(by_openai)
+            == c["routes"]["failover"] + c["routes"]["circuit_open"]
+        )
+        # a failover tried Claude for that question; a question with the circuit open did not
+        for a in by_openai:
+            assert (a["claude_requests"] > 0) == (a["route"] == "failover"), a
+        assert c["answered"] == c["routes"]["claude"] + c["by_openai"] == app["answered"]
+        assert c["routes"]["error"] == app["failed"]
+        assert c["claude_requests"] + c["openai_requests"] == app["requests"]
+        assert c["claude_requests"] == app["targets"]["anthropic"]["attempts"]
+        # the phase cells add up to the totals
+        phases = app["phases"].values()
+        assert sum(p["asked"] for p in phases) == c["questions"]
+        assert sum(p["by"].get("openai", 0) for p in phases) == c["by_openai"]
+
+    # the printed comparison shows those same numbers
+    assert _row(printed, "answered") == [f"{c['answered']}/{c['questions']}" for c in counts]
+    resilient, naive = counts
+    assert naive["by_openai"] == 0  # it has no fallback
+    assert _row(printed, "answered by OpenAI") == [
+        f"{resilient['by_openai']} ({resilient['routes']['failover']} failed over, "
+        f"{resilient['routes']['circuit_open']} circuit open)",
+        "0",
+    ]
+    assert _row(printed, "errors shown to users") == [str(c["routes"]["error"]) for c in counts]
+    assert _row(printed, "SDK retries") == [str(c["sdk_retries"]) for c in counts]
+    assert _row(printed, "app retries") == [str(c["app_retries"]) for c in counts]
+    assert _row(printed, "requests to Claude / OpenAI") == [
+        f"{c['claude_requests']} / {c['openai_requests']}" for c in counts
+    ]
+    assert _row(printed, "circuit breaker")[0] == (
+        f"opened {resilient['circuit_opened']}×, "
+        f"skipped Claude {resilient['routes']['circuit_open']}×"
+    )
+    reasons = [line.strip()[2:] for line in printed.splitlines() if line.startswith("  - ")]
+    assert f"It answered all {resilient['questions']} questions: " in printed
+    assert f"OpenAI answered {resilient['by_openai']}" in printed
+    # demo.md and demo.json give the same reasons, word for word
+    assert reasons == [line for app in apps for line in app["why"]]
+    markdown = (out / "demo.md").read_text()
+    assert all(f"- {line}" in markdown for line in reasons)
+
+    # coverage counts faulted attempts (not questions): the demo says so, with its number
+    coverage = json.loads((out / "coverage.json").read_text())
+    faulted_failovers = coverage["totals"].get("failover", 0)
+    assert faulted_failovers == sum(c["faulted_failovers"] for c in counts)
+    coverage_md = (out / "coverage.md").read_text()
+    assert f"{faulted_failovers} failover" in coverage_md
+    if resilient["routes"]["failover"]:
+        assert f"(failover; {resilient['faulted_failovers']} faulted Claude attempt(s)" in printed
+    # the demo's coverage does not call the faults its apps never send a failure
+    assert "proved nothing" not in coverage_md
+    assert "still waiting" not in printed  # an empty cell says what it means
 
 
 def test_the_example_apps_are_found_where_the_package_is():

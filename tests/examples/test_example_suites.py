@@ -16,8 +16,11 @@ import yaml
 from chaos._redact import is_secret_name
 from chaos.profiles import load_profile
 from tests.examples.conftest import EXAMPLES
+from tests.fidelity._expect import real_exception
+from tests.fidelity._recorded import ANTHROPIC_ERRORS
+from tests.fidelity._reference import Answer
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.sdk]
 SVG = "{http://www.w3.org/2000/svg}"
 
 
@@ -120,10 +123,14 @@ def test_the_naive_app_fails_its_chaos_suite_and_says_why():
     assert done.returncode == 1
     assert "3 failed" in done.stdout
     out = done.stdout
-    assert "anthropic.OverloadedError: Error code: 529" in out
+    # the SDK words its error (anthropic 2.17 changed it): the class comes from the real bytes
+    real = real_exception("anthropic", Answer(ANTHROPIC_ERRORS["overloaded"]))
+    assert f"{real.__module__.split('.')[0]}.{real.__name__}: " in out
     assert (
-        "expected a failover from 'anthropic' to 'openai'; saw 1 call(s) with 3 attempt(s) "
-        "to 'anthropic', all failed (529 overloaded ×3, SDK retries ×2), and no call to 'openai'"
+        "expected a failover from 'anthropic' to 'openai'; no call that failed on 'anthropic' "
+        "was answered by 'openai' (the fallback): 1 call(s) failed on 'anthropic' (1 never "
+        "answered), 3 attempt(s) to it, all failed (529 overloaded ×3, SDK retries ×2); "
+        "'openai' received no request"
     ) in out
     assert "#3 anthropic at" in out  # the failed test shows every attempt it made
 

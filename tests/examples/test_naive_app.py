@@ -8,6 +8,8 @@ from naive_app import answer
 
 from chaos import VerdictError
 
+pytestmark = pytest.mark.sdk
+
 Q = "What is chaos engineering?"
 
 

@@ -10,6 +10,8 @@ import pytest
 from resilient_app import DEGRADED_TEXT, Assistant, CircuitBreaker
 from resilient_app.retry import retry_after
 
+pytestmark = pytest.mark.sdk
+
 Q = "What is chaos engineering?"
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from streaming_app import IncompleteAnswer, StreamingAssistant
 
+pytestmark = pytest.mark.sdk
+
 Q = "Tell me about the outage of 2 March"
 
 

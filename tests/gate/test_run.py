@@ -187,8 +187,13 @@ def test_an_unknown_profile_exits_2_with_the_choices(tmp_path):
         (["-p", "provider-down", "--timeout", "-3", "--", "true"], "positive number of seconds"),
         (["-p", "provider-down", "--backend", "podman", "--", "true"], "invalid choice: 'podman'"),
         (["-p", "provider-down", "--bogus", "--", "true"], "unrecognized arguments: --bogus"),
+        (["--profle", "provider-down", "--", "true"], "--profle (did you mean '--profile'?)"),
         (["-p", "provider-down", "--target", "oops", "--", "true"], "expected NAME=DIALECT"),
         (["-p", "provider-down", "--target", "x=klingon", "--", "true"], "klingon"),
+        (
+            ["-p", "provider-down", "--target", "x=antropic", "--", "true"],
+            "'antropic'; valid: anthropic, gemini, openai; did you mean 'anthropic'?",
+        ),
     ],
 )
 def test_bad_input_exits_2_with_one_line(tmp_path, args, message):

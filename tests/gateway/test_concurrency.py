@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 
 import anthropic
+import pytest
 
 from chaos.gateway import Gateway
 from tests.gateway._sdk import CLAUDE
+
+pytestmark = pytest.mark.sdk
 
 
 def test_concurrent_streams_and_calls_are_not_mixed_up(gw: Gateway) -> None:

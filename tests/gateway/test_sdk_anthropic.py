@@ -7,12 +7,16 @@ import asyncio
 from collections.abc import Iterator
 
 import anthropic
-import httpx2
 import pytest
 
 from chaos.faults import EdgeAction, ErrorAction, Fault, Match, SseAction, WireAction
 from chaos.gateway import Gateway
+from tests.fidelity._expect import raises_like_real, real_exception
+from tests.fidelity._recorded import ANTHROPIC_STREAM
+from tests.fidelity._reference import Stream
 from tests.gateway._sdk import CLAUDE, records
+
+pytestmark = pytest.mark.sdk
 
 _OPEN: list = []
 
@@ -127,18 +131,20 @@ def test_close_before_any_byte_is_a_connection_error(gw: Gateway) -> None:
         _client(gw).messages.create(**CLAUDE)
 
 
-def test_cut_mid_stream_is_a_raw_protocol_error(gw: Gateway) -> None:
-    """Not an anthropic.APIError: ``except anthropic.APIError`` does not catch it."""
+def test_cut_mid_stream_raises_what_a_real_cut_raises(gw: Gateway) -> None:
+    """What the SDK raises for a cut stream is its own choice (a raw ``httpx2`` error up to
+    anthropic 2.16, ``APIConnectionError`` from 2.17): derived from the real bytes."""
     _inject(gw, SseAction(cut_after=3))
-    with pytest.raises(httpx2.RemoteProtocolError, match="incomplete chunked read"):
+    with raises_like_real("anthropic", Stream(ANTHROPIC_STREAM, cut_after=3), stream=True):
         _stream_text(_client(gw))
     assert gw.journal()[0].outcome == "stream_cut"
 
 
-def test_truncated_stream_body_is_a_raw_protocol_error(gw: Gateway) -> None:
+def test_truncated_stream_body_raises_what_a_real_cut_raises(gw: Gateway) -> None:
     _inject(gw, WireAction("truncate"))
-    with pytest.raises(httpx2.RemoteProtocolError):
+    with raises_like_real("anthropic", Stream(ANTHROPIC_STREAM, cut_after=1), stream=True):
         _stream_text(_client(gw))
+    assert gw.journal()[0].outcome == "truncated"
 
 
 def test_in_stream_error_is_status_200_and_not_retried(gw: Gateway) -> None:
@@ -162,9 +168,10 @@ def test_end_early_raises_nothing(gw: Gateway) -> None:
     assert record.events > 0
 
 
-def test_stall_is_a_read_timeout_mid_stream(gw: Gateway) -> None:
+def test_stall_is_what_a_real_stall_raises(gw: Gateway) -> None:
     _inject(gw, SseAction(stall_after=2))
-    with pytest.raises(httpx2.ReadTimeout):
+    real = Stream(ANTHROPIC_STREAM, stall_after=2)
+    with raises_like_real("anthropic", real, stream=True, timeout=0.3):
         _stream_text(_client(gw, timeout=0.3))
     assert records(gw, "anthropic", 1)[0].outcome == "stream_stalled"
 
@@ -184,5 +191,6 @@ def test_async_client_sees_the_same_faults(gw: Gateway) -> None:
 
     _inject(gw, SseAction(cut_after=2))
     cut, blocks = asyncio.run(main())
-    assert cut is httpx2.RemoteProtocolError
+    real = Stream(ANTHROPIC_STREAM, cut_after=2)
+    assert cut is real_exception("anthropic", real, stream=True, aio=True)
     assert blocks == 1

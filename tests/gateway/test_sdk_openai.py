@@ -11,7 +11,12 @@ import pytest
 
 from chaos.faults import ErrorAction, Fault, Match, Schedule, SseAction, WireAction
 from chaos.gateway import Gateway
+from tests.fidelity._expect import raises_like_real, real_exception
+from tests.fidelity._recorded import OPENAI_STREAM
+from tests.fidelity._reference import Stream, Wire
 from tests.gateway._sdk import GPT, records
+
+pytestmark = pytest.mark.sdk
 
 _OPEN: list = []
 
@@ -72,10 +77,10 @@ def test_only_streaming_create_fails(gw: Gateway) -> None:
     assert list(client.models.list())
 
 
-def test_cut_mid_stream_is_a_connection_error(gw: Gateway) -> None:
-    """Unlike anthropic, openai wraps the cut in its own APIConnectionError."""
+def test_cut_mid_stream_raises_what_a_real_cut_raises(gw: Gateway) -> None:
+    """openai 3.x wraps a cut in APIConnectionError, 3.0 did not: derived from the real bytes."""
     _inject(gw, SseAction(cut_after=2))
-    with pytest.raises(openai.APIConnectionError):
+    with raises_like_real("openai", Stream(OPENAI_STREAM, cut_after=2), stream=True):
         _stream_text(_client(gw))
 
 
@@ -99,12 +104,12 @@ def test_reset_is_retried_then_succeeds(gw: Gateway) -> None:
     assert [r.outcome for r in gw.journal()] == ["reset", "ok"]
 
 
-def test_hang_and_stall_are_timeouts(gw: Gateway) -> None:
+def test_hang_and_stall_are_what_real_ones_raise(gw: Gateway) -> None:
     _inject(gw, WireAction("hang"))
-    with pytest.raises(openai.APITimeoutError):
+    with raises_like_real("openai", Wire("hang"), timeout=0.3):
         _client(gw, timeout=0.3).chat.completions.create(**GPT)
     _inject(gw, SseAction(stall_after=1))
-    with pytest.raises(openai.APITimeoutError):
+    with raises_like_real("openai", Stream(OPENAI_STREAM, stall_after=1), stream=True, timeout=0.3):
         _stream_text(_client(gw, timeout=0.3))
     assert [r.outcome for r in records(gw, "openai", 2)] == ["hang", "stream_stalled"]
 
@@ -116,14 +121,15 @@ def test_async_client(gw: Gateway) -> None:
             stream = await client.chat.completions.create(stream=True, **GPT)
             async for _ in stream:
                 pass
-        except openai.APIError as exc:
+        except Exception as exc:
             return type(exc)
         finally:
             await client.close()
         return type(None)  # type: ignore[return-value]
 
     _inject(gw, SseAction(cut_after=1))
-    assert asyncio.run(main()) is openai.APIConnectionError
+    real = Stream(OPENAI_STREAM, cut_after=1)
+    assert asyncio.run(main()) is real_exception("openai", real, stream=True, aio=True)
 
 
 def test_edge_page_names_the_openai_host(gw: Gateway) -> None:

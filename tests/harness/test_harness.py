@@ -15,6 +15,8 @@ import pytest
 from chaos import ConfigError, Harness, NetworkNotAllowed, Target
 from chaos.profiles import load_profile_text
 
+pytestmark = pytest.mark.sdk
+
 CLAUDE = {
     "model": "claude-opus-4-6",
     "max_tokens": 32,

@@ -16,6 +16,8 @@ import httpx
 import openai
 import pytest
 
+pytestmark = pytest.mark.sdk
+
 
 def _port_open(url: str) -> bool:
     parts = urlsplit(url)
@@ -102,3 +104,16 @@ def test_serve_rejects_a_bad_target() -> None:
     )
     assert result.returncode == 2
     assert "expected NAME=DIALECT" in result.stderr
+
+
+def test_serve_suggests_the_dialect_a_typo_meant() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "chaos", "serve", "--target", "anthropic=antropic"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "unknown dialect 'antropic'" in result.stderr
+    assert "did you mean 'anthropic'?" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -6,7 +6,6 @@ Then the same chaos tests on two xdist workers, isolated, leaving nothing behind
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 import subprocess
@@ -18,17 +17,7 @@ pytest.importorskip("chaos._harness", reason="chaos._harness (the Harness) has n
 pytest.importorskip("anthropic")
 pytest.importorskip("openai")
 
-pytestmark = pytest.mark.usefixtures("_clean_env")
-
-
-@pytest.fixture
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in list(os.environ):
-        if var.startswith(("LLM_CHAOS_", "ANTHROPIC_", "OPENAI_", "GEMINI_", "GOOGLE_")):
-            monkeypatch.delenv(var)
-    monkeypatch.delenv("TOXIPROXY_URL", raising=False)
-    monkeypatch.setenv("LLM_CHAOS_BACKEND", "embedded")
-    monkeypatch.setenv("COLUMNS", "300")
+pytestmark = [pytest.mark.sdk, pytest.mark.usefixtures("_clean_env")]
 
 
 APP = '''

@@ -65,6 +65,48 @@ def test_builtin_profile_validates_and_is_documented(path: Path) -> None:
     assert Timeline(profile, seed=1).describe()
 
 
+def _references(source: str) -> list[str]:
+    """The documents a ``source:`` cites: URLs and file names (words with a ``/`` or a
+    document suffix), and anything pointing into a section (``§``)."""
+    words = (w.strip('(),;."') for w in source.split())
+    return [
+        w
+        for w in words
+        if "://" in w or "/" in w or "§" in w or w.endswith((".md", ".txt", ".yaml", ".yml"))
+    ]
+
+
+@pytest.mark.parametrize("path", BUILTINS, ids=lambda p: p.stem)
+def test_builtin_profile_sources_resolve(path: Path) -> None:
+    # a reader of a built-in can open what it cites: a public https URL, or a file
+    # shipped in the wheel beside the profile (fault_profiles/incidents/*.md)
+    references = _references(load_profile(path.stem).source)
+    assert references, "cite the incident or the evidence the profile models"
+    for ref in references:
+        if ref.startswith("https://"):
+            continue
+        assert "://" not in ref, f"{ref!r}: cite an https URL"
+        assert "§" not in ref, f"{ref!r}: a section of a document not shipped"
+        assert (builtin_dir() / ref).is_file(), f"{ref!r} is not shipped in {builtin_dir()}"
+
+
+def test_source_references_are_found_and_checked() -> None:
+    # the check above can fail: what the old sources cited is caught
+    refs = _references(
+        "incidents/001_694382851aa2549e.txt, 002_71dc779250adfde9.txt; status page via "
+        "reference/providers.md §4 (DESIGN.md), https://status.openai.com/incidents/x"
+    )
+    assert refs == [
+        "incidents/001_694382851aa2549e.txt",
+        "002_71dc779250adfde9.txt",
+        "reference/providers.md",
+        "§4",
+        "DESIGN.md",
+        "https://status.openai.com/incidents/x",
+    ]
+    assert not any((builtin_dir() / r).is_file() for r in refs[:5])
+
+
 @pytest.mark.parametrize("path", BUILTINS, ids=lambda p: p.stem)
 def test_builtin_profile_matches_the_shipped_schema(path: Path) -> None:
     validator = jsonschema.Draft202012Validator(json_schema())

@@ -34,7 +34,7 @@ def test_list_shows_name_title_source_and_where() -> None:
     lines = result.stdout.splitlines()
     index = next(i for i, line in enumerate(lines) if line.startswith("claude-2026-03-02 "))
     assert "Claude outage of 2 March 2026" in lines[index]
-    assert lines[index + 1].strip().startswith("source: incidents/001_694382851aa2549e.txt")
+    assert lines[index + 1].strip().startswith("source: incidents/claude-2026-03-02.md")
     assert lines[index + 2].strip() == f"built-in: {builtin_dir() / 'claude-2026-03-02.yaml'}"
 
 
@@ -86,6 +86,21 @@ def test_validate_lists_every_error_of_every_file_and_exits_2() -> None:
     assert sum(line.startswith(bad[1]) for line in errors) == 3
     assert errors[-1] == "2 of 3 profiles invalid"
     assert f"{good}: ok (blackout: 2 phases, 2 faults, wall clock)" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_validate_takes_names_like_show() -> None:
+    result = run("validate", "provider-down", str(builtin_dir() / "blackout.yaml"))
+    assert result.returncode == 0, result.stderr
+    assert "provider-down: ok (provider-down: 1 phase, 1 fault, wall clock)" in result.stdout
+    assert result.stdout.splitlines()[-1] == "2 profiles valid"
+
+
+def test_validate_an_unknown_name_suggests_the_closest() -> None:
+    result = run("validate", "provder-down")
+    assert result.returncode == 2
+    assert "no profile named 'provder-down'" in result.stderr
+    assert "did you mean 'provider-down'?" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -238,3 +238,14 @@ def test_durations(text: str, seconds: float) -> None:
 @pytest.mark.parametrize("text", ["", "20", "20 minutes", "5m1h", "1m1m", "h", "-5s", "1.s"])
 def test_bad_durations(text: str) -> None:
     assert parse_duration(text) is None
+
+
+def test_profile_label_names_a_builtin_and_keeps_other_paths(tmp_path) -> None:
+    from chaos.profiles import builtin_dir, profile_label
+
+    assert profile_label(builtin_dir() / "provider-down.yaml") == "provider-down"
+    assert profile_label(str(builtin_dir() / "blackout.yml")) == "blackout"
+    mine = tmp_path / "provider-down.yaml"
+    assert profile_label(mine) == str(mine)
+    assert profile_label("flaky/mine.yaml") == "flaky/mine.yaml"
+    assert profile_label("provider-down") == "provider-down"

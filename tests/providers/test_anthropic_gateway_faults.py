@@ -11,12 +11,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import anthropic
-import httpx2
 import pytest
 
 from chaos.faults import EdgeAction, ErrorAction, Fault, Match, SseAction
 from chaos.gateway import Gateway, TargetConfig
 from chaos.providers import AnthropicDialect
+from tests.fidelity._expect import raises_like_real, real_exception
+from tests.fidelity._recorded import ANTHROPIC_STREAM, EDGE_PAGES
+from tests.fidelity._reference import Answer, Stream
+
+pytestmark = pytest.mark.sdk
 
 MODEL = "claude-opus-4-6"
 
@@ -109,22 +113,18 @@ def test_end_early_gives_a_partial_message_and_no_error(gateway, client) -> None
     assert [r.outcome for r in gateway.journal(since)] == ["stream_ended_early"]
 
 
-def test_cut_mid_stream_is_a_raw_transport_error(gateway, client) -> None:
+def test_cut_mid_stream_raises_what_a_real_cut_raises(gateway, client) -> None:
     gateway.set_faults([Fault("anthropic", SseAction(cut_after=4), Match(stream=True))])
-    with pytest.raises(httpx2.RemoteProtocolError):
+    with raises_like_real("anthropic", Stream(ANTHROPIC_STREAM, cut_after=4), stream=True):
         drain(client.messages.create(**ask(), stream=True))
 
 
 @pytest.mark.parametrize(
-    ("edge", "exc"),
-    [
-        ("cloudflare_524", anthropic.InternalServerError),
-        ("envoy_503", anthropic.ServiceUnavailableError),
-        ("challenge_403", anthropic.PermissionDeniedError),
-        ("cloudflare_520_empty", anthropic.InternalServerError),
-    ],
+    "edge", ["cloudflare_524", "envoy_503", "challenge_403", "cloudflare_520_empty"]
 )
-def test_edge_pages_reach_the_sdk_as_status_errors(gateway, client, edge, exc) -> None:
+def test_edge_pages_reach_the_sdk_as_status_errors(gateway, client, edge) -> None:
+    # the class is the SDK's choice (anthropic 2.13 added ServiceUnavailableError for 503)
+    exc = real_exception("anthropic", Answer(EDGE_PAGES[edge]))
     gateway.set_faults([Fault("anthropic", EdgeAction(edge))])
     sdk = client.with_options(max_retries=0)
     with pytest.raises(exc) as info:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import replace
 
 import anthropic
 import httpx
@@ -18,6 +19,11 @@ import pytest
 from chaos.gateway import Gateway, TargetConfig
 from chaos.providers import AnthropicDialect, Request, Response
 from chaos.providers._fake import answer_text
+from tests.fidelity._expect import real_observation, resolve
+from tests.fidelity._recorded import ANTHROPIC_ERRORS
+from tests.fidelity._reference import Answer
+
+pytestmark = pytest.mark.sdk
 
 MODEL = "claude-opus-4-6"
 WEATHER = {
@@ -209,33 +215,26 @@ def test_the_sdk_validation_meets_the_fakes(gateway) -> None:
 
 # -- every error kind: the exception class and the SDK's own retries ------------------------
 
-KINDS = [
-    # kind, exception class (SDK 2.13), requests the SDK makes with max_retries=2
-    ("bad_request", anthropic.BadRequestError, 1),
-    ("unauthorized", anthropic.AuthenticationError, 1),
-    ("billing", anthropic.PaymentRequiredError, 1),
-    ("forbidden", anthropic.PermissionDeniedError, 1),
-    ("not_found", anthropic.NotFoundError, 1),
-    ("conflict", anthropic.ConflictError, 3),
-    ("request_too_large", anthropic.RequestTooLargeError, 1),
-    ("rate_limited", anthropic.RateLimitError, 3),
-    ("quota_exceeded", anthropic.RateLimitError, 3),
-    ("server_error", anthropic.InternalServerError, 3),
-    ("bad_gateway", anthropic.InternalServerError, 3),
-    ("service_unavailable", anthropic.ServiceUnavailableError, 3),
-    ("gateway_timeout", anthropic.GatewayTimeoutError, 3),
-    ("overloaded", anthropic.OverloadedError, 3),
-]
+KINDS = sorted(ANTHROPIC_ERRORS)
+
+
+def _real(kind: str, *, aio: bool = False) -> tuple[type[BaseException], int]:
+    """What the installed SDK raises for the real bytes of ``kind``, after how many requests
+    (derived in this run: the SDK decides both, and changes them between releases)."""
+    recorded = ANTHROPIC_ERRORS[kind]
+    steered = replace(recorded, headers=(*recorded.headers, ("retry-after-ms", "10")))
+    seen = real_observation("anthropic", Answer(steered), aio=aio)
+    assert seen.exception is not None
+    return resolve(seen.exception), seen.attempts
 
 
 def test_every_kind_is_tested() -> None:
-    assert sorted(k for k, _, _ in KINDS) == sorted(AnthropicDialect().error_kinds())
+    assert sorted(AnthropicDialect().error_kinds()) == KINDS
 
 
-@pytest.mark.parametrize(("kind", "exc", "attempts"), KINDS)
-def test_error_kind_raises_the_real_class_after_the_real_retries(
-    client, fake, kind, exc, attempts
-) -> None:
+@pytest.mark.parametrize("kind", KINDS)
+def test_error_kind_raises_the_real_class_after_the_real_retries(client, fake, kind) -> None:
+    exc, attempts = _real(kind)
     fake.fail(99, lambda _: fake.error(kind, retry_after_ms=10))
     with pytest.raises(exc) as info:
         client.messages.create(**ask())
@@ -249,14 +248,10 @@ def test_error_kind_raises_the_real_class_after_the_real_retries(
 
 
 @pytest.mark.parametrize(
-    ("kind", "exc", "attempts"),
-    [
-        k
-        for k in KINDS
-        if k[0] in ("overloaded", "rate_limited", "bad_request", "service_unavailable")
-    ],
+    "kind", ["overloaded", "rate_limited", "bad_request", "service_unavailable"]
 )
-def test_error_kinds_through_the_async_client(async_client, fake, kind, exc, attempts) -> None:
+def test_error_kinds_through_the_async_client(async_client, fake, kind) -> None:
+    exc, attempts = _real(kind, aio=True)
     fake.fail(99, lambda _: fake.error(kind, retry_after_ms=10))
 
     async def run() -> None:

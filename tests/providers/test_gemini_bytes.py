@@ -12,6 +12,8 @@ from chaos.providers import DIALECTS, CallInfo, GeminiDialect, Request, Response
 from chaos.providers._sse import parse_frame
 from chaos.providers.gemini import proto_duration
 
+pytestmark = pytest.mark.sdk
+
 KEY = [("x-goog-api-key", "test-key")]
 GENERATE = "/v1beta/models/gemini-2.5-flash:generateContent"
 STREAM = "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"

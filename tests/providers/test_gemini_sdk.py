@@ -14,6 +14,8 @@ from chaos.faults import ErrorAction, Fault, SseAction
 from chaos.gateway import Gateway, TargetConfig
 from chaos.providers import GeminiDialect
 
+pytestmark = pytest.mark.sdk
+
 genai = pytest.importorskip("google.genai")
 errors = pytest.importorskip("google.genai.errors")
 types = pytest.importorskip("google.genai.types")

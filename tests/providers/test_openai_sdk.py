@@ -26,6 +26,8 @@ from chaos.gateway import Gateway, TargetConfig
 from chaos.providers import OpenAIDialect
 from chaos.providers._sse import parse_frame, split_frames
 
+pytestmark = pytest.mark.sdk
+
 MESSAGES = [{"role": "user", "content": "Name three colours"}]
 ANSWER = "Echo: Name three colours"
 

@@ -19,6 +19,8 @@ import pytest
 
 from tests.reliability.test_cli_leftovers import ROOT, _clean_env, _read_line
 
+pytestmark = pytest.mark.sdk
+
 pytest.importorskip("anthropic")
 pytest.importorskip("openai")
 pytest.importorskip("allure_pytest")

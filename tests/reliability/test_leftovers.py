@@ -20,6 +20,8 @@ import pytest
 
 from tests.reliability._proc import MARK_VAR, eventually, leftovers_of, marked_processes
 
+pytestmark = pytest.mark.sdk
+
 pytest.importorskip("anthropic")
 
 TEST_FILE = """

@@ -120,6 +120,15 @@ def test_markdown_is_a_matrix_with_a_summary_that_calls_out_failures_and_silent_
     assert "| `error:rate_limited` | openai | * | yes | · | · | · | ✗ |" in lines
 
 
+def test_markdown_can_say_what_silent_faults_mean_where_they_are_no_failure():
+    faults = [Fault("openai", ErrorAction("rate_limited"), Match(stream=True), name="never")]
+    report = coverage(storm_journal(), faults=faults)
+    lines = report.to_markdown(unfired="the apps make no streaming call.").splitlines()
+    assert "1 declared fault(s) never fired: the apps make no streaming call." in lines
+    assert not any("proved nothing" in line for line in lines)
+    assert "| `error:rate_limited` | openai | * | yes | · | · | · | ✗ |" in lines  # still shown
+
+
 def test_an_empty_run_says_so():
     assert "No fault was declared and none fired." in coverage([]).to_markdown()
     assert json.loads(coverage([]).to_json())["rows"] == []
