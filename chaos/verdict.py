@@ -36,6 +36,14 @@ retries as calls; one that turns the SDK's retries off (``max_retries=0``)
 shows them as app retries. Clients that send no retry count (google-genai,
 plain HTTP) have their own retries read as app retries.
 
+A *blind* attempt is one the harness saw fail without seeing its request (a
+connection refused, reset or cut by a network fault before the request
+arrived): it names no question. Blind attempts are the one place linking goes
+by timing: a blind attempt right after a failed attempt on its target is a
+retry of that call, and the first question right after a run of blind
+failures (within ``window_s``) is what they were asking: a failover if it goes
+elsewhere.
+
 A *degraded* answer has no upstream request, so the journal cannot see it
 directly: :meth:`Verdict.assert_degraded` checks what the journal can prove
 (calls failed and none of them got a successful upstream answer); the test
@@ -684,18 +692,55 @@ def _same_system(a: JournalRecord, b: JournalRecord) -> bool:
     return x <= y or y <= x
 
 
+def _blind(record: JournalRecord) -> bool:
+    """Whether the harness saw a failed attempt but not its request (a connection
+    refused, reset or cut before the request arrived): it asks no question it can name."""
+    return (
+        record.status is None
+        and not record.content_key
+        and not record.fingerprint
+        and record.operation is None
+        and _failed(record)
+    )
+
+
 def _group(records: Sequence[JournalRecord], window_s: float) -> tuple[Call, ...]:
     calls: list[_Open] = []
     latest: dict[tuple[str, ...], _Open] = {}  # question -> its latest call
+    previous: _Open | None = None  # the call of the record just before
     for record in records:
         key = _question(record)
         call, attribution = _link(record, latest.get(key), window_s)
+        recent = (
+            previous is not None
+            and previous.last.failed
+            and record.time - previous.last.end <= window_s
+        )
+        if call is None and recent and previous is not None:
+            # Blind attempts are linked by timing alone, the one place the verdict does:
+            # a blind attempt right after a failed one on its target retries it, and the
+            # question right after a run of blind failures is what they were asking.
+            if _blind(record) and previous.last.target == record.target:
+                call, attribution = previous, "app_retry"
+            elif record.content_key and _blind(previous.last.record):
+                call = previous
+                attribution = _moved(record, previous.last.record)
+                latest[key] = call
         if call is None:
             call = _Open()
             calls.append(call)
             latest[key] = call
         call.attempts.append(Attempt(record, attribution, _failed(record)))
+        previous = call
     return tuple(Call(i, tuple(c.attempts)) for i, c in enumerate(calls, 1))
+
+
+def _moved(record: JournalRecord, last: JournalRecord) -> Attribution:
+    """How ``record`` follows ``last`` in one call: a failover to another target or
+    model (when both models are known), else a retry (the SDK's when it says so)."""
+    if record.target != last.target or (last.model and record.model != last.model):
+        return "failover"
+    return "sdk_retry" if record.retry_count else "app_retry"
 
 
 def _link(
@@ -713,7 +758,7 @@ def _link(
     if record.retry_count:
         return same, "sdk_retry"
     last = same.last.record
-    if record.target == last.target and (record.model or "") == (last.model or ""):
+    if _moved(record, last) != "failover":
         if last.retry_count:  # the SDK retried and gave up: asking again is a new call
             return None, "first"
         return same, "app_retry"

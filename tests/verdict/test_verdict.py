@@ -164,6 +164,44 @@ def test_a_framework_s_extra_system_block_keeps_the_question_another_system_does
     assert [a.attribution for a in v.attempts] == ["first", "failover", "first", "first"]
 
 
+def blind(j: Journal, at: float, target: str) -> None:
+    """A connection refused by a network fault: the harness never saw the request."""
+    rec = JournalRecord(
+        seq=next(j._seq), time=T0 + at, target=target, method="", path="", outcome="reset"
+    )
+    j.records.append(rec)
+
+
+def test_blind_failures_are_the_question_that_follows_them() -> None:
+    j = Journal()
+    for n in range(3):  # the SDK's three attempts, refused before any byte
+        blind(j, 0.5 * n, "anthropic")
+    j.add(1.2, "openai")  # the app's fallback asks its question
+    j.add(5.0, "openai", fp="q2")  # a later question: not linked
+    v = j.verdict()
+    assert [[a.attribution for a in c.attempts] for c in v.calls] == [
+        ["first", "app_retry", "app_retry", "failover"],
+        ["first"],
+    ]
+    v.assert_failed_over("anthropic", "openai", within_attempts=4)
+
+
+def test_a_blind_failure_inside_a_call_is_one_of_its_retries() -> None:
+    j = Journal()
+    j.overloaded(0, 0)
+    blind(j, 0.5, "anthropic")  # the SDK's retry, reset by a network fault
+    j.overloaded(1.0, 2)
+    j.overloaded(2.0, 0)  # the app asks again after the SDK gave up: a new call
+    k = Journal()
+    k.overloaded(0, 0)
+    blind(k, 0.5, "anthropic")
+    k.add(1.0, "anthropic", retry=0)  # SDK retries off: the app's retry gets through
+    v = j.verdict()
+    assert [a.attribution for a in v.calls[0].attempts] == ["first", "app_retry", "sdk_retry"]
+    assert len(v.calls) == 2
+    assert [a.attribution for a in k.verdict().attempts] == ["first", "app_retry", "app_retry"]
+
+
 def test_a_model_fallback_named_by_target_and_model() -> None:
     j = Journal()
     j.add(0, "gemini", status=503, model="gemini-2.5-pro", action="error:overloaded")
