@@ -290,3 +290,31 @@ def test_litellm_retries_an_exhausted_quota(h: Any, litellm: Any) -> None:
     )
     kinds = [f.kind for f in verdict(h).findings()]
     assert "retried_non_retryable" in kinds, verdict(h).describe()
+
+
+# -- under a built-in profile --------------------------------------------------------
+
+
+def test_langchain_with_fallbacks_through_the_500_storm(h: Any) -> None:
+    # http-500-storm: nine 500s on anthropic (three questions' worth of the SDK's
+    # three attempts), then recovery; the requests clock makes it deterministic
+    h.apply("http-500-storm")
+    app = claude(h).with_fallbacks([gpt(h)])
+    replies = [app.invoke(f"{QUESTION} ({n})") for n in range(4)]
+    assert all(r.content for r in replies)
+
+    v = verdict(h)
+    assert [c.resolution() for c in v.calls] == ["failed over"] * 3 + ["ok"]
+    v.assert_failed_over("anthropic", "openai", within_attempts=4)
+    v.assert_retry_budget("anthropic", max_attempts=3)
+    assert v.calls[-1].targets == ("anthropic",)  # back on Claude once it recovered
+
+
+def test_pydantic_ai_fallback_model_through_the_500_storm(h: Any) -> None:
+    h.apply("http-500-storm")
+    outputs = [run_agent(h, fallback=True).output for _ in range(4)]
+    assert all(outputs)
+
+    v = verdict(h)
+    assert [c.resolution() for c in v.calls] == ["failed over"] * 3 + ["ok"]
+    v.assert_failed_over("anthropic", "openai", within_attempts=4)
