@@ -36,6 +36,7 @@ __all__ = [
     "QuestionKind",
     "canonical_args",
     "embedding_question",
+    "joined_text",
     "media_part",
 ]
 
@@ -79,6 +80,18 @@ def canonical_args(value: object) -> str:
     if value is None:
         value = {}
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def joined_text(value: object) -> str | None:
+    """A string as it is, or the ``text`` of a list of parts (blocks) joined by newlines;
+    None for anything else."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "\n".join(
+            p["text"] for p in value if isinstance(p, dict) and isinstance(p.get("text"), str)
+        )
+    return None
 
 
 def media_part(data: object) -> Part:

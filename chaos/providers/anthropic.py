@@ -39,6 +39,7 @@ from chaos.providers._conversation import (
     Question,
     QuestionKind,
     canonical_args,
+    joined_text,
     media_part,
 )
 from chaos.providers._edge import cloudflare_html, envoy_503
@@ -1136,12 +1137,7 @@ def _block(
     elif kind == "tool_use":
         conv.add("assistant", ("call", str(block.get("name")), canonical_args(block.get("input"))))
     elif kind == "tool_result":
-        content = block.get("content")
-        if isinstance(content, list):
-            content = "\n".join(
-                str(b.get("text", "")) for b in content if isinstance(b, dict) and "text" in b
-            )
-        conv.add("tool", ("result", content.strip() if isinstance(content, str) else ""))
+        conv.add("tool", ("result", (joined_text(block.get("content")) or "").strip()))
     elif kind in ("image", "document"):
         source = block.get("source")
         source = source if isinstance(source, dict) else {}

@@ -665,15 +665,11 @@ def _conversation(data: Mapping[str, Any]) -> Conversation:
     system = _field(data, "systemInstruction")
     if isinstance(system, str):
         conv.add_system(system)
-    elif isinstance(system, dict):
+    elif isinstance(system, dict):  # each part a block, as Anthropic's system blocks
         parts = system.get("parts")
-        conv.add_system(
-            "\n".join(
-                p["text"] for p in parts if isinstance(p, dict) and isinstance(p.get("text"), str)
-            )
-            if isinstance(parts, list)
-            else None
-        )
+        for part in parts if isinstance(parts, list) else ():
+            if isinstance(part, dict):
+                conv.add_system(part.get("text"))
     contents = data.get("contents")
     if isinstance(contents, dict):
         contents = [contents]

@@ -40,6 +40,7 @@ from chaos.providers._conversation import (
     Question,
     canonical_args,
     embedding_question,
+    joined_text,
     media_part,
 )
 from chaos.providers._edge import edge_page
@@ -1057,12 +1058,12 @@ def _content(
     conv: Conversation, role: Literal["user", "assistant", "tool"], content: object
 ) -> None:
     """A message's content: a string, or parts (chat ``text``/``image_url``/..., Responses
-    ``input_text``/``output_text``/``input_image``/...)."""
+    ``input_text``/``output_text``/``input_image``/...); a tool's, its text as a result."""
+    if role == "tool":
+        conv.add("tool", ("result", (joined_text(content) or "").strip()))
+        return
     if isinstance(content, str):
-        if role == "tool":
-            conv.add("tool", ("result", content.strip()))
-        else:
-            conv.add_text(role, content)
+        conv.add_text(role, content)
         return
     for part in content if isinstance(content, list) else ():
         if not isinstance(part, dict):
@@ -1097,10 +1098,7 @@ def _chat_conversation(conv: Conversation, data: dict[str, Any]) -> None:
             continue
         role = message.get("role")
         if role in ("system", "developer"):
-            content = message.get("content")
-            if isinstance(content, list):
-                content = "\n".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
-            conv.add_system(content)
+            conv.add_system(joined_text(message.get("content")))
             continue
         who = _ROLES.get(role, "user")
         _content(conv, who, message.get("content"))
@@ -1133,12 +1131,7 @@ def _responses_conversation(conv: Conversation, data: dict[str, Any]) -> None:
         if kind == "message" or "role" in item:
             role = item.get("role")
             if role in ("system", "developer"):
-                content = item.get("content")
-                if isinstance(content, list):
-                    content = "\n".join(
-                        str(p.get("text", "")) for p in content if isinstance(p, dict)
-                    )
-                conv.add_system(content)
+                conv.add_system(joined_text(item.get("content")))
             else:
                 _content(conv, _ROLES.get(role, "user"), item.get("content"))
         elif kind == "function_call":
@@ -1146,10 +1139,7 @@ def _responses_conversation(conv: Conversation, data: dict[str, Any]) -> None:
                 "assistant", ("call", str(item.get("name")), canonical_args(item.get("arguments")))
             )
         elif kind == "function_call_output":
-            output = item.get("output")
-            if isinstance(output, list):
-                output = "\n".join(str(p.get("text", "")) for p in output if isinstance(p, dict))
-            conv.add("tool", ("result", output.strip() if isinstance(output, str) else ""))
+            conv.add("tool", ("result", (joined_text(item.get("output")) or "").strip()))
         elif kind != "reasoning":
             conv.add("user", ("other", str(kind), canonical_args(item)))
 
