@@ -55,6 +55,16 @@ class JournalRecord:
     :param retry_count: the SDK's ``x-stainless-retry-count`` (None when absent).
     :param fingerprint: a hash of the request body with volatile fields removed,
         equal for the SDK's and the app's retries of the same logical call.
+    :param content_key: a hash of the question the request asks: its conversation
+        (messages or contents, tool calls and results, tool names) normalised across
+        dialects, without model, stream flag or limits; equal for the same question
+        sent to any target or model ("" when the operation asks none, e.g.
+        ``models.list``). Only hashes are kept, never the conversation.
+    :param system_keys: one hash per block of the system prompt (``system``,
+        ``instructions``, system messages, ``systemInstruction``), sorted; kept
+        apart from ``content_key`` because frameworks add provider-specific blocks.
+    :param call_kind: what the operation does with the question: ``generate``,
+        ``count_tokens`` or ``embed`` (None when it asks none).
     :param rule: the name of the fault rule applied, or None when passed through.
     :param action: the applied action's description, e.g. ``error:overloaded``.
     :param phase: the profile phase the rule belongs to, if any.
@@ -70,6 +80,9 @@ class JournalRecord:
         network fault stopped, cut or reset the attempt (Toxiproxy), else ``http``.
     :param network: the name of the network fault that met this attempt (it
         stopped, cut, reset or only delayed it), None when none did.
+    :param retry_delay: seconds the answer asked the client to wait before trying
+        again (``retry-after-ms``, ``retry-after``, or Gemini's body
+        ``RetryInfo.retryDelay``), None when it asked nothing.
     """
 
     seq: int
@@ -82,6 +95,9 @@ class JournalRecord:
     model: str | None = None
     retry_count: int | None = None
     fingerprint: str = ""
+    content_key: str = ""
+    system_keys: tuple[str, ...] = ()
+    call_kind: str | None = None
     rule: str | None = None
     action: str | None = None
     phase: str | None = None
@@ -95,6 +111,7 @@ class JournalRecord:
     response_headers: Mapping[str, str] = field(default_factory=dict)
     layer: Layer = "http"
     network: str | None = None
+    retry_delay: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The record as JSON-ready data (the admin API's and the reports' form)."""
@@ -106,4 +123,7 @@ class JournalRecord:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> JournalRecord:
         """Rebuild a record from :meth:`to_dict` output (e.g. read over the admin API)."""
-        return cls(**dict(data))
+        fields = dict(data)
+        if "system_keys" in fields:  # a JSON list
+            fields["system_keys"] = tuple(fields["system_keys"])
+        return cls(**fields)

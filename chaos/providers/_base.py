@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import ClassVar
 
 from chaos._errors import ConfigError, did_you_mean
+from chaos.providers._conversation import Question
 
 __all__ = [
     "DIALECTS",
@@ -135,6 +136,13 @@ class Dialect:
     def identify(self, method: str, path: str, body: bytes) -> CallInfo:
         """Tell which operation a request is, whether it streams, and its model."""
         raise NotImplementedError
+
+    def question(self, info: CallInfo, body: bytes) -> Question | None:
+        """The question a request asks, normalised across dialects (its conversation, not
+        its model, stream flag or limits), or None for an operation that asks none
+        (``models.list``) or a body the dialect cannot read. See
+        :mod:`chaos.providers._conversation`."""
+        return None
 
     def error(
         self,

@@ -265,3 +265,42 @@ def test_a_toxiproxy_that_reports_nothing_is_named_in_the_run_header(tmp_path):
     # it cannot tell whether an attempt met the outage: applied counts as fired
     assert "a network fault counts as fired when applied" in proc.stdout
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_a_naive_app_asking_four_times_is_four_calls_in_the_matrix_and_json(tmp_path):
+    # the official SDK with its default 2 retries and nothing else, asking the same
+    # question four times under the built-in storm (9 failed attempts, then recovery)
+    pytest.importorskip("anthropic")
+    naive = script(
+        tmp_path,
+        "naive.py",
+        """\
+        import anthropic
+        client = anthropic.Anthropic(timeout=10)
+        for n in range(4):
+            try:
+                client.messages.create(model="claude-sonnet-4-6", max_tokens=64,
+                    messages=[{"role": "user", "content": "Is it up?"}])
+                print(n, "answered")
+            except anthropic.APIStatusError as exc:
+                print(n, "error", exc.status_code)
+        """,
+    )
+    report = tmp_path / "reports"
+    proc = llm_chaos(
+        "run", "--profile", "http-500-storm", "--report", str(report), "--", *naive, cwd=tmp_path
+    )
+
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "3 answered" in proc.stdout
+    rows = {
+        line.split()[0]: line.split() for line in proc.stdout.splitlines() if line[:1].isalpha()
+    }
+    assert rows["http-500-storm"][3:6] == ["4", "3", "0"]  # calls, failed, failovers
+    (run,) = json.loads((report / "gate.json").read_text())["runs"]
+    assert (run["calls"], run["failed_calls"], run["app_retries"], run["sdk_retries"]) == (
+        4,
+        3,
+        0,
+        6,
+    )

@@ -91,8 +91,10 @@ def test_app_without_fallback_fails_saying_what_happened(pytester: pytest.Pytest
     out = result.stdout.str()
     assert re.search(
         r"VerdictError: expected a failover from 'anthropic' to 'openai' within 4 attempts; "
-        r"saw \d+ call\(s\) with \d+ attempt\(s\) to 'anthropic', \d+ failed \([^)]*"
-        r"529 overloaded ×\d+[^)]*SDK retries ×\d+[^)]*\), and no call to 'openai'",
+        r"no call that failed on 'anthropic' was answered by 'openai' \(the fallback\): "
+        r"\d+ call\(s\) failed on 'anthropic' \(\d+ never answered\), \d+ attempt\(s\) to it, "
+        r"\d+ failed \([^)]*"
+        r"529 overloaded ×\d+[^)]*SDK retries ×\d+[^)]*\); 'openai' received no request",
         out,
     ), out
     # and which calls failed, attempt by attempt
