@@ -6,16 +6,15 @@ imported lazily so that ``import chaos`` and the pytest plugin stay cheap, and
 so that ``python3 -m chaos.toxiproxy`` runs on a bare interpreter.
 """
 
-from __future__ import annotations
-
-import importlib
-from typing import Any
+import importlib as _importlib
+import typing as _typing
 
 from chaos._errors import (
     BackendUnavailable,
     ChaosError,
     ConfigError,
     FaultNotTriggered,
+    GateProfileConflict,
     HarnessBypassed,
     HarnessStartError,
     InvalidRequest,
@@ -24,6 +23,7 @@ from chaos._errors import (
     ProxyConflict,
     ProxyNotFound,
     ToxiproxyError,
+    UnknownPhase,
     VerdictError,
 )
 
@@ -31,34 +31,69 @@ __version__ = "0.1.0"
 
 # name -> module that defines it; resolved on first attribute access.
 _LAZY: dict[str, str] = {
+    "Attempt": "chaos.verdict",
+    "Call": "chaos.verdict",
+    "ChaosFixture": "chaos._fixture",
+    "ChaosWarning": "chaos.plugin",
+    "Fault": "chaos.faults",
+    "Finding": "chaos.verdict",
     "Harness": "chaos._harness",
+    "JournalRecord": "chaos._journal",
+    "Phase": "chaos.profiles",
+    "Profile": "chaos.profiles",
     "Target": "chaos._harness",
+    "TargetSummary": "chaos.verdict",
     "Verdict": "chaos.verdict",
 }
 
 __all__ = [
+    "Attempt",
     "BackendUnavailable",
+    "Call",
     "ChaosError",
+    "ChaosFixture",
+    "ChaosWarning",
     "ConfigError",
+    "Fault",
     "FaultNotTriggered",
+    "Finding",
+    "GateProfileConflict",
     "Harness",
     "HarnessBypassed",
     "HarnessStartError",
     "InvalidRequest",
+    "JournalRecord",
     "NetworkNotAllowed",
+    "Phase",
+    "Profile",
     "ProfileError",
     "ProxyConflict",
     "ProxyNotFound",
     "Target",
+    "TargetSummary",
     "ToxiproxyError",
+    "UnknownPhase",
     "Verdict",
     "VerdictError",
     "__version__",
 ]
 
+if _typing.TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
+    from chaos._fixture import ChaosFixture
+    from chaos._harness import Harness, Target
+    from chaos._journal import JournalRecord
+    from chaos.faults import Fault
+    from chaos.plugin import ChaosWarning
+    from chaos.profiles import Phase, Profile
+    from chaos.verdict import Attempt, Call, Finding, TargetSummary, Verdict
 
-def __getattr__(name: str) -> Any:
+
+def __getattr__(name: str) -> object:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'chaos' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+    return getattr(_importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

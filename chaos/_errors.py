@@ -6,6 +6,8 @@ caller can catch the whole family with one ``except``::
     ChaosError
      ├── ConfigError                 bad options, marker arguments or targets
      │    └── ProfileError           a profile that does not load or validate
+     │         └── UnknownPhase      Profile.phase(name) for a phase it does not have (a KeyError)
+     ├── GateProfileConflict         a test asks for a profile under ``llm-chaos run``'s gate
      ├── HarnessStartError           a part of the harness could not start
      │    └── BackendUnavailable     a Toxiproxy backend cannot be had here
      ├── ToxiproxyError              the Toxiproxy API answered with an error
@@ -28,6 +30,7 @@ __all__ = [
     "ChaosError",
     "ConfigError",
     "FaultNotTriggered",
+    "GateProfileConflict",
     "HarnessBypassed",
     "HarnessStartError",
     "InvalidRequest",
@@ -36,6 +39,7 @@ __all__ = [
     "ProxyConflict",
     "ProxyNotFound",
     "ToxiproxyError",
+    "UnknownPhase",
     "VerdictError",
     "did_you_mean",
 ]
@@ -59,6 +63,39 @@ class ProfileError(ConfigError):
     def __init__(self, errors: list[str] | str) -> None:
         self.errors: list[str] = [errors] if isinstance(errors, str) else list(errors)
         super().__init__("\n".join(self.errors))
+
+
+class UnknownPhase(ProfileError, KeyError):
+    """:meth:`Profile.phase <chaos.profiles.Profile.phase>` was asked for a phase the
+    profile does not have; the message names the valid phases.
+
+    Also a ``KeyError``, since a phase is looked up by name.
+
+    :param profile: the profile's name.
+    :param phase: the name asked for.
+    :param phases: the profile's phases, in order.
+    """
+
+    def __init__(self, profile: str, phase: str, phases: Iterable[str]) -> None:
+        self.profile = profile
+        self.phase = phase
+        self.phases = list(phases)
+        choices = ", ".join(repr(name) for name in self.phases) or "none"
+        super().__init__(
+            f"profile {profile!r} has no phase {phase!r}{did_you_mean(phase, self.phases)}"
+            f" (its phases: {choices})"
+        )
+
+    def __reduce__(self) -> tuple[type[UnknownPhase], tuple[str, str, list[str]]]:
+        return (type(self), (self.profile, self.phase, self.phases))
+
+    # KeyError's str() would quote the message as a key
+    __str__ = Exception.__str__
+
+
+class GateProfileConflict(ChaosError):
+    """A test asked for a profile of its own under the gate (``llm-chaos run``),
+    which replays another."""
 
 
 class HarnessStartError(ChaosError):

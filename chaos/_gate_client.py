@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from chaos._errors import ChaosError, ConfigError, HarnessStartError
+from chaos._errors import ConfigError, GateProfileConflict, HarnessStartError
 from chaos._journal import JournalRecord
 from chaos.faults import Fault
 
@@ -29,10 +29,6 @@ __all__ = ["ADMIN_ENV", "GateHarness", "GateProfileConflict", "from_environ"]
 ADMIN_ENV = "LLM_CHAOS_ADMIN_URL"
 """Set by ``llm-chaos run`` for its command: the gate harness's admin API."""
 PROFILE_ENV = "LLM_CHAOS_GATE_PROFILE"
-
-
-class GateProfileConflict(ChaosError):
-    """A test asked for a profile of its own under the gate, which replays another."""
 
 
 @dataclass(frozen=True)

@@ -26,17 +26,17 @@ __all__ = ["main"]
 # verb module names under chaos._commands, in the order --help lists them
 _VERBS: tuple[str, ...] = ("demo", "profiles", "run", "serve", "toxiproxy_server")
 
-EXIT_BAD_INPUT = 2
+_EXIT_BAD_INPUT = 2
 
 
 class _Parser(argparse.ArgumentParser):
     """An ArgumentParser whose usage errors exit 2 with one clear line."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n(see {self.prog} --help)\n")
+        self.exit(_EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n(see {self.prog} --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _build_parser() -> argparse.ArgumentParser:
     """The ``llm-chaos`` parser with every verb registered."""
     parser = _Parser(
         prog="llm-chaos",
@@ -76,14 +76,14 @@ def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argpa
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``llm-chaos`` with ``argv`` (default: the process arguments)."""
-    parser = build_parser()
+    parser = _build_parser()
     args = _parse(parser, argv)
     func = cast("Callable[[argparse.Namespace], int]", args.func)
     try:
         return func(args)
     except ConfigError as exc:
         print(f"llm-chaos: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return _EXIT_BAD_INPUT
     except ChaosError as exc:
         print(f"llm-chaos: {exc}", file=sys.stderr)
         return 1

@@ -35,9 +35,9 @@ if TYPE_CHECKING:
     from chaos.report import Reporter
     from chaos.verdict import Verdict
 
-__all__ = ["ChaosWarning", "MarkerOptions", "marker_options"]
+__all__ = ["MARKER_HELP", "ChaosWarning", "MarkerOptions", "marker_options"]
 
-DOCS = "docs/plugin.md in pytest-llm-chaos"
+_DOCS = "docs/plugin.md in pytest-llm-chaos"
 
 
 class ChaosWarning(pytest.PytestWarning):
@@ -67,7 +67,7 @@ MARKER_HELP = (
     "profile: a fault profile applied for the test; profiles: a list or glob, one run "
     "per profile; targets: only route these targets; strict: fail as inconclusive when "
     "a declared fault never fired; seed: the fault seed; params: profile parameters; "
-    f"route_env: point the SDKs' environment at the harness. See {DOCS}"
+    f"route_env: point the SDKs' environment at the harness. See {_DOCS}"
 )
 
 

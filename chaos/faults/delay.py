@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from chaos.faults._base import Action
 
+__all__ = ["DelayAction"]
+
 
 @dataclass(frozen=True)
 class DelayAction(Action):

@@ -7,6 +7,8 @@ from types import MappingProxyType
 
 from chaos.faults._base import Action
 
+__all__ = ["EdgeAction"]
+
 
 @dataclass(frozen=True)
 class EdgeAction(Action):

@@ -10,6 +10,8 @@ from typing import Literal
 from chaos._errors import did_you_mean
 from chaos.faults._base import Action
 
+__all__ = ["TOXICS", "NetworkAction"]
+
 
 @dataclass(frozen=True)
 class NetworkAction(Action):

@@ -8,6 +8,8 @@ from typing import Any
 
 from chaos.faults._base import Action
 
+__all__ = ["RespondAction"]
+
 
 @dataclass(frozen=True)
 class RespondAction(Action):

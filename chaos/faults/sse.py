@@ -7,6 +7,8 @@ from types import MappingProxyType
 
 from chaos.faults._base import Action
 
+__all__ = ["SSE_MODES", "SseAction"]
+
 
 @dataclass(frozen=True)
 class SseAction(Action):

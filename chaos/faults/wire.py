@@ -7,6 +7,8 @@ from typing import Literal
 
 from chaos.faults._base import Action
 
+__all__ = ["WIRE_MODES", "WireAction", "WireMode"]
+
 WireMode = Literal["hang", "reset", "close", "truncate", "malformed", "drip"]
 WIRE_MODES: tuple[WireMode, ...] = ("hang", "reset", "close", "truncate", "malformed", "drip")
 

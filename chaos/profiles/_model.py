@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from chaos._errors import UnknownPhase
 from chaos.faults import Fault
 
 __all__ = ["Clock", "Count", "Phase", "Profile", "Start", "TargetSpec"]
@@ -110,13 +111,15 @@ class Profile:
         return tuple(fault for phase in self.phases for fault in phase.faults)
 
     def phase(self, name: str) -> Phase:
-        """The phase called ``name``; KeyError (listing the phases) if there is none."""
+        """The phase called ``name``.
+
+        :raises chaos.UnknownPhase: (a ``ProfileError`` and a ``KeyError``) naming
+            the profile's phases, if it has none called ``name``.
+        """
         for phase in self.phases:
             if phase.name == name:
                 return phase
-        raise KeyError(
-            f"{self.name} has no phase {name!r}; phases: {[p.name for p in self.phases]}"
-        )
+        raise UnknownPhase(self.name, name, (p.name for p in self.phases))
 
     def span(self) -> float:
         """Where the timeline's last phase starts or, if it has one, ends."""

@@ -40,7 +40,7 @@ from chaos.providers._conversation import (
     media_part,
 )
 
-__all__ = ["MODELS", "GeminiDialect", "proto_duration"]
+__all__ = ["MODELS", "GeminiDialect", "error_body", "proto_duration"]
 
 _JSON = "application/json; charset=UTF-8"
 _GENERATE = "models.generate_content"

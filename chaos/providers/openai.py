@@ -45,7 +45,7 @@ from chaos.providers._conversation import (
 )
 from chaos.providers._edge import edge_page
 
-__all__ = ["MODELS", "OpenAIDialect", "go_duration"]
+__all__ = ["MODELS", "STREAM_SERVER_ERROR", "OpenAIDialect", "error_body", "go_duration"]
 
 _JSON = "application/json"
 _SSE = "text/event-stream; charset=utf-8"

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import pytest
 
-from chaos import ProfileError
+from chaos import ProfileError, UnknownPhase
 from chaos.faults import ErrorAction, NetworkAction
 from chaos.profiles import (
     find_profiles,
@@ -114,6 +115,27 @@ def test_include_merges_phases_by_name(folder: Path) -> None:
     assert [f.name for f in storm.faults] == ["storm/0-error", "storm/1-network"]
     assert storm.network_faults()[0].action == NetworkAction(toxic="down")
     assert profile.phase("late").at == 1200
+
+
+def test_an_unknown_phase_is_a_profile_error_naming_the_phases(folder: Path) -> None:
+    (folder / "two.yaml").write_text(
+        "version: 1\nname: two\ntitle: two\nclock: wall\n"
+        "targets:\n  openai: {dialect: openai}\n"
+        "phases:\n"
+        "  - {name: storm, at: 0s, faults: [{target: openai, error: overloaded}]}\n"
+        "  - {name: calm, at: 10s}\n"
+    )
+    profile = load_profile("two", dirs=[folder])
+    with pytest.raises(UnknownPhase) as caught:
+        profile.phase("strom")
+    error = caught.value
+    assert isinstance(error, ProfileError)
+    assert isinstance(error, KeyError)  # a lookup by name, as before
+    assert str(error) == (
+        "profile 'two' has no phase 'strom'; did you mean 'storm'? (its phases: 'storm', 'calm')"
+    )
+    again = pickle.loads(pickle.dumps(error))
+    assert (type(again), str(again), again.phases) == (UnknownPhase, str(error), ["storm", "calm"])
 
 
 def test_include_with_a_different_clock_is_an_error(folder: Path) -> None:
