@@ -51,9 +51,41 @@ def test_loopback_upstreams_need_no_opt_in(upstream: str) -> None:
         assert h.endpoints["anthropic"]
 
 
+# Python's audit events for every DNS lookup and connect in this process (threads
+# included); an audit hook cannot be removed, so it records only while asked to.
+_NET_EVENTS: list[tuple[str, object]] = []
+_RECORDING: list[bool] = []
+
+
+def _record_network(event: str, args: tuple[object, ...]) -> None:
+    if _RECORDING and event in ("socket.getaddrinfo", "socket.connect"):
+        _NET_EVENTS.append((event, args[0] if event == "socket.getaddrinfo" else args[1]))
+
+
+sys.addaudithook(_record_network)
+
+
+def _off_loopback(event: str, where: object) -> bool:
+    host = where if isinstance(where, str) else where[0] if isinstance(where, tuple) else None
+    return host not in ("127.0.0.1", "::1", "localhost")
+
+
 def test_opting_in_starts_without_sending_anything() -> None:
-    with Harness([Target("anthropic", upstream=REAL)], backend="embedded", allow_network=True):
-        pass  # no request is made: starting alone never contacts the upstream
+    _NET_EVENTS.clear()
+    _RECORDING.append(True)
+    try:
+        with Harness(
+            [Target("anthropic", upstream=REAL)], backend="embedded", allow_network=True
+        ) as h:
+            started = list(h.endpoints)
+            journal = list(h.journal)
+    finally:
+        _RECORDING.clear()
+    assert started == ["anthropic"]
+    assert journal == []  # no request went through
+    # nor a lookup of, or a connection to, anything off loopback (api.anthropic.com)
+    assert [e for e in _NET_EVENTS if _off_loopback(*e)] == []
+    assert _NET_EVENTS  # the recorder works: the harness's own loopback traffic is seen
 
 
 PLUGIN_TEST = """
