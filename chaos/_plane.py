@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from chaos._errors import ProxyNotFound, ToxiproxyError
 from chaos.faults import Fault, NetworkAction
+from chaos.faults._executors import check_executors
 from chaos.gateway._journal import Journal, NetworkNote
 
 if TYPE_CHECKING:
@@ -32,7 +33,11 @@ if TYPE_CHECKING:
     from chaos.toxiproxy import BackendInfo, ToxiproxyClient
     from chaos.toxiproxy._events import ConnectionEvent, EventHub
 
-__all__ = ["NetworkFaults", "toxic_name"]
+__all__ = ["EXECUTES", "NetworkFaults", "toxic_name"]
+
+EXECUTES: frozenset[str] = frozenset({NetworkAction.kind})
+"""The fault action kinds this executor applies (the ``network`` layer's)."""
+check_executors("network", EXECUTES, __name__)
 
 log = logging.getLogger("chaos.harness")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
@@ -17,9 +17,10 @@ __all__ = ["TOXICS", "NetworkAction"]
 class NetworkAction(Action):
     """A TCP-level fault applied by Toxiproxy to the target's proxy.
 
-    :param toxic: a Toxiproxy toxic type (``latency``, ``bandwidth``, ``timeout``,
-        ``reset_peer``, ``slicer``, ``limit_data``, ``slow_close``, ``noop``,
-        ``packet_loss``), or ``down`` to disable the proxy (connection refused).
+    :param toxic: a Toxiproxy toxic type (one of :data:`TOXICS`: ``bandwidth``,
+        ``latency``, ``limit_data``, ``noop``, ``packet_loss``, ``reset_peer``,
+        ``slicer``, ``slow_close``, ``timeout``), or ``down`` to disable the proxy
+        (connection refused).
     :param attributes: the toxic's attributes, in Toxiproxy's units.
     :param stream: ``downstream`` (responses) or ``upstream`` (requests).
     :param toxicity: the probability the toxic applies to a connection.
@@ -61,18 +62,34 @@ class NetworkAction(Action):
         return problems
 
 
-TOXICS: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {
-        "latency": ("latency", "jitter"),
-        "bandwidth": ("rate",),
-        "slow_close": ("delay",),
-        "timeout": ("timeout",),
-        "reset_peer": ("timeout",),
-        "slicer": ("average_size", "size_variation", "delay"),
-        "limit_data": ("bytes",),
-        "noop": (),
-        "packet_loss": ("loss_rate", "correlation"),
-        "down": (),
-    }
-)
+class _ToxicAttributes(Mapping[str, tuple[str, ...]]):
+    """Toxic type -> its attribute names, read from the embedded Toxiproxy's toxics
+    (``chaos.toxiproxy._toxics``, the one definition) on first use, so that importing
+    the fault model does not import the server; ``down`` (disable the proxy) is ours."""
+
+    def __init__(self) -> None:
+        self._table: Mapping[str, tuple[str, ...]] | None = None
+
+    def _load(self) -> Mapping[str, tuple[str, ...]]:
+        if self._table is None:
+            from chaos.toxiproxy._toxics import TOXICS as toxics
+
+            table = {name: tuple(toxic.attributes) for name, toxic in toxics.items()}
+            self._table = MappingProxyType({**table, "down": ()})
+        return self._table
+
+    def __getitem__(self, toxic: str) -> tuple[str, ...]:
+        return self._load()[toxic]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+    def __repr__(self) -> str:
+        return f"TOXICS({dict(self._load())!r})"
+
+
+TOXICS: Mapping[str, tuple[str, ...]] = _ToxicAttributes()
 """Toxic type -> its attribute names (Toxiproxy's units); ``down`` disables the proxy."""

@@ -462,8 +462,10 @@ class ToxiproxyClient:
         """Add a toxic; it applies to the proxy's live connections at once.
 
         :param proxy: the proxy's name.
-        :param type: ``latency``, ``bandwidth``, ``slow_close``, ``timeout``,
-            ``reset_peer``, ``slicer``, ``limit_data`` or ``noop``.
+        :param type: ``bandwidth``, ``latency``, ``limit_data``, ``noop``,
+            ``packet_loss``, ``reset_peer``, ``slicer``, ``slow_close`` or ``timeout``
+            (the embedded server's ``chaos.toxiproxy._toxics.TOXICS``; a test keeps
+            this list in step).
         :param name: defaults to ``<type>_<stream>`` (server-side).
         :param stream: ``downstream`` (responses) or ``upstream`` (requests).
         :param toxicity: probability per connection that the toxic applies.

@@ -93,8 +93,8 @@ def test_every_action_form(data, action) -> None:
         ),
         (
             {"network": "latncy"},
-            "<inject>: network: unknown toxic type 'latncy'; valid: latency, bandwidth, "
-            "slow_close, timeout, reset_peer, slicer, limit_data, noop, packet_loss, down; "
+            "<inject>: network: unknown toxic type 'latncy'; valid: bandwidth, latency, "
+            "limit_data, noop, packet_loss, reset_peer, slicer, slow_close, timeout, down; "
             "did you mean 'latency'?",
         ),
         ({"delay": "x"}, "<inject>: delay: expected an integer, got 'x' (string)"),

@@ -7,6 +7,7 @@ The registry is keyed by the same ``kind`` as :data:`chaos.faults.ACTIONS`.
 
 from __future__ import annotations
 
+from chaos.faults._executors import check_executors
 from chaos.gateway._actions._base import APPLIERS, Applier
 from chaos.gateway._actions.delay import DelayApplier
 from chaos.gateway._actions.edge import EdgeApplier
@@ -25,3 +26,7 @@ __all__ = [
     "SseApplier",
     "WireApplier",
 ]
+
+# every http action kind has its applier and every applier an action kind (the
+# registries meet only by the kind string); network kinds are chaos._plane's
+check_executors("http", APPLIERS, __name__)
