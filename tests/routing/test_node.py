@@ -17,7 +17,7 @@ import pytest
 
 from tests.harness.test_serve import _ready_line
 
-# ai-fallback (for the AI SDK v6: its major follows the SDK's) is for tests/verdict/test_node_apps.py
+# ai-fallback (major 2 is for the AI SDK v6) is for tests/verdict/test_node_apps.py
 PACKAGES = (
     "@anthropic-ai/sdk",
     "openai",

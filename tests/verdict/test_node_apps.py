@@ -96,7 +96,8 @@ def test_the_naive_node_app_fails_and_the_verdict_says_why(
     assert not any(a["ok"] for a in answers), answers
     # refused connections carry no question: under provider-down they read as one call
     calls = len(verdict.calls)
-    assert calls >= 1 and not any(c.succeeded for c in verdict.calls)
+    assert calls >= 1
+    assert not any(c.succeeded for c in verdict.calls)
     with pytest.raises(VerdictError) as raised:
         verdict.assert_failed_over("anthropic", "openai")
     message = str(raised.value)
@@ -123,5 +124,6 @@ def test_how_the_verdict_reads_the_node_sdks_own_retries(
     assert status == 1
     for call in verdict.calls:
         kinds = Counter(a.attribution for a in call.attempts)
-        assert kinds["first"] == 1 and kinds[retries] >= 1, call.attempts
+        assert kinds["first"] == 1, call.attempts
+        assert kinds[retries] >= 1, call.attempts
         assert set(kinds) == {"first", retries}, kinds
