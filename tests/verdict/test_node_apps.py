@@ -5,7 +5,9 @@ resilient app and as a naive one (Claude only, the SDK's defaults). Under a sing
 (``error: overloaded`` on every Claude request, through the admin API's ``POST /inject``)
 and under the built-in ``provider-down`` profile (``serve --profile``), the journal read
 from ``GET /journal`` gives a verdict that passes the resilient app and fails the naive one
-with a message that says what happened. The apps are in ``tests/verdict/node/``."""
+with a message that says what happened; so does ai-fallback's default predicate under
+``provider-down`` (it misses connection errors). The Vercel app uses ai-fallback, which
+installs from npm, not a hand-written try/catch. The apps are in ``tests/verdict/node/``."""
 
 from __future__ import annotations
 
@@ -127,3 +129,17 @@ def test_how_the_verdict_reads_the_node_sdks_own_retries(
         assert kinds["first"] == 1, call.attempts
         assert kinds[retries] >= 1, call.attempts
         assert set(kinds) == {"first", retries}, kinds
+
+
+def test_ai_fallback_defaults_do_not_fail_over_when_the_provider_is_down(
+    node_apps: Path,
+) -> None:
+    """ai-fallback's default predicate (status codes, words such as "overloaded") misses a
+    refused or reset connection: under provider-down the README's app never asks OpenAI
+    (docs/frameworks.md, the predicate vercel_resilient.mjs adds)."""
+    with serving("--profile", "provider-down") as ready:
+        answers, status, verdict = run_app(node_apps, ready, "vercel_fallback_defaults.mjs")
+    assert status == 1
+    assert not any(a["ok"] for a in answers), answers
+    with pytest.raises(VerdictError, match="'openai' received no request"):
+        verdict.assert_failed_over("anthropic", "openai")
