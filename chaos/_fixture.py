@@ -94,6 +94,15 @@ class ChaosFixture:
         """
         return self.harness.inject(target, **fault)
 
+    def reply(self, target: str, **reply: Any) -> Any:
+        """Script what ``target``'s fake answers (until the test ends).
+
+        ``chaos.reply("anthropic", json={"label": "bug"}, match={"contains": "crash"})``;
+        keys: ``text``, ``json``, ``tool_call``, ``stop_reason``, ``usage``, ``match``,
+        ``times`` / ``once``, ``name`` (see docs/profiles.md). Returns the reply.
+        """
+        return self.harness.reply(target, **reply)
+
     @contextmanager
     def fault(self, target: str, **fault: Any) -> Iterator[Any]:
         """A fault for the duration of a ``with`` block (same keys as :meth:`inject`)."""

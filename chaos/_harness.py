@@ -41,6 +41,7 @@ from chaos._errors import (
 from chaos._journal import JournalRecord
 from chaos._reaper import Reaper
 from chaos.faults import Fault, NetworkAction
+from chaos.providers._replies import Reply, reply_from_kwargs, reply_routes
 
 if TYPE_CHECKING:
     from chaos.gateway import Gateway
@@ -215,6 +216,7 @@ class Harness:
                 ("GET", "/harness"): self._admin_describe,
                 ("POST", "/inject"): self._admin_inject,
                 ("DELETE", "/inject"): self._admin_remove,
+                **reply_routes(self.reply, self.clear_replies, self.replies),
             }
         )
         self.gateway = gateway
@@ -462,6 +464,42 @@ class Harness:
         self._declared.append(parsed.name or "")
         return parsed
 
+    def reply(self, target: str, **reply: Any) -> Reply:
+        """Script what ``target``'s fake answers, in the mapping form a profile's
+        ``replies`` use; kept until :meth:`clear_replies` or :meth:`reset`.
+
+        ``h.reply("anthropic", json={"label": "bug"}, match={"contains": "crash"})``;
+        ``h.reply("openai", tool_call={"name": "lookup", "arguments": {"id": 7}}, once=True)``.
+        See :mod:`chaos.providers._replies` for every key.
+        """
+        gateway = self._gw()
+        if target not in gateway.targets:
+            raise ConfigError(
+                f"reply: unknown target {target!r}; targets: {', '.join(gateway.targets)}"
+            )
+        parsed = reply_from_kwargs(f"reply({target!r})", **reply)
+        return gateway.dialect(target).replies.add(parsed)
+
+    def replies(self, target: str | None = None) -> dict[str, list[Reply]]:
+        """Target -> its scripted replies, in order (every target, or just ``target``)."""
+        gateway = self._gw()
+        if target is not None and target not in gateway.targets:
+            raise ConfigError(
+                f"replies: unknown target {target!r}; targets: {', '.join(gateway.targets)}"
+            )
+        names = [target] if target is not None else list(gateway.targets)
+        return {name: gateway.dialect(name).replies.replies() for name in names}
+
+    def clear_replies(self, target: str | None = None) -> None:
+        """Forget the scripted replies (of every target, or just ``target``)."""
+        if self.gateway is None:
+            return
+        names = [target] if target is not None else list(self.gateway.targets)
+        for name in names:
+            if name not in self.gateway.targets:
+                raise ConfigError(f"clear_replies: unknown target {name!r}")
+            self.gateway.dialect(name).replies.clear()
+
     @contextmanager
     def fault(self, target: str, **fault: Any) -> Iterator[Fault]:
         """:meth:`inject` for the duration of a ``with`` block."""
@@ -497,6 +535,7 @@ class Harness:
     def reset(self) -> None:
         """:meth:`clear`, then forget the journal, fired counts and phases seen."""
         self.clear()
+        self.clear_replies()
         if self.gateway is not None:
             self.gateway.reset()
         self._declared = []

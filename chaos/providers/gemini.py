@@ -33,6 +33,7 @@ from chaos.providers._base import (
     Response,
     unknown_choice,
 )
+from chaos.providers._replies import ReplyQuery
 
 __all__ = ["MODELS", "GeminiDialect", "proto_duration"]
 
@@ -364,6 +365,33 @@ class GeminiDialect(Dialect):
 
     # -- the fake ------------------------------------------------------------
 
+    def _scripted(
+        self, operation: str | None, model: str, payload: dict[str, Any]
+    ) -> _Reply | None:
+        """The first scripted reply that matches the request, rendered; None if none does."""
+        if not len(self.replies):
+            return None
+        user = [
+            text for role, text, _ in _texts(payload.get("contents")) if role == "user" and text
+        ]
+        names = tuple(str(d.get("name")) for d in _declarations(payload))
+        scripted = self.replies.take(ReplyQuery(operation, model, user[-1] if user else "", names))
+        if scripted is None:
+            return None
+        prompt_tokens = scripted.usage.get("input_tokens", _prompt_tokens(payload))
+        output = scripted.usage.get("output_tokens")
+        call = scripted.tool_call
+        if call is not None:
+            args = call.arguments_object()
+            found: dict[str, object] = {"name": call.name, "args": args}
+            finish = scripted.stop_for("gemini")
+            return _Reply(_fake.tokenize(_spaced(args)), found, finish, prompt_tokens, output)
+        limit = _field(_field(payload, "generationConfig"), "maxOutputTokens")
+        budget = limit if isinstance(limit, int) and not isinstance(limit, bool) else None
+        pieces, truncated = _fake.limit_tokens(scripted.text, budget)
+        finish = scripted.stop_for("gemini", truncated=truncated)
+        return _Reply(pieces, None, finish, prompt_tokens, output)
+
     async def serve(self, request: Request) -> Response:
         """Answer as the Gemini API would: validated, deterministic, usage that adds up."""
         info = self.identify(request.method, request.path, request.body)
@@ -412,7 +440,7 @@ class GeminiDialect(Dialect):
                 "INVALID_ARGUMENT",
                 "* GenerateContentRequest.contents: contents is not specified\n",
             )
-        reply = _reply(payload)
+        reply = self._scripted(info.operation, model, payload) or _reply(payload)
         rid = secrets.token_urlsafe(16)[:22]
         if info.operation == _GENERATE:
             candidate = {
@@ -448,10 +476,11 @@ class _Reply:
     call: dict[str, object] | None
     finish: str
     prompt_tokens: int
+    output_override: int | None = None  # a scripted reply's usage.output_tokens
 
     @property
     def output_tokens(self) -> int:
-        return len(self.pieces)
+        return self.output_override if self.output_override is not None else len(self.pieces)
 
     def parts(self) -> list[dict[str, object]]:
         if self.call is not None:
@@ -510,6 +539,17 @@ def _lower_types(schema: object) -> object:
     return schema
 
 
+def _declarations(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """The function declarations of a request's tools."""
+    return [
+        d
+        for tool in payload.get("tools") or []
+        if isinstance(tool, dict)
+        for d in _field(tool, "functionDeclarations") or []
+        if isinstance(d, dict)
+    ]
+
+
 def _reply(payload: dict[str, Any]) -> _Reply:
     """Echo the last user text, or call the first declared function (see the OpenAI fake)."""
     turns = _texts(payload.get("contents"))
@@ -517,13 +557,7 @@ def _reply(payload: dict[str, Any]) -> _Reply:
     seed = user[-1] if user else ""
     prompt_tokens = _prompt_tokens(payload)
     mode = _field(_field(_field(payload, "toolConfig"), "functionCallingConfig"), "mode")
-    declarations = [
-        d
-        for tool in payload.get("tools") or []
-        if isinstance(tool, dict)
-        for d in _field(tool, "functionDeclarations") or []
-        if isinstance(d, dict)
-    ]
+    declarations = _declarations(payload)
     disabled = isinstance(mode, str) and mode.upper() == "NONE"
     if declarations and not disabled and turns and not turns[-1][2]:
         schema = _lower_types(

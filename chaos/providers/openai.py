@@ -36,6 +36,7 @@ from chaos.providers._base import (
     unknown_choice,
 )
 from chaos.providers._edge import edge_page
+from chaos.providers._replies import ReplyQuery
 
 __all__ = ["MODELS", "OpenAIDialect", "go_duration"]
 
@@ -243,10 +244,12 @@ class _Reply:
     pieces: list[str]
     truncated: bool
     input_tokens: int
+    finish: str | None = None  # a scripted reply's finish_reason
+    output_override: int | None = None  # a scripted reply's usage.output_tokens
 
     @property
     def output_tokens(self) -> int:
-        return len(self.pieces)
+        return self.output_override if self.output_override is not None else len(self.pieces)
 
 
 class OpenAIDialect(Dialect):
@@ -529,6 +532,42 @@ class OpenAIDialect(Dialect):
         # Frames are built with LF; JSON escapes newlines in strings, so every LF is framing.
         return frames if self.sse_newline == "\n" else frames.replace(b"\n", b"\r\n")
 
+    def _scripted(
+        self, operation: str, model: str, turns: list[dict[str, Any]], tools: object, limit: object
+    ) -> _Reply | None:
+        """The first scripted reply that matches the request, rendered; None if none does."""
+        if not len(self.replies):
+            return None
+        user = [_text_of(t.get("content")) for t in turns if t.get("role", "user") == "user"]
+        functions = (
+            [
+                t["function"]
+                for t in tools or []
+                if isinstance(t, dict) and isinstance(t.get("function"), dict)
+            ]
+            if isinstance(tools, list)
+            else []
+        )
+        names = tuple(str(f.get("name")) for f in functions)
+        query = ReplyQuery(operation, model, user[-1] if user else "", names)
+        scripted = self.replies.take(query)
+        if scripted is None:
+            return None
+        texts = [_text_of(t.get("content")) for t in turns]
+        counted = sum(_fake.count_tokens(t) for t in texts) + 3 * len(turns)
+        input_tokens = scripted.usage.get("input_tokens", counted)
+        output = scripted.usage.get("output_tokens")
+        budget = limit if isinstance(limit, int) and not isinstance(limit, bool) else None
+        call = scripted.tool_call
+        if call is not None:
+            tool = _ToolCall(call.name, call.arguments_json)
+            pieces = _fake.tokenize(tool.arguments)
+            finish = scripted.stop_for("openai")
+            return _Reply("", tool, pieces, False, input_tokens, finish, output)
+        pieces, truncated = _fake.limit_tokens(scripted.text, budget)
+        finish = scripted.stop_for("openai", truncated=truncated)
+        return _Reply("".join(pieces), None, pieces, truncated, input_tokens, finish, output)
+
     # chat.completions --------------------------------------------------------
 
     def _chat(self, payload: dict[str, Any], model: str, stream: bool) -> Response:
@@ -548,11 +587,16 @@ class OpenAIDialect(Dialect):
         fmt = payload.get("response_format")
         if isinstance(fmt, dict) and isinstance(fmt.get("json_schema"), dict):
             fmt = {"type": fmt.get("type"), **fmt["json_schema"]}
-        reply = _reply(turns, payload.get("tools"), payload.get("tool_choice"), limit, fmt)
+        tools = payload.get("tools")
+        reply = self._scripted("chat.completions.create", model, turns, tools, limit) or _reply(
+            turns, tools, payload.get("tool_choice"), limit, fmt
+        )
         usage = _chat_usage(reply.input_tokens, reply.output_tokens)
         cid = _fake.random_id("chatcmpl-", 29)
         created = int(time.time())
-        finish = "tool_calls" if reply.tool else "length" if reply.truncated else "stop"
+        finish = reply.finish or (
+            "tool_calls" if reply.tool else "length" if reply.truncated else "stop"
+        )
         call_id = _fake.random_id("call_", 24)
         if stream:
             options = payload.get("stream_options")
@@ -624,7 +668,9 @@ class OpenAIDialect(Dialect):
         text = payload.get("text")
         fmt = text.get("format") if isinstance(text, dict) else None
         limit = payload.get("max_output_tokens")
-        reply = _reply(turns, nested, payload.get("tool_choice"), limit, fmt)
+        reply = self._scripted("responses.create", model, turns, nested, limit) or _reply(
+            turns, nested, payload.get("tool_choice"), limit, fmt
+        )
         base = _response_object("resp_" + secrets.token_hex(24), model, payload)
         item: dict[str, object]
         if reply.tool:
