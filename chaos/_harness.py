@@ -194,6 +194,7 @@ class Harness:
         self._request_phase: str | None = None
         self._net_phase: str | None = None
         self._started = False
+        self._profile_replies: list[tuple[str, Reply]] = []
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -418,6 +419,7 @@ class Harness:
         with self._net_lock:
             self._remove_network("profile")
             self._profile = loaded
+            self._set_profile_replies(loaded.replies)
             self._timeline = Timeline(loaded, seed=self.seed)
             self._declared = [f.name or "" for f in loaded.faults()]
             # requests clock: the phase the first request will see holds from now on, so
@@ -480,6 +482,17 @@ class Harness:
         parsed = reply_from_kwargs(f"reply({target!r})", **reply)
         return gateway.dialect(target).replies.add(parsed)
 
+    def _set_profile_replies(self, replies: Sequence[tuple[str, Reply]]) -> None:
+        # a profile's replies go after those added by hand and leave with the profile
+        if self.gateway is None:
+            return
+        for target, old in self._profile_replies:
+            self.gateway.dialect(target).replies.remove(old)
+        self._profile_replies = [
+            (target, self.gateway.dialect(target).replies.add(dataclasses.replace(reply)))
+            for target, reply in replies
+        ]
+
     def replies(self, target: str | None = None) -> dict[str, list[Reply]]:
         """Target -> its scripted replies, in order (every target, or just ``target``)."""
         gateway = self._gw()
@@ -524,6 +537,7 @@ class Harness:
         with self._net_lock:
             self._injected = []
             self._profile = None
+            self._set_profile_replies(())
             self._timeline = None
             self._remove_network("inject")
             self._remove_network("profile")

@@ -1,0 +1,104 @@
+"""Scripted replies through the Harness: Python, a profile's ``replies:``, the admin API."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import anthropic
+import httpx
+import pytest
+
+from chaos import Harness
+from chaos._errors import ChaosError, ConfigError
+
+PROFILE = """\
+version: 1
+name: scripted
+title: replies from a profile
+targets:
+  anthropic: {dialect: anthropic}
+  openai: {dialect: openai}
+replies:
+  - target: anthropic
+    match: {contains: triage}
+    json: {label: billing}
+phases:
+  - name: calm
+    at: 0
+"""
+
+
+@pytest.fixture(scope="module")
+def harness() -> Iterator[Harness]:
+    with Harness(seed=5, backend="embedded", name_prefix="llm-chaos-replies") as h:
+        yield h
+
+
+@pytest.fixture
+def h(harness: Harness) -> Iterator[Harness]:
+    harness.reset()
+    yield harness
+    harness.reset()
+
+
+def ask(h: Harness, prompt: str) -> str:
+    with anthropic.Anthropic(base_url=h.endpoints["anthropic"], api_key="k", max_retries=0) as c:
+        message = c.messages.create(
+            model="claude-sonnet-4-5",
+            max_tokens=100,
+            messages=[{"role": "user", "content": prompt}],
+        )
+    return str(message.content[0].text)
+
+
+def test_reply_from_python_lasts_until_reset(h: Harness) -> None:
+    h.reply("anthropic", text="scripted", once=True)
+    assert ask(h, "hi") == "scripted"
+    assert ask(h, "hi") == "Echo: hi"
+    h.reply("anthropic", text="again")
+    h.reset()
+    assert ask(h, "hi") == "Echo: hi"
+
+
+def test_reply_names_an_unknown_target(h: Harness) -> None:
+    with pytest.raises(ConfigError, match="unknown target 'claude'; targets: anthropic, openai"):
+        h.reply("claude", text="x")
+
+
+def test_profile_replies_come_and_go_with_the_profile(h: Harness, tmp_path: Path) -> None:
+    path = tmp_path / "scripted.yaml"
+    path.write_text(PROFILE)
+    h.apply(path)
+    assert json.loads(ask(h, "triage: refund please")) == {"label": "billing"}
+    assert ask(h, "hello") == "Echo: hello"
+    h.clear()
+    assert ask(h, "triage: refund please").startswith("Echo:")
+
+
+def test_a_bad_profile_reply_names_file_and_field(tmp_path: Path) -> None:
+    from chaos.profiles import load_profile
+
+    path = tmp_path / "bad.yaml"
+    path.write_text(PROFILE.replace("json: {label: billing}", "jsn: {label: billing}"))
+    with pytest.raises(ChaosError) as info:
+        load_profile(path)
+    text = str(info.value)
+    assert "bad.yaml" in text
+    assert "unknown reply key 'jsn'" in text
+
+
+def test_admin_api_adds_lists_and_clears_replies(h: Harness) -> None:
+    url = h.admin_url + "/replies"
+    spec = {"target": "anthropic", "json": {"label": "bug"}, "match": {"regex": "crash"}}
+    added = httpx.post(url, json=spec)
+    assert added.status_code == 200
+    assert json.loads(ask(h, "it crashed: crash")) == {"label": "bug"}
+    listed = httpx.get(url, params={"target": "anthropic"}).json()
+    assert listed["anthropic"][0]["used"] == 1
+    bad = httpx.post(url, json={"target": "anthropic", "stop": "x"})
+    assert bad.status_code == 400
+    assert "unknown reply key 'stop'" in bad.json()["error"]
+    assert httpx.delete(url).status_code == 200
+    assert ask(h, "crash") == "Echo: crash"
