@@ -102,3 +102,16 @@ def test_admin_api_adds_lists_and_clears_replies(h: Harness) -> None:
     assert "unknown reply key 'stop'" in bad.json()["error"]
     assert httpx.delete(url).status_code == 200
     assert ask(h, "crash") == "Echo: crash"
+
+
+def test_the_shipped_schema_takes_profile_replies() -> None:
+    import jsonschema
+    import yaml
+
+    from chaos.profiles._schema import json_schema
+
+    validator = jsonschema.Draft202012Validator(json_schema())
+    good = yaml.safe_load(PROFILE)
+    assert list(validator.iter_errors(good)) == []
+    bad = yaml.safe_load(PROFILE.replace("json: {label: billing}", "jsn: {label: billing}"))
+    assert list(validator.iter_errors(bad)) != []

@@ -34,7 +34,7 @@ FAULT_KEYS = (
 )
 TOP_KEYS = (
     "version, name, title, source, description, clock, time_scale, start, count, seed, "
-    "parameters, extends, include, targets, phases"
+    "parameters, extends, include, targets, phases, replies"
 )
 
 EXPECTED: dict[str, list[str]] = {
