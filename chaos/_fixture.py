@@ -103,6 +103,12 @@ class ChaosFixture:
         """
         return self.harness.reply(target, **reply)
 
+    def assert_noticed_content_faults(self, answers: Sequence[str]) -> None:
+        """Fail if the app passed a truncated, empty, refused or malformed answer on as
+        complete: ``answers`` are what the app returned (see
+        ``Harness.assert_noticed_content_faults``)."""
+        self.harness.assert_noticed_content_faults(answers)
+
     @contextmanager
     def fault(self, target: str, **fault: Any) -> Iterator[Any]:
         """A fault for the duration of a ``with`` block (same keys as :meth:`inject`)."""

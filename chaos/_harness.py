@@ -37,11 +37,12 @@ from chaos._errors import (
     HarnessStartError,
     ProxyNotFound,
     ToxiproxyError,
+    VerdictError,
 )
 from chaos._journal import JournalRecord
 from chaos._reaper import Reaper
 from chaos.faults import Fault, NetworkAction
-from chaos.providers._replies import Reply, reply_from_kwargs, reply_routes
+from chaos.providers._replies import Delivered, Reply, reply_from_kwargs, reply_routes
 
 if TYPE_CHECKING:
     from chaos.gateway import Gateway
@@ -502,6 +503,42 @@ class Harness:
             )
         names = [target] if target is not None else list(gateway.targets)
         return {name: gateway.dialect(name).replies.replies() for name in names}
+
+    def content_faults(self, target: str | None = None) -> list[tuple[str, Delivered]]:
+        """(target, answer) for every answer a content fault changed since :meth:`reset`,
+        oldest first: what the app received (the cut text, the broken arguments...)."""
+        if self.gateway is None:
+            return []
+        names = [target] if target is not None else list(self.gateway.targets)
+        found = [
+            (name, d) for name in names for d in self.gateway.dialect(name).replies.content_faults()
+        ]
+        return sorted(found, key=lambda pair: pair[1].time)
+
+    def assert_noticed_content_faults(self, answers: Sequence[str]) -> None:
+        """Fail if the app passed an answer a content fault changed on as complete.
+
+        The harness cannot see the app's output, so the test gives it: ``answers``
+        are what the app returned to its user. An answer equal (whitespace aside) to
+        what a content fault delivered (a truncated or empty text, a refusal, broken
+        tool arguments) is a finding; an app that retried, failed over or flagged the
+        answer returns something else. Raises ``VerdictError`` too when no content
+        fault fired, since the assertion would then prove nothing.
+        """
+        delivered = self.content_faults()
+        if not delivered:
+            raise VerdictError(
+                "no content fault fired (truncate_answer, malformed_tool_args, refusal, "
+                "empty_answer): check the fault's target and match"
+            )
+        given = {a.strip() for a in answers}
+        passed = [(t, d) for t, d in delivered if d.text.strip() in given]
+        if passed:
+            lines = "\n".join(f"  {t}: {d.kind} delivered {d.text!r}" for t, d in passed)
+            raise VerdictError(
+                f"the app passed {len(passed)} faulted answer(s) on as complete "
+                f"(of {len(delivered)} content fault(s)):\n{lines}"
+            )
 
     def clear_replies(self, target: str | None = None) -> None:
         """Forget the scripted replies (of every target, or just ``target``)."""

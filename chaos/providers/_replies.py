@@ -17,15 +17,22 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
 from chaos._errors import ConfigError, did_you_mean
 
 __all__ = [
+    "CONTENT_FAULT",
+    "CONTENT_KINDS",
     "REPLY_KEYS",
     "STOP_REASONS",
+    "ContentFault",
+    "Delivered",
     "Reply",
     "ReplyBook",
     "ReplyMatch",
@@ -218,6 +225,15 @@ class ReplyBook:
         self._replies: list[Reply] = []
         self._lock = threading.Lock()
         self._count = 0
+        self._delivered: deque[Delivered] = deque(maxlen=1000)
+
+    def delivered(self, kind: str, text: str) -> None:
+        """Note an answer a content fault changed (kept until :meth:`clear`)."""
+        self._delivered.append(Delivered(kind, text, time.time()))
+
+    def content_faults(self) -> list[Delivered]:
+        """The answers content faults changed, oldest first."""
+        return list(self._delivered)
 
     def add(self, reply: Reply) -> Reply:
         """Add ``reply`` after the others; returns it (named)."""
@@ -234,9 +250,10 @@ class ReplyBook:
             self._replies = [r for r in self._replies if r is not reply]
 
     def clear(self) -> None:
-        """Remove every reply."""
+        """Remove every reply, and forget the answers content faults changed."""
         with self._lock:
             self._replies = []
+            self._delivered.clear()
 
     def __len__(self) -> int:
         return len(self._replies)
@@ -423,3 +440,51 @@ def reply_routes(
         return 200, {"cleared": True}
 
     return {("POST", "/replies"): post, ("GET", "/replies"): get, ("DELETE", "/replies"): delete}
+
+
+CONTENT_KINDS: tuple[str, ...] = (
+    "truncate_answer",
+    "malformed_tool_args",
+    "refusal",
+    "empty_answer",
+)
+"""The content faults: answers that arrive whole on the wire but are wrong inside."""
+
+
+@dataclass(frozen=True, slots=True)
+class ContentFault:
+    """A content fault for the fake to apply to the answer it was about to give.
+
+    :param kind: one of :data:`CONTENT_KINDS`.
+    :param tokens: ``truncate_answer``: the tokens kept before the token-limit stop.
+    :param keep: ``malformed_tool_args``: the share of the argument text kept (cut JSON).
+    :param message: ``refusal``: the refusal text (may be empty).
+    """
+
+    kind: str
+    tokens: int = 5
+    keep: float = 0.5
+    message: str = ""
+
+    def cut_arguments(self, text: str) -> str:
+        """``text`` cut so that it is not valid JSON any more (never the whole text)."""
+        end = min(int(len(text) * self.keep), len(text) - 1)
+        return text[: max(end, 1)]
+
+
+CONTENT_FAULT: ContextVar[ContentFault | None] = ContextVar("llm_chaos_content", default=None)
+"""The content fault the gateway asks the fake to apply to the answer being built."""
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """An answer a content fault changed, as the app received it.
+
+    :param kind: the content fault.
+    :param text: the answer's text (for ``malformed_tool_args``: the argument text).
+    :param time: when (seconds since the epoch).
+    """
+
+    kind: str
+    text: str
+    time: float

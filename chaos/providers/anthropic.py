@@ -14,6 +14,7 @@ are called when given, batches live in memory.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import re
@@ -35,7 +36,7 @@ from chaos.providers._base import (
     unknown_choice,
 )
 from chaos.providers._edge import cloudflare_html, envoy_503
-from chaos.providers._replies import ReplyQuery
+from chaos.providers._replies import CONTENT_FAULT, ContentFault, ReplyQuery
 
 __all__ = ["ANTHROPIC_MODELS", "AnthropicDialect"]
 
@@ -402,6 +403,7 @@ class _Answer:
     message_id: str = field(default_factory=lambda: _fake.random_id("msg_01", 22))
     tool_raw: str | None = None  # a scripted tool call's argument text, sent as is
     output_override: int | None = None  # a scripted reply's usage.output_tokens
+    malformed: bool = False  # malformed_tool_args: the non-streamed input is the cut text
 
     @property
     def tool_json(self) -> str:
@@ -429,7 +431,7 @@ class _Answer:
                     "id": tool_id,
                     "name": name,
                     "caller": {"type": "direct"},
-                    "input": arguments,
+                    "input": self.tool_json if self.malformed else arguments,
                 }
             )
         return blocks
@@ -805,6 +807,9 @@ class AnthropicDialect(Dialect):
         body = call.json()
         _validate_create(body)
         answer = self._scripted(body) or _answer(body)
+        fault = CONTENT_FAULT.get()
+        if fault is not None:
+            answer = self._content_fault(answer, fault, body)
         if body.get("stream") is True:
             return self._stream(self._message_frames(answer))
         return self._json(200, answer.message(), ratelimit=True)
@@ -837,6 +842,32 @@ class AnthropicDialect(Dialect):
             tool_raw=raw,
             output_override=reply.usage.get("output_tokens"),
         )
+
+    def _content_fault(
+        self, answer: _Answer, fault: ContentFault, body: Mapping[str, Any]
+    ) -> _Answer:
+        """``answer`` as a content fault changes it (noted in :attr:`replies`)."""
+        changed = dataclasses.replace(answer, output_override=None)
+        if fault.kind == "malformed_tool_args":
+            if answer.tool is None:
+                return answer  # nothing to break: no tool call in this answer
+            changed.tool_raw = fault.cut_arguments(answer.tool_json)
+            changed.malformed = True
+            self.replies.delivered(fault.kind, changed.tool_raw)
+            return changed
+        changed.tool = changed.tool_raw = None
+        if fault.kind == "truncate_answer":
+            changed.text_tokens = answer.text_tokens[: fault.tokens]
+            changed.stop_reason = "max_tokens"
+        elif fault.kind == "refusal":
+            changed.text_tokens = _fake.tokenize(fault.message)
+            changed.stop_reason = "refusal"
+        else:  # empty_answer
+            changed.text_tokens = []
+            changed.stop_reason = "end_turn"
+        changed.stop_sequence = None
+        self.replies.delivered(fault.kind, "".join(changed.text_tokens))
+        return changed
 
     def _pad(self) -> int:
         return self._random.randint(0, _MAX_PADDING) if self.pad_events else 0

@@ -14,6 +14,7 @@ Point the official SDK at the fake with :attr:`GeminiDialect.env`
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -33,7 +34,7 @@ from chaos.providers._base import (
     Response,
     unknown_choice,
 )
-from chaos.providers._replies import ReplyQuery
+from chaos.providers._replies import CONTENT_FAULT, ReplyQuery
 
 __all__ = ["MODELS", "GeminiDialect", "proto_duration"]
 
@@ -365,6 +366,34 @@ class GeminiDialect(Dialect):
 
     # -- the fake ------------------------------------------------------------
 
+    def _content_fault(self, reply: _Reply) -> _Reply:
+        """``reply`` as the active content fault, if any, changes it (noted in the book)."""
+        fault = CONTENT_FAULT.get()
+        if fault is None:
+            return reply
+        if fault.kind == "malformed_tool_args":
+            if reply.call is None:
+                return reply  # nothing to break: no function call in this answer
+            broken = fault.cut_arguments(_spaced(reply.call.get("args")))
+            self.replies.delivered(fault.kind, broken)
+            message = f"Malformed function call: {reply.call.get('name')}({broken}"
+            return dataclasses.replace(
+                reply, pieces=[], call=None, finish="MALFORMED_FUNCTION_CALL", bare=message
+            )
+        if fault.kind == "refusal":
+            self.replies.delivered(fault.kind, "")
+            return dataclasses.replace(
+                reply, pieces=[], call=None, finish="SAFETY", bare="", output_override=None
+            )
+        pieces = reply.pieces[: fault.tokens] if fault.kind == "truncate_answer" else []
+        finish = "MAX_TOKENS" if fault.kind == "truncate_answer" else "STOP"
+        if reply.call is not None:
+            pieces = []  # a cut function call arrives as no call at all
+        self.replies.delivered(fault.kind, "".join(pieces))
+        return dataclasses.replace(
+            reply, pieces=pieces, call=None, finish=finish, output_override=None
+        )
+
     def _scripted(
         self, operation: str | None, model: str, payload: dict[str, Any]
     ) -> _Reply | None:
@@ -441,13 +470,10 @@ class GeminiDialect(Dialect):
                 "* GenerateContentRequest.contents: contents is not specified\n",
             )
         reply = self._scripted(info.operation, model, payload) or _reply(payload)
+        reply = self._content_fault(reply)
         rid = secrets.token_urlsafe(16)[:22]
         if info.operation == _GENERATE:
-            candidate = {
-                "content": {"role": "model", "parts": reply.parts()},
-                "finishReason": reply.finish,
-                "index": 0,
-            }
+            candidate = reply.candidate()
             return _ok(
                 {
                     "candidates": [candidate],
@@ -477,10 +503,21 @@ class _Reply:
     finish: str
     prompt_tokens: int
     output_override: int | None = None  # a scripted reply's usage.output_tokens
+    bare: str | None = None  # SAFETY / MALFORMED_FUNCTION_CALL: no content; the finishMessage
 
     @property
     def output_tokens(self) -> int:
         return self.output_override if self.output_override is not None else len(self.pieces)
+
+    def candidate(self) -> dict[str, object]:
+        """The whole answer's candidate (content unless blocked, finish reason, index)."""
+        if self.bare is not None:
+            found: dict[str, object] = {"finishReason": self.finish, "index": 0}
+            if self.bare:
+                found["finishMessage"] = self.bare
+            return found
+        content = {"role": "model", "parts": self.parts()}
+        return {"content": content, "finishReason": self.finish, "index": 0}
 
     def parts(self) -> list[dict[str, object]]:
         if self.call is not None:
@@ -584,7 +621,9 @@ def _reply(payload: dict[str, Any]) -> _Reply:
 def _stream_frames(reply: _Reply, model: str, rid: str, *, sse: bool) -> Iterator[bytes]:
     """The chunks of ``:streamGenerateContent``: SSE with CRLF, or one JSON array."""
     chunks: list[dict[str, object]] = []
-    if reply.call is not None:
+    if reply.bare is not None:
+        chunks.append(reply.candidate())
+    elif reply.call is not None:
         content: dict[str, object] = {"parts": reply.parts(), "role": "model"}
         chunks.append({"content": content, "finishReason": reply.finish, "index": 0})
     else:

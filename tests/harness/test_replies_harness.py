@@ -115,3 +115,58 @@ def test_the_shipped_schema_takes_profile_replies() -> None:
     assert list(validator.iter_errors(good)) == []
     bad = yaml.safe_load(PROFILE.replace("json: {label: billing}", "jsn: {label: billing}"))
     assert list(validator.iter_errors(bad)) != []
+
+
+# -- content faults and the verdict ----------------------------------------------------
+
+LABEL = '{"label": "billing", "reason": "the customer asks for a refund"}'
+
+
+def naive_app(h: Harness, prompt: str) -> str:
+    """Passes whatever the model said on."""
+    return ask(h, prompt)
+
+
+def careful_app(h: Harness, prompt: str) -> str:
+    """Retries once when the answer stopped at the token limit, else flags it."""
+    with anthropic.Anthropic(base_url=h.endpoints["anthropic"], api_key="k", max_retries=0) as c:
+        for _ in range(2):
+            message = c.messages.create(
+                model="claude-sonnet-4-5",
+                max_tokens=100,
+                messages=[{"role": "user", "content": prompt}],
+            )
+            if message.stop_reason != "max_tokens":
+                return str(message.content[0].text)
+    return "ERROR: the model's answer was cut off"
+
+
+def test_the_verdict_fires_for_an_app_that_passes_a_truncated_answer_on(h: Harness) -> None:
+    h.reply("anthropic", text=LABEL)
+    h.inject("anthropic", truncate_answer=4, first=1)
+    answers = [naive_app(h, "triage: refund")]
+    with pytest.raises(AssertionError, match="passed 1 faulted answer") as info:
+        h.assert_noticed_content_faults(answers)
+    assert "anthropic: truncate_answer delivered '{\"label\"'" in str(info.value)
+
+
+def test_the_verdict_is_quiet_for_an_app_that_retries(h: Harness) -> None:
+    h.reply("anthropic", text=LABEL)
+    h.inject("anthropic", truncate_answer=4, first=1)
+    answers = [careful_app(h, "triage: refund")]
+    assert answers == [LABEL]
+    h.assert_noticed_content_faults(answers)
+
+
+def test_the_verdict_is_quiet_for_an_app_that_flags_the_answer(h: Harness) -> None:
+    h.reply("anthropic", text=LABEL)
+    h.inject("anthropic", truncate_answer=4)
+    answers = [careful_app(h, "triage: refund")]
+    assert answers == ["ERROR: the model's answer was cut off"]
+    h.assert_noticed_content_faults(answers)
+    assert [d.kind for _, d in h.content_faults()] == ["truncate_answer"] * 2
+
+
+def test_the_verdict_says_when_no_content_fault_fired(h: Harness) -> None:
+    with pytest.raises(AssertionError, match="no content fault fired"):
+        h.assert_noticed_content_faults(["anything"])
