@@ -68,7 +68,8 @@ def test_every_action_form(data, action) -> None:
         (
             {"error": "overloaded", "retyr_after": 3},
             "<inject>: retyr_after: unknown key 'retyr_after'; valid: target, name, match, rate, "
-            "first, after, every, times, truncate_answer, malformed_tool_args, refusal, empty_answer, "
+            "first, after, every, times, "
+            "truncate_answer, malformed_tool_args, refusal, empty_answer, "
             "delay, edge, error, network, respond, sse, wire, "
             "retry_after, retry_after_ms, should_retry, message; did you mean 'retry_after'?",
         ),
