@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from chaos._harness import Harness
     from chaos._journal import JournalRecord
     from chaos.profiles import Profile, Timeline
+    from chaos.report._timeline import UserOutcome, UserSaw
     from chaos.verdict import Verdict
 
 __all__ = [
@@ -867,6 +868,22 @@ def _timeline_name(run: AppRun) -> str:
     return f"timeline-{run.app.name}.svg"
 
 
+def _user_outcomes(run: AppRun) -> list[UserOutcome]:
+    """What the user got for each question, for the timeline's last lane."""
+    from chaos.report._timeline import UserOutcome
+
+    saw: Mapping[str, UserSaw] = {"degraded": "degraded", "error": "error"}
+    return [
+        UserOutcome(
+            q.done - run.started_at,
+            saw.get(q.provider, "answered"),
+            f"question {q.index}: {ROUTES[run.route(q)]}" + (f" ({q.error})" if q.error else ""),
+            q.done - q.took - run.started_at,
+        )
+        for q in run.questions
+    ]
+
+
 # -- the whole demo -----------------------------------------------------------------------
 
 
@@ -906,7 +923,7 @@ def write_reports(result: DemoResult, directory: str | os.PathLike[str]) -> list
     """Write ``demo.md``, ``demo.json``, a timeline SVG and journal per app, and the
     fault-coverage report into ``directory``; return the files."""
     from chaos.report import CoverageReport, coverage, journal_json, timeline_svg
-    from chaos.report._context import phase_spans
+    from chaos.report._context import network_spans, phase_spans
 
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
@@ -914,13 +931,17 @@ def write_reports(result: DemoResult, directory: str | os.PathLike[str]) -> list
     total = CoverageReport(meta={"profile": result.profile.name, "seed": str(result.seed)})
     for run in result.runs:
         svg = out / _timeline_name(run)
+        spans = phase_spans(result.profile, run.records)
         svg.write_text(
             timeline_svg(
                 run.records,
-                phases=phase_spans(result.profile, run.records),
+                phases=spans,
                 title=f"{run.app.label} under {result.profile.name}",
                 targets=list(SDKS),
                 origin=run.started_at,
+                verdict=run.verdict,
+                outcomes=_user_outcomes(run),
+                network=network_spans(result.profile, spans),
             ),
             encoding="utf-8",
         )

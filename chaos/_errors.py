@@ -13,6 +13,7 @@ caller can catch the whole family with one ``except``::
      │    ├── ProxyConflict          409 proxy or toxic already exists
      │    └── InvalidRequest         400 bad request body, invalid toxic type, ...
      ├── NetworkNotAllowed           forwarding to a real provider was not opted into
+     │    └── HarnessBypassed        a connection that would bypass the harness (an OSError)
      └── VerdictError                a fallback assertion failed (also an AssertionError)
           └── FaultNotTriggered      a declared fault never fired: the test is inconclusive
 """
@@ -27,6 +28,7 @@ __all__ = [
     "ChaosError",
     "ConfigError",
     "FaultNotTriggered",
+    "HarnessBypassed",
     "HarnessStartError",
     "InvalidRequest",
     "NetworkNotAllowed",
@@ -98,6 +100,13 @@ class NetworkNotAllowed(ChaosError):
     Allow it with ``--chaos-allow-network`` (ini ``chaos_allow_network = true``,
     env ``LLM_CHAOS_ALLOW_NETWORK=1``).
     """
+
+
+class HarnessBypassed(NetworkNotAllowed, ConnectionRefusedError):
+    """During a chaos test, a connection to a provider's API host (or, sealed, to any
+    non-loopback host) was refused before any DNS lookup or byte: the client that
+    opened it bypassed the harness. A ``ConnectionRefusedError``, so network code
+    handles it as it would a refused connection; the test fails all the same."""
 
 
 class VerdictError(ChaosError, AssertionError):

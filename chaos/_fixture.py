@@ -69,7 +69,12 @@ class ChaosFixture:
     @property
     def verdict(self) -> Verdict:
         """A :class:`~chaos.verdict.Verdict` over this test's journal, read now."""
-        return Verdict(self.harness.journal, targets=self.targets, declared=self.harness.fired())
+        return Verdict(
+            self.harness.journal,
+            targets=self.targets,
+            declared=self.harness.fired(),
+            unseen=self.harness.network_unseen,
+        )
 
     def apply(self, profile: Any, *, params: Mapping[str, Any] | None = None) -> Any:
         """Apply a fault profile: a built-in name, a YAML path, or a loaded ``Profile``.

@@ -250,6 +250,7 @@ class ProfileRun:
     :param findings: the verdict's findings (retry storms, no backoff...), as text.
     :param records: the journal.
     :param loaded: the profile itself.
+    :param verdict: the verdict over ``records``: every count and report reads it.
     :param journal_text: the verdict's account of the calls, for failure messages.
     :param started_at: epoch seconds when the profile's clock started (its first request,
         for a ``wall`` clock profile with ``start: first_request``; else when it was applied).
@@ -275,6 +276,7 @@ class ProfileRun:
     findings: list[str] = field(default_factory=list)
     records: list[JournalRecord] = field(default_factory=list, repr=False)
     loaded: Profile | None = field(default=None, repr=False)
+    verdict: Verdict | None = field(default=None, repr=False)
     journal_text: str = field(default="", repr=False)
     started_at: float = 0.0
     files: dict[str, str] = field(default_factory=dict)
@@ -401,6 +403,8 @@ def run_profile(
             f"{label}{profile.name}: harness up ({harness.backend.name} Toxiproxy, "
             f"seed {harness.seed}, targets {', '.join(t.name for t in targets)})"
         )
+        if harness.backend.caveat:
+            say(f"{label}{profile.name}: note: {harness.backend.caveat}")
         env = _command_env(harness, profile)
         harness.apply(profile)
         applied_at = time.time()
@@ -412,8 +416,14 @@ def run_profile(
         fired = harness.fired()
         seen = harness.phases_seen()
         backend_name = harness.backend.name
+        unseen = harness.network_unseen
         used_seed = harness.seed
-    verdict = Verdict(records, targets={t.name: t.dialect_name for t in targets}, declared=fired)
+    verdict = Verdict(
+        records,
+        targets={t.name: t.dialect_name for t in targets},
+        declared=fired,
+        unseen=unseen,
+    )
     silent = _silent(profile, fired, seen)
     outcome, reason = _judge(result, silent, strict=strict, requests=len(records))
     run = ProfileRun(
@@ -430,6 +440,7 @@ def run_profile(
         records=records,
         loaded=profile,
         started_at=started_at,
+        verdict=verdict,
     )
     _count(run, verdict)
     say(f"{label}{profile.name}: {run.summary_line()}")
@@ -463,7 +474,8 @@ profile a second time (``LLM_CHAOS_PROFILE`` and ``LLM_CHAOS_SEED`` are the plug
 
 
 def _command_env(harness: Harness, profile: Profile) -> dict[str, str]:
-    env = {**os.environ, **harness.env}
+    env = {k: v for k, v in os.environ.items() if k not in harness.env_unset}
+    env.update(harness.env)
     env["LLM_CHAOS_ADMIN_URL"] = harness.admin_url
     env["LLM_CHAOS_GATE_PROFILE"] = profile.name if profile.path is None else str(profile.path)
     env["LLM_CHAOS_GATE_SEED"] = str(harness.seed)
@@ -736,7 +748,7 @@ def write_reports(report: GateReport, directory: str | os.PathLike[str]) -> list
 def _write_pictures(report: GateReport, out: Path) -> list[Path]:
     from chaos.profiles import load_profile
     from chaos.report import CoverageReport, coverage, journal_json, timeline_svg
-    from chaos.report._context import phase_spans
+    from chaos.report._context import network_spans, phase_spans
     from chaos.verdict import Verdict
 
     written: list[Path] = []
@@ -748,7 +760,7 @@ def _write_pictures(report: GateReport, out: Path) -> list[Path]:
         run.files["journal"] = str(journal)
         written.append(journal)
         profile = run.loaded if run.loaded is not None else load_profile(run.profile)
-        verdict = Verdict(run.records, declared=run.fired)
+        verdict = run.verdict or Verdict(run.records, declared=run.fired)
         total = total.merge(
             coverage(
                 run.records,
@@ -759,12 +771,15 @@ def _write_pictures(report: GateReport, out: Path) -> list[Path]:
             )
         )
         wall = profile.clock == "wall"
+        spans = phase_spans(profile, run.records)
         svg = timeline_svg(
             run.records,
-            phases=phase_spans(profile, run.records),
+            phases=spans,
             title=f"{run.profile}: {_shown(report.command)} ({run.outcome})",
-            targets=sorted({r.target for r in run.records}) or None,
+            targets=sorted(set(profile.targets) | {r.target for r in run.records}) or None,
             origin=run.started_at if wall else None,
+            verdict=verdict,
+            network=network_spans(profile, spans),
         )
         timeline = out / f"timeline-{slug}.svg"
         timeline.write_text(svg, encoding="utf-8")

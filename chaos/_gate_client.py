@@ -39,6 +39,7 @@ class GateProfileConflict(ChaosError):
 class _Backend:
     name: str
     reason: str
+    caveat: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,8 @@ class GateHarness:
         self._since = 0
         self._mine: list[str] = []  # names of the faults this test injected
         self._fired_before: dict[str, int] = {}
+        self.network_unseen: str | None = None
+        """What the gate's journal cannot show (see ``Harness.network_unseen``)."""
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -99,9 +102,11 @@ class GateHarness:
             self._backend = _Backend(
                 f"gate ({backend['name']})",
                 f"the harness of llm-chaos run at {self.admin_url}: {backend['reason']}",
+                backend.get("caveat"),
             )
         self._since = int(info["next_seq"])
         self._fired_before = dict(info["fired"])
+        self.network_unseen = info.get("network_unseen")
         return self
 
     def stop(self) -> None:

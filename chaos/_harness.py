@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import dataclasses
 import logging
 import os
 import random
-import re
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -31,20 +31,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from chaos._errors import (
-    ChaosError,
-    ConfigError,
-    HarnessStartError,
-    ProxyNotFound,
-    ToxiproxyError,
-    VerdictError,
-)
+from chaos._errors import ChaosError, ConfigError, HarnessStartError, VerdictError
+from chaos._harness_admin import admin_routes
 from chaos._journal import JournalRecord
+from chaos._plane import NetworkFaults
 from chaos._reaper import Reaper
-from chaos.faults import Fault, NetworkAction
+from chaos.faults import Fault
 from chaos.providers._replies import Delivered, Reply, reply_from_kwargs, reply_routes
 
 if TYPE_CHECKING:
+    from chaos._routing import Routing
     from chaos.gateway import Gateway
     from chaos.profiles import Profile, Timeline
     from chaos.toxiproxy import BackendInfo, RunningBackend, ToxiproxyClient
@@ -52,8 +48,6 @@ if TYPE_CHECKING:
 __all__ = ["Harness", "Target"]
 
 log = logging.getLogger("chaos.harness")
-
-_TOXIC_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
 @dataclass(frozen=True)
@@ -99,6 +93,11 @@ def _answers(address: str) -> bool:
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
         probe.settimeout(0.5)
         return probe.connect_ex((host.strip("[]"), int(port))) == 0
+
+
+def _settle(ready: asyncio.Future[None]) -> None:
+    if not ready.done():
+        ready.set_result(None)
 
 
 class _Layered:
@@ -183,17 +182,17 @@ class Harness:
         self._timeline: Timeline | None = None
         self._declared: list[str] = []
         self._ruled_timeline: Timeline | None = None  # the timeline the gateway's rules use
-        self._network_fired: dict[str, int] = {}
-        self._active_toxics: dict[str, list[tuple[str, Fault]]] = {}  # owner -> (proxy, fault)
-        self._down: dict[str, set[str]] = {}  # proxy -> owners keeping it down
+        self._net: NetworkFaults | None = None  # network faults on the proxies, what they met
         self._phases: list[str] = []
         self._phase_lock = threading.Lock()
         self._net_lock = threading.RLock()
         self._wake = threading.Event()
         self._ticker: threading.Thread | None = None
         self._ticking = False
-        self._request_phase: str | None = None
-        self._net_phase: str | None = None
+        self._request_phase: str | None = None  # requests clock: the next request's phase
+        self._net_phase: str | None = None  # the phase whose network faults are in place
+        # answers waiting until the ticker has put the next request's network faults in place
+        self._waiting: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
         self._started = False
         self._profile_replies: list[tuple[str, Reply]] = []
 
@@ -213,14 +212,9 @@ class Harness:
             journal_size=self.journal_size,
         )
         gateway.on_phase(self._on_request_phase)
-        gateway.admin_routes.update(
-            {
-                ("GET", "/harness"): self._admin_describe,
-                ("POST", "/inject"): self._admin_inject,
-                ("DELETE", "/inject"): self._admin_remove,
-                **reply_routes(self.reply, self.clear_replies, self.replies),
-            }
-        )
+        gateway.before_answer(self._before_answer)
+        gateway.admin_routes.update(admin_routes(self))
+        gateway.admin_routes.update(reply_routes(self.reply, self.clear_replies, self.replies))
         self.gateway = gateway
         try:
             gateway.start_in_thread()
@@ -266,6 +260,9 @@ class Harness:
                     self._reaper = Reaper()
                 self._reaper.watch(kind="proxy", api=self._toxi.url, name=name)
             self._endpoints[target.name] = f"http://{proxy.listen_host}:{proxy.listen_port}"
+        self._net = NetworkFaults(
+            client, dict(self._proxies), self._toxi.info, gateway._journal, self._toxi.events
+        )
 
     def stop(self) -> None:
         """Remove every proxy, stop Toxiproxy (if ours) and the gateway. Idempotent."""
@@ -282,6 +279,9 @@ class Harness:
 
     def _teardown(self) -> None:
         errors: list[BaseException] = []
+        if self._net is not None:
+            self._net.close()
+            self._net = None
         if self._client is not None:
             try:
                 self._client.cleanup()
@@ -341,13 +341,19 @@ class Harness:
         """Environment variables that route the official SDKs to :attr:`endpoints`
         (``ANTHROPIC_BASE_URL``, ``OPENAI_BASE_URL``, dummy API keys...). When two targets
         share a dialect, the first one listed gets the variables."""
+        return self._routing().set
+
+    @property
+    def env_unset(self) -> tuple[str, ...]:
+        """Variables to remove from the app's environment beside :attr:`env` (a second
+        credential the SDK would send or warn about; docs/routing.md)."""
+        return self._routing().unset
+
+    def _routing(self) -> Routing:
+        from chaos._routing import routing_for
+
         gateway = self._gw()
-        env: dict[str, str] = {}
-        for target in self.targets:
-            url = self._endpoints[target.name]
-            for var, template in gateway.dialect(target.name).env.items():
-                env.setdefault(var, template.replace("{url}", url))
-        return env
+        return routing_for([t.name for t in self.targets], self._endpoints, gateway.dialect)
 
     @property
     def admin_url(self) -> str:
@@ -418,7 +424,8 @@ class Harness:
             )
         gateway.check(loaded.faults())
         with self._net_lock:
-            self._remove_network("profile")
+            if self._net is not None:
+                self._net.remove("profile")
             self._profile = loaded
             self._set_profile_replies(loaded.replies)
             self._timeline = Timeline(loaded, seed=self.seed)
@@ -429,6 +436,8 @@ class Harness:
             self._request_phase = first.name if first is not None else None
             self._net_phase = None
             self._refresh_rules()
+            if self._net is not None:  # in place before apply returns, for the first request
+                self._sync_network(self._timeline, self._net)
         self._wake.set()
         return loaded
 
@@ -459,7 +468,8 @@ class Harness:
             )
         if parsed.action.layer == "network":
             with self._net_lock:
-                self._add_network("inject", parsed)
+                if self._net is not None:
+                    self._net.add("inject", parsed)
         else:
             gateway.check([parsed])
             self._injected.append(parsed)
@@ -563,7 +573,8 @@ class Harness:
         """Remove one injected fault (its fired count is kept)."""
         if fault.action.layer == "network":
             with self._net_lock:
-                self._remove_network("inject", only=fault)
+                if self._net is not None:
+                    self._net.remove("inject", only=fault)
             return
         self._injected = [f for f in self._injected if f is not fault]
         self._refresh_rules()
@@ -576,8 +587,9 @@ class Harness:
             self._profile = None
             self._set_profile_replies(())
             self._timeline = None
-            self._remove_network("inject")
-            self._remove_network("profile")
+            if self._net is not None:
+                self._net.remove("inject")
+                self._net.remove("profile")
             self._net_phase = self._request_phase = None
             self._ruled_timeline = None
             if self.gateway is not None:
@@ -590,7 +602,8 @@ class Harness:
         if self.gateway is not None:
             self.gateway.reset()
         self._declared = []
-        self._network_fired = {}
+        if self._net is not None:
+            self._net.forget()
         with self._phase_lock:
             self._phases = []
 
@@ -606,133 +619,60 @@ class Harness:
             gateway.set_source(_Layered(injected, timeline), keep_clock=same)
         self._ruled_timeline = timeline
 
-    # -- the admin API's harness routes (a test suite run under `llm-chaos run`) ----------
+    # -- what is in force (the admin API's GET /rules) ---------------------------------------
 
-    def _admin_describe(self, query: Mapping[str, list[str]], body: bytes) -> tuple[int, Any]:
-        """``GET /harness``: what a client needs to share this harness."""
-        gateway = self._gw()
-        backend = self._toxi.info if self._toxi is not None else None
-        return 200, {
-            "seed": self.seed,
-            "targets": {t.name: t.dialect_name for t in self.targets},
-            "endpoints": self.endpoints,
-            "env": self.env,
-            "backend": {"name": backend.name, "reason": backend.reason} if backend else None,
-            "profile": self._profile.name if self._profile is not None else None,
-            "fired": self.fired(),
-            "phases": self.phases_seen(),
-            "next_seq": gateway._journal.next_seq,
-        }
+    def injected(self) -> list[Fault]:
+        """The injected faults in place (HTTP and network), in the order they were added."""
+        network = self._net.active("inject") if self._net is not None else []
+        return [*self._injected, *network]
 
-    def _admin_inject(self, query: Mapping[str, list[str]], body: bytes) -> tuple[int, Any]:
-        """``POST /inject``: one fault mapping with its ``target``, layered over the profile
-        (unlike ``PUT /rules``, which replaces every rule, the profile's included)."""
-        import json
+    def active_faults(self) -> list[tuple[str, Fault]]:
+        """``(source, fault)`` for every fault in force now: ``inject`` ones first, then
+        ``profile`` ones of the active phase (the next request's, on the requests clock)."""
+        active = [("inject", fault) for fault in self.injected()]
+        timeline = self._timeline
+        if timeline is None:
+            return active
+        if timeline.profile.clock == "wall":
+            started = self.gateway.clock_started if self.gateway is not None else None
+            elapsed = 0.0 if started is None else time.monotonic() - started
+            phase = timeline.phase_at(elapsed=elapsed)
+        else:
+            name = self._request_phase
+            phase = timeline.profile.phase(name) if name is not None else None
+        if phase is not None:
+            active.extend(("profile", fault) for fault in phase.faults)
+        return active
 
-        try:
-            data = json.loads(body or b"null")
-        except ValueError as exc:
-            return 400, {"error": f"POST /inject: the body is not JSON: {exc}"}
-        if not isinstance(data, dict) or not isinstance(data.get("target"), str):
-            return 400, {"error": "POST /inject takes a JSON fault mapping with a 'target'"}
-        fault = dict(data)
-        target = fault.pop("target")
-        injected = self.inject(target, **fault)
-        return 200, {"name": injected.name, "layer": injected.action.layer}
-
-    def _admin_remove(self, query: Mapping[str, list[str]], body: bytes) -> tuple[int, Any]:
-        """``DELETE /inject[?name=N]``: remove the injected fault(s) named N, or every
-        injected fault; the profile stays."""
-        names = set(query.get("name", []))
-        network = [f for _, f in self._active_toxics.get("inject", [])]
-        chosen = [f for f in (*self._injected, *network) if not names or f.name in names]
-        for fault in chosen:
-            self.remove(fault)
-        return 200, {"removed": [f.name for f in chosen]}
-
-    # -- network faults (Toxiproxy) ----------------------------------------------------
-
-    def _add_network(self, owner: str, fault: Fault) -> None:
-        client = self._client
-        if client is None:
-            return
-        action = fault.action
-        assert isinstance(action, NetworkAction)
-        proxy = self._proxies[fault.target]
-        try:
-            if action.toxic == "down":
-                holders = self._down.setdefault(proxy, set())
-                if not holders:
-                    client.disable(proxy)
-                holders.add(f"{owner}:{fault.name}")
-            else:
-                client.add_toxic(
-                    proxy,
-                    action.toxic,
-                    name=_TOXIC_NAME.sub("_", fault.name or action.toxic),
-                    stream=action.stream,
-                    toxicity=action.toxicity,
-                    attributes=dict(action.attributes),
-                )
-        except ToxiproxyError as exc:
-            raise self._explain(exc) from None
-        self._active_toxics.setdefault(owner, []).append((proxy, fault))
-        name = fault.name or action.describe()
-        self._network_fired[name] = self._network_fired.get(name, 0) + 1
-
-    def _remove_network(self, owner: str, only: Fault | None = None) -> None:
-        client = self._client
-        active = self._active_toxics.get(owner, [])
-        keep = []
-        gone: ToxiproxyError | None = None
-        for proxy, fault in active:
-            if only is not None and fault is not only:
-                keep.append((proxy, fault))
-                continue
-            if client is None:
-                continue
-            action = fault.action
-            assert isinstance(action, NetworkAction)
-            try:
-                if action.toxic == "down":
-                    holders = self._down.get(proxy, set())
-                    holders.discard(f"{owner}:{fault.name}")
-                    if not holders:
-                        client.enable(proxy)
-                else:
-                    client.remove_toxic(proxy, _TOXIC_NAME.sub("_", fault.name or action.toxic))
-            except ProxyNotFound:
-                pass
-            except ToxiproxyError as exc:
-                if exc.status:
-                    raise
-                gone = exc  # the toxic went with the server: forget it, report once
-        self._active_toxics[owner] = keep
-        if gone is not None:
-            raise self._explain(gone)
-
-    def _explain(self, exc: ToxiproxyError) -> ToxiproxyError:
-        """``exc``, saying what to do when the Toxiproxy in use stopped answering."""
-        if exc.status or self._toxi is None:
-            return exc
-        info = self._toxi.info
-        todo = (
-            "restart that Toxiproxy"
-            if info.name == "external"
-            else "this harness started it and it has died; re-run the tests"
-        )
-        return ToxiproxyError(
-            0,
-            f"the Toxiproxy in use ({info.name} at {info.url}) stopped answering, so network "
-            f"faults cannot be applied or removed: {todo} ({exc.message})",
-        )
+    # -- the profile's network faults, phase by phase -----------------------------------
 
     def _on_request_phase(self, phase: str | None) -> None:
-        # on the gateway's loop: record and hand the toxics over to the ticker thread
+        # on the gateway's loop: a request saw this phase
         if phase is not None:
             self._saw(phase)
-        self._request_phase = phase
+
+    def _before_answer(self, next_index: int) -> asyncio.Future[None] | None:
+        """On the gateway's loop, before a request is answered: the requests clock's next
+        phase. If its network faults differ, the ticker puts them in place and the answer
+        waits for it, so the request that starts a phase (sent after this answer) meets
+        them at Toxiproxy, before the gateway could count it."""
+        timeline = self._timeline
+        if timeline is None or timeline.profile.clock == "wall" or self._net is None:
+            return None
+        phase = timeline.phase_at(requests=next_index)
+        name = phase.name if phase is not None else None
+        if name == self._request_phase:
+            return None
+        before = timeline.network_faults(self._request_phase)
+        self._request_phase = name
+        if not before and not timeline.network_faults(name):
+            return None  # no network fault on either side: nothing to wait for
+        loop = asyncio.get_running_loop()
+        ready: asyncio.Future[None] = loop.create_future()
+        with self._phase_lock:
+            self._waiting.append((loop, ready))
         self._wake.set()
+        return ready
 
     def _saw(self, phase: str) -> None:
         with self._phase_lock:
@@ -742,18 +682,24 @@ class Harness:
     def _tick(self) -> None:
         """Keep the toxics of the active phase on the proxies (wall clock: by time)."""
         while self._ticking:
+            self._wake.clear()
+            with self._phase_lock:
+                waiting, self._waiting = self._waiting, []
             timeout = 0.5
             try:
                 with self._net_lock:
                     timeline = self._timeline
-                    if timeline is not None and self._client is not None:
-                        timeout = self._sync_network(timeline)
+                    if timeline is not None and self._net is not None:
+                        timeout = self._sync_network(timeline, self._net)
             except Exception:
                 log.exception("llm-chaos: applying a phase's network faults failed")
+            finally:
+                for loop, ready in waiting:
+                    with contextlib.suppress(RuntimeError):  # that loop has closed
+                        loop.call_soon_threadsafe(_settle, ready)
             self._wake.wait(timeout)
-            self._wake.clear()
 
-    def _sync_network(self, timeline: Timeline) -> float:
+    def _sync_network(self, timeline: Timeline, net: NetworkFaults) -> float:
         profile = timeline.profile
         timeout = 0.5
         if profile.clock == "wall":
@@ -772,11 +718,12 @@ class Harness:
             name = self._request_phase
         if name != self._net_phase:
             self._net_phase = name
-            self._remove_network("profile")
+            net.remove("profile")
             if name is not None:
-                self._saw(name)
+                if profile.clock == "wall":  # requests report the phases they see
+                    self._saw(name)
                 for fault in timeline.network_faults(name):
-                    self._add_network("profile", fault)
+                    net.add("profile", fault)
         return timeout
 
     # -- what happened -----------------------------------------------------------------
@@ -788,14 +735,24 @@ class Harness:
 
     def fired(self) -> dict[str, int]:
         """Fault name -> times it fired: every declared fault (profile and injected) is
-        listed, 0 if it never fired. A network fault counts once per time it was applied."""
+        listed, 0 if it never fired. A network fault counts once per attempt (connection)
+        it met; with a Toxiproxy that reports nothing per connection (not embedded), once
+        per time it was applied (see :attr:`network_unseen`)."""
         counts = dict.fromkeys(self._declared, 0)
         if self.gateway is not None:
             for name, count in self.gateway.fired().items():
                 counts[name] = counts.get(name, 0) + count
-        for name, count in self._network_fired.items():
-            counts[name] = counts.get(name, 0) + count
+        if self._net is not None:
+            for name, count in self._net.fired().items():
+                counts[name] = counts.get(name, 0) + count
         return counts
+
+    @property
+    def network_unseen(self) -> str | None:
+        """What the journal cannot show with the Toxiproxy in use: None with the embedded
+        one (every attempt a network fault met is journaled), else why attempts a network
+        fault stopped are missing."""
+        return self._net.unseen if self._net is not None else None
 
     def phases_seen(self) -> list[str]:
         """Phase names observed (by requests, or by the wall clock), in order."""

@@ -1,4 +1,11 @@
-"""The request journal's record: one per HTTP request the gateway saw.
+"""The request journal's record: one per attempt the app made.
+
+Most records are HTTP requests the gateway saw. With the embedded Toxiproxy,
+an attempt a network fault met is in the journal too: one the fault stopped
+before it reached the gateway (refused by ``network: down``, reset or cut by
+a toxic) gets a record of its own (``layer == "network"``), and a request that
+reached the gateway but was then cut, reset or delayed on its way back keeps
+its one record, which names the network fault (``network``).
 
 The gateway writes records, the verdict reads them, reports render them. The
 record is plain data with a stable JSON form (:meth:`JournalRecord.to_dict`),
@@ -12,7 +19,9 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-__all__ = ["JournalRecord", "WireOutcome"]
+__all__ = ["JournalRecord", "Layer", "WireOutcome"]
+
+Layer = Literal["http", "network"]
 
 WireOutcome = Literal[
     "ok",  # a complete response was written
@@ -27,6 +36,7 @@ WireOutcome = Literal[
     "stream_stalled",  # an SSE stream stopped sending with the connection open
     "client_gone",  # the client disconnected before the response was complete
     "upstream_error",  # forwarding to the upstream failed
+    "refused",  # a network fault turned the connection away before any byte
 ]
 
 
@@ -45,6 +55,16 @@ class JournalRecord:
     :param retry_count: the SDK's ``x-stainless-retry-count`` (None when absent).
     :param fingerprint: a hash of the request body with volatile fields removed,
         equal for the SDK's and the app's retries of the same logical call.
+    :param content_key: a hash of the question the request asks: its conversation
+        (messages or contents, tool calls and results, tool names) normalised across
+        dialects, without model, stream flag or limits; equal for the same question
+        sent to any target or model ("" when the operation asks none, e.g.
+        ``models.list``). Only hashes are kept, never the conversation.
+    :param system_keys: one hash per block of the system prompt (``system``,
+        ``instructions``, system messages, ``systemInstruction``), sorted; kept
+        apart from ``content_key`` because frameworks add provider-specific blocks.
+    :param call_kind: what the operation does with the question: ``generate``,
+        ``count_tokens`` or ``embed`` (None when it asks none).
     :param rule: the name of the fault rule applied, or None when passed through.
     :param action: the applied action's description, e.g. ``error:overloaded``.
     :param phase: the profile phase the rule belongs to, if any.
@@ -56,6 +76,13 @@ class JournalRecord:
     :param duration: seconds from the request's arrival to the end of the response.
     :param request_headers: request headers, secrets redacted.
     :param response_headers: response headers, secrets redacted.
+    :param layer: the layer that decided what the app got: ``network`` when a
+        network fault stopped, cut or reset the attempt (Toxiproxy), else ``http``.
+    :param network: the name of the network fault that met this attempt (it
+        stopped, cut, reset or only delayed it), None when none did.
+    :param retry_delay: seconds the answer asked the client to wait before trying
+        again (``retry-after-ms``, ``retry-after``, or Gemini's body
+        ``RetryInfo.retryDelay``), None when it asked nothing.
     """
 
     seq: int
@@ -68,6 +95,9 @@ class JournalRecord:
     model: str | None = None
     retry_count: int | None = None
     fingerprint: str = ""
+    content_key: str = ""
+    system_keys: tuple[str, ...] = ()
+    call_kind: str | None = None
     rule: str | None = None
     action: str | None = None
     phase: str | None = None
@@ -79,6 +109,9 @@ class JournalRecord:
     duration: float = 0.0
     request_headers: Mapping[str, str] = field(default_factory=dict)
     response_headers: Mapping[str, str] = field(default_factory=dict)
+    layer: Layer = "http"
+    network: str | None = None
+    retry_delay: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The record as JSON-ready data (the admin API's and the reports' form)."""
@@ -90,4 +123,7 @@ class JournalRecord:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> JournalRecord:
         """Rebuild a record from :meth:`to_dict` output (e.g. read over the admin API)."""
-        return cls(**dict(data))
+        fields = dict(data)
+        if "system_keys" in fields:  # a JSON list
+            fields["system_keys"] = tuple(fields["system_keys"])
+        return cls(**fields)

@@ -32,6 +32,7 @@ __all__ = [
     "PROFILES_DIRS",
     "PROFILE_ALL",
     "REPORT",
+    "SEAL",
     "SEED",
     "SETTINGS",
     "TARGETS",
@@ -293,12 +294,26 @@ SEED: Setting[int | None] = Setting(
 )
 ALLOW_NETWORK: Setting[bool] = Setting(
     "allow_network",
-    "Allow forwarding to non-loopback upstreams (real providers); refused by default",
+    "Allow requests to real providers: forwarding to non-loopback upstreams, and "
+    "connections to providers' API hosts during chaos tests; refused by default",
     _bool,
     False,
     cli="--chaos-allow-network",
     env=("LLM_CHAOS_ALLOW_NETWORK",),
     ini="chaos_allow_network",
+    flag=True,
+    ini_type="bool",
+)
+SEAL: Setting[bool] = Setting(
+    "seal",
+    "During chaos tests, refuse every non-loopback connection of the test process, not "
+    "only those to providers' API hosts (which are always refused without "
+    "--chaos-allow-network)",
+    _bool,
+    False,
+    cli="--chaos-seal",
+    env=("LLM_CHAOS_SEAL",),
+    ini="chaos_seal",
     flag=True,
     ini_type="bool",
 )
@@ -339,6 +354,7 @@ SETTINGS: tuple[Setting[Any], ...] = (
     TOXIPROXY_URL,
     SEED,
     ALLOW_NETWORK,
+    SEAL,
     REPORT,
     TARGETS,
     PROFILES_DIRS,

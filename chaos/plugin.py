@@ -30,6 +30,8 @@ from chaos._errors import ChaosError, ConfigError, did_you_mean
 
 if TYPE_CHECKING:
     from chaos._fixture import ChaosFixture
+    from chaos._guard import Guard
+    from chaos._routing import EarlyRouting, Routing
     from chaos.report import Reporter
     from chaos.verdict import Verdict
 
@@ -178,7 +180,11 @@ class _Session:
     # session-level settings, resolved once (they cannot change during a run)
     resolved: dict[str, Any] = field(default_factory=dict)
     announced: bool = False
-    env: dict[tuple[str, ...], dict[str, str]] = field(default_factory=dict)
+    env: dict[tuple[str, ...], Routing] = field(default_factory=dict)
+    # the environment routed while test modules are imported (import-time clients)
+    early: EarlyRouting | None = None
+    early_checked: bool = False
+    connections: dict[str, int] = field(default_factory=dict)
 
     def setting(self, setting: opts.Setting[Any]) -> Any:
         """The session value of ``setting`` (no marker layer), resolved once."""
@@ -197,6 +203,7 @@ class _TestRun:
     profile: str | None
     session_seed: int | None = None
     verdict: Verdict | None = None
+    guard: Guard | None = None
 
 
 _SESSION = pytest.StashKey[_Session]()
@@ -274,6 +281,70 @@ def pytest_report_header(config: pytest.Config) -> str:
     return "llm-chaos: " + ", ".join(parts)
 
 
+# -- routing before the test modules are imported ---------------------------------
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> None:
+    """Before the first test module that uses chaos is imported (or any, under
+    ``--chaos-profile-all``): start the session's harness and route the environment,
+    so that clients the app builds at import are routed too. Put back when the
+    collection ends (see :func:`pytest_collection_finish`); docs/routing.md."""
+    config = parent.config
+    state = config.stash.get(_SESSION, None)
+    if state is None or state.early_checked or config.option.collectonly:
+        return
+    if not (_profile_all(config) or _uses_chaos(module_path)):
+        return
+    state.early_checked = True
+    from chaos._guard import track_clients
+
+    track_clients()  # so that a refusal can say where its client was built
+    if _chaos_config_overridden(config, module_path):
+        return  # its harness starts with the fixture; the guard catches what is missed
+    from chaos._gate_client import ADMIN_ENV
+
+    if os.environ.get(ADMIN_ENV):
+        return  # under llm-chaos run, the environment already routes to the gate
+    from chaos._routing import EarlyRouting, routing_for
+
+    try:
+        harness = _start_harness(config, {})
+    except (ChaosError, OSError):
+        return  # the chaos fixture reports it, test by test
+    state.harness = harness
+    routing = routing_for(list(state.targets), harness.endpoints, harness.gateway.dialect)
+    state.early = EarlyRouting(routing)
+    state.early.apply()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The environment goes back to what it was: ordinary tests see it unrouted, chaos
+    tests are routed by the fixture, and clients built at import keep the harness."""
+    state = session.config.stash.get(_SESSION, None)
+    if state is not None and state.early is not None:
+        state.early.restore()
+
+
+def _uses_chaos(path: Path) -> bool:
+    from chaos._routing import uses_chaos
+
+    return uses_chaos(path)
+
+
+def _chaos_config_overridden(config: pytest.Config, module_path: Path) -> bool:
+    """Whether a conftest (loaded so far) or the module overrides ``chaos_config``,
+    whose value, a fixture's, is not known before the tests run."""
+    ours = config.pluginmanager.get_plugin("llm_chaos")
+    for plugin in config.pluginmanager.get_plugins():
+        if plugin is not ours and callable(getattr(plugin, "chaos_config", None)):
+            return True
+    try:
+        return "chaos_config" in module_path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+
+
 # -- parametrisation: profiles=[...] or a glob ----------------------------------
 
 
@@ -349,7 +420,14 @@ def _llm_chaos_harness(
 ) -> Generator[Any, None, None]:
     """The session's harness, started on first use and stopped at the end."""
     state = pytestconfig.stash[_SESSION]
-    harness = _start_harness(pytestconfig, chaos_config)  # it registers its own atexit stop
+    harness = state.harness  # started early, while the test modules were imported
+    if harness is not None and chaos_config:
+        # a chaos_config this plugin could not see at collection: its harness wins
+        # (clients built at import now point at a stopped harness: refused, not leaked)
+        harness.stop()
+        harness = None
+    if harness is None:
+        harness = _start_harness(pytestconfig, chaos_config)  # registers its own atexit stop
     state.harness = harness
     try:
         pytestconfig.hook.pytest_chaos_configure(config=pytestconfig, harness=harness)
@@ -501,11 +579,14 @@ def chaos(
         pytest.fail(problem, pytrace=False)
     item.stash[_RUN] = run
     state = request.config.stash[_SESSION]
+    assert run.guard is not None
     try:
+        run.guard.install()
         if state.reporter is not None:
             state.reporter.on_test_start(item, harness, None)
         yield run.fixture
     finally:
+        run.guard.uninstall()
         try:
             _end(request, run, harness)
         finally:
@@ -556,10 +637,15 @@ def _begin(
         _reseed(harness, options.seed)
     env: dict[str, str] = {}
     if options.route_env:
+        from chaos._routing import routing_for
+
         key = tuple(selected)
         if key not in state.env:
-            state.env[key] = _route_env(harness, selected)
-        env = state.env[key]
+            state.env[key] = routing_for(selected, harness.endpoints, harness.gateway.dialect)
+        routing = state.env[key]
+        env = routing.set
+        for var in routing.unset:
+            monkeypatch.delenv(var, raising=False)
     for var, value in env.items():
         monkeypatch.setenv(var, value)
     if gate and profile is not None:
@@ -580,6 +666,7 @@ def _begin(
         fixture.apply(profile)
     run = _TestRun(fixture, options, strict=options.strict and asked, profile=profile)
     run.session_seed = session_seed
+    run.guard = _make_guard(config, harness)
     return run
 
 
@@ -589,18 +676,6 @@ def _reseed(harness: Any, seed: int) -> None:
     harness.seed = seed
     if harness.gateway is not None:
         harness.gateway.seed = seed
-
-
-def _route_env(harness: Any, selected: Mapping[str, str]) -> dict[str, str]:
-    """The variables routing each selected target's SDK to its chaos endpoint (when
-    two targets share a dialect, the first listed gets the variables, as in
-    ``Harness.env``)."""
-    endpoints = harness.endpoints
-    env: dict[str, str] = {}
-    for name in selected:
-        for var, template in harness.gateway.dialect(name).env.items():
-            env.setdefault(var, template.replace("{url}", endpoints[name]))
-    return env
 
 
 def _end(request: pytest.FixtureRequest, run: _TestRun, harness: Any) -> None:
@@ -618,6 +693,7 @@ def _end(request: pytest.FixtureRequest, run: _TestRun, harness: Any) -> None:
         "targets": {k: v.to_dict() for k, v in verdict.summary().items()},
         "findings": [f.kind for f in verdict.findings()],
         "idle": not verdict.records,
+        "connections": dict(run.guard.connections) if run.guard is not None else {},
     }
     if not state.announced:  # once per worker is enough for the summary
         state.announced = True
@@ -626,6 +702,8 @@ def _end(request: pytest.FixtureRequest, run: _TestRun, harness: Any) -> None:
             f"{_worker_id()}: backend {backend.name} ({backend.reason}), seed {harness.seed}, "
             "endpoints " + ", ".join(f"{k}={v}" for k, v in harness.endpoints.items())
         )
+        if backend.caveat:
+            data["harness"] += f"; note: {backend.caveat}"
     item.user_properties.append((_USER_PROPERTY, data))
 
 
@@ -634,9 +712,17 @@ def _end(request: pytest.FixtureRequest, run: _TestRun, harness: Any) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
-    """After a passing chaos test: fail it as inconclusive if a declared fault
-    never fired (strict), and warn when only the SDK's retries absorbed faults."""
-    result = yield  # a failing test raises here and is left as it is
+    """After a chaos test: fail it when a client bypassed the harness (the guard
+    refused its connection, even if the app swallowed the error); after a passing
+    one, fail it as inconclusive if a declared fault never fired (strict), and warn
+    when only the SDK's retries absorbed faults."""
+    try:
+        result = yield  # a failing test raises here and is left as it is...
+    except BaseException as exc:
+        if not isinstance(exc, KeyboardInterrupt | SystemExit):
+            _fail_on_bypass(item)  # ...unless it failed because the guard refused
+        raise
+    _fail_on_bypass(item)
     run = item.stash.get(_RUN, None)
     if run is None:
         return result
@@ -665,6 +751,40 @@ def pytest_runtest_makereport(
         gate_profile = getattr(run.fixture.harness, "gate_profile", None)
         lead_with_chaos(item, call, report, run.fixture, run.profile or gate_profile)
     return report
+
+
+def _fail_on_bypass(item: pytest.Item) -> None:
+    run = item.stash.get(_RUN, None)
+    if run is None or run.guard is None or not run.guard.refused:
+        return
+    __tracebackhide__ = True
+    messages = dict.fromkeys(r.message() for r in run.guard.refused)  # once each, in order
+    pytest.fail("\n".join(messages), pytrace=False)
+
+
+def _make_guard(config: pytest.Config, harness: Any) -> Guard:
+    """The guard for one chaos test: provider hosts refused unless the network is
+    allowed; with --chaos-seal every other non-loopback host but the harness's own."""
+    from urllib.parse import urlsplit
+
+    from chaos._guard import Guard
+    from chaos.providers import DIALECTS
+
+    state = config.stash[_SESSION]
+    own = [state.setting(opts.TOXIPROXY_URL), getattr(harness, "admin_url", None)]
+    own += [getattr(t, "upstream", None) for t in getattr(harness, "targets", ())]
+    allowed = {urlsplit(u).hostname or "" for u in own if u and "://" in str(u)}
+    hosts: dict[str, str] = {}
+    for name, dialect in state.targets.items():
+        host = getattr(DIALECTS.get(dialect), "host", None)
+        if host:
+            hosts.setdefault(host, name)
+    return Guard(
+        allow_providers=bool(state.setting(opts.ALLOW_NETWORK)),
+        sealed=bool(state.setting(opts.SEAL)),
+        allowed=allowed - {""},
+        targets=hosts,
+    )
 
 
 def _strict_check(run: _TestRun) -> None:
@@ -736,6 +856,8 @@ class _Collector:
             state.findings[kind] = state.findings.get(kind, 0) + 1
         if data.get("idle"):
             state.idle += 1
+        for where, count in (data.get("connections") or {}).items():
+            state.connections[where] = state.connections.get(where, 0) + int(count)
         if "harness" in data:
             line = str(data["harness"])
             state.harnesses[line.split(":", 1)[0]] = line
@@ -769,10 +891,22 @@ class _Collector:
         if state.findings:
             found = ", ".join(f"{k} in {n} test(s)" for k, n in sorted(state.findings.items()))
             tr.write_line(f"findings: {found}")
+        if state.connections:
+            other = ", ".join(f"{k} ({n})" for k, n in sorted(state.connections.items()))
+            tr.write_line(
+                f"other connections during chaos tests (allowed; --chaos-seal refuses them): "
+                f"{other}"
+            )
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Stop a harness the session fixture could not (an interrupted run)."""
     state = config.stash.get(_SESSION, None)
+    if state is not None and state.early is not None:
+        state.early.restore()  # a collection that never finished (interrupted, -x)
+    if state is not None and state.early_checked:
+        from chaos._guard import untrack_clients
+
+        untrack_clients()
     if state is not None and state.harness is not None:
         state.harness.stop()

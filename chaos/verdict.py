@@ -1,37 +1,48 @@
 """Verdicts: what the app did when the provider failed, read from the request journal.
 
-A :class:`Verdict` groups the journal's attempts into *logical calls* (one
-question the app asked, however many HTTP requests it took) and attributes
-every attempt:
+A :class:`Verdict` groups the journal's attempts into *logical calls* and
+attributes every attempt. A logical call is one question the app asked, however
+many requests it took: the journal's ``content_key`` names the question (its
+conversation, normalised across dialects, without model, stream flag or
+limits), ``system_keys`` its system prompt (two requests are one question when
+one's system blocks are all in the other's: frameworks add their own blocks
+for one provider) and ``call_kind`` what is done with it (``generate``,
+``count_tokens``, ``embed``). Attempts link only within one question: an
+embedding of the same text, another question, or a request that asks none
+(``models.list``) is never a retry or a failover of a call, whatever its timing.
 
 ``first``
     the first attempt of a logical call.
 ``sdk_retry``
-    the SDK's own retry: ``x-stainless-retry-count`` > 0. The SDK does this
-    before the app sees anything, so it proves nothing about the app.
+    the SDK's own retry: ``x-stainless-retry-count`` > 0, the same question.
+    The SDK does this before the app sees anything, so it proves nothing
+    about the app.
 ``app_retry``
-    the same request body again (same fingerprint) with the SDK's count back
-    at 0, after a failed attempt: the app caught the error and asked again.
+    the same question to the same target and model, the SDK's count back at 0
+    (or no count: a client without the header), after a failed attempt on
+    which the SDK did not retry itself: the app caught the error and asked again.
 ``failover``
-    right after a failed attempt, with no success in between, a request to
-    another target or for another model: the app moved the call elsewhere.
+    the same question, after a failed attempt, to another target, or to
+    another model on the same target: the app moved the call.
 
-How attempts are linked (in journal order):
+A call is *open* while its last attempt failed (and for ``window_s`` after
+it); a successful answer closes it. The same question asked again after a
+success is a new call (a repeated question). So is the same question asked
+again of the same target and model after the SDK's own retries gave up (the
+last attempt was an SDK retry): the app got the error, and asking again is
+indistinguishable from a user asking again, so it counts as a new call, failed
+or not. Hence an app that retries on top of an SDK that retries too shows its
+retries as calls; one that turns the SDK's retries off (``max_retries=0``)
+shows them as app retries. Clients that send no retry count (google-genai,
+plain HTTP) have their own retries read as app retries.
 
-1. an SDK retry joins the open call with its fingerprint (else the latest
-   open call on its target);
-2. an attempt whose fingerprint equals an open call's (its last attempt
-   failed less than ``window_s`` before) is an app retry of that call;
-3. otherwise, if the latest failed call is still open, ended less than
-   ``window_s`` ago, no request succeeded since, and this attempt goes to
-   another target or model, it is that call's failover;
-4. anything else starts a new call.
-
-A call is *open* while its last attempt failed; a successful attempt closes
-it. The linking assumes the calls of one flow are sequential, as they are in
-a test; concurrent calls that fail at the same moment can be linked to each
-other. Two identical questions asked while the provider is down, without a
-success in between, read as one call with an app retry.
+A *blind* attempt is one the harness saw fail without seeing its request (a
+connection refused, reset or cut by a network fault before the request
+arrived): it names no question. Blind attempts are the one place linking goes
+by timing: a blind attempt right after a failed attempt on its target is a
+retry of that call, and the first question right after a run of blind
+failures (within ``window_s``) is what they were asking: a failover if it goes
+elsewhere.
 
 A *degraded* answer has no upstream request, so the journal cannot see it
 directly: :meth:`Verdict.assert_degraded` checks what the journal can prove
@@ -44,7 +55,7 @@ No pytest and no network here: a verdict is plain data over
 
 from __future__ import annotations
 
-import math
+import fnmatch
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -52,6 +63,7 @@ from typing import Any, Literal
 
 from chaos._errors import FaultNotTriggered, VerdictError
 from chaos._journal import JournalRecord
+from chaos.providers._steering import retry_delay
 
 __all__ = ["Attempt", "Attribution", "Call", "Finding", "TargetSummary", "Verdict"]
 
@@ -212,6 +224,9 @@ class Verdict:
         harness's ``fired()``), for :meth:`assert_all_faults_fired`.
     :param window_s: how long after a failed attempt a retry or failover is
         still linked to it.
+    :param unseen: what the journal cannot show (the harness's ``network_unseen``:
+        a Toxiproxy that reports nothing per connection); messages that depend on
+        it say so rather than answer.
     """
 
     def __init__(
@@ -221,11 +236,13 @@ class Verdict:
         targets: Mapping[str, str] | None = None,
         declared: Mapping[str, int] | None = None,
         window_s: float = 30.0,
+        unseen: str | None = None,
     ) -> None:
         self.records: tuple[JournalRecord, ...] = tuple(sorted(records, key=lambda r: r.seq))
         self.targets: Mapping[str, str] = dict(targets or {})
         self.declared: Mapping[str, int] = dict(declared or {})
         self.window_s = window_s
+        self.unseen = unseen
         self.calls: tuple[Call, ...] = _group(self.records, window_s)
 
     # -- reading ---------------------------------------------------------------
@@ -250,9 +267,8 @@ class Verdict:
         lines: list[str] = []
         for call in chosen:
             rec = call.attempts[0].record
-            what = " ".join(
-                x for x in (rec.operation or f"{rec.method} {rec.path}", rec.model) if x
-            )
+            where = f"{rec.method} {rec.path}" if rec.method else "connection"
+            what = " ".join(x for x in (rec.operation or where, rec.model) if x)
             lines.append(f"  call {call.index} ({what}): {call.resolution()}")
             for n, attempt in enumerate(call.attempts, 1):
                 r = attempt.record
@@ -280,7 +296,7 @@ class Verdict:
                 s.failures += attempt.failed
                 s.sdk_retries += attempt.attribution == "sdk_retry"
                 s.app_retries += attempt.attribution == "app_retry"
-                s.faults_fired += attempt.record.rule is not None
+                s.faults_fired += (attempt.record.rule or attempt.record.network) is not None
                 if attempt.attribution == "failover":
                     s.failovers_to += 1
                     if prev is not None:
@@ -294,54 +310,76 @@ class Verdict:
         from_: str,
         to: str,
         *,
+        from_model: str | None = None,
+        to_model: str | None = None,
         within_attempts: int | None = None,
         within_s: float | None = None,
     ) -> Call:
-        """Assert that a call which failed on ``from_`` moved to ``to``.
+        """Assert that a call which failed on ``from_`` moved to ``to`` and ``to`` answered it.
 
-        ``from_`` and ``to`` name a target or a model. Returns the call.
+        ``from_`` and ``to`` name a target or a model. To name a model on a
+        target, give the target and ``from_model``/``to_model`` (glob patterns
+        allowed), e.g. a Gemini model fallback on one target::
 
-        :param within_attempts: the attempt to ``to`` must be at most the
+            verdict.assert_failed_over(
+                "gemini", "gemini", from_model="gemini-2.5-pro", to_model="gemini-2.5-flash"
+            )
+
+        Only the same question counts (see the module docstring): another
+        request to ``to`` (an embedding, another question) is no failover,
+        however soon it came. Returns the call.
+
+        :param from_model: the model that failed (on ``from_``).
+        :param to_model: the model that answered (on ``to``).
+        :param within_attempts: the first attempt to ``to`` must be at most the
             N-th attempt of its call.
         :param within_s: it must start at most this many seconds after the
             call's first attempt.
         """
         __tracebackhide__ = True  # pytest shows the caller's line and the message
+        src = _describe_side(from_, from_model)
+        dst = _describe_side(to, to_model)
         limits = []
         if within_attempts is not None:
             limits.append(f"within {within_attempts} attempts")
         if within_s is not None:
             limits.append(f"within {within_s:g}s")
-        expected = f"expected a failover from {from_!r} to {to!r}" + (
+        expected = f"expected a failover from {src} to {dst}" + (
             " " + " and ".join(limits) if limits else ""
         )
         late: list[str] = []
         for call in self.calls:
             failed_at = next(
-                (i for i, a in enumerate(call.attempts) if a.failed and _is(a, from_)), None
+                (i for i, a in enumerate(call.attempts) if a.failed and _is(a, from_, from_model)),
+                None,
             )
             if failed_at is None:
                 continue
             moved = next(
                 (
-                    (i, a)
+                    i
                     for i, a in enumerate(call.attempts)
-                    if i > failed_at and a.attribution == "failover" and _is(a, to)
+                    if i > failed_at and a.attribution == "failover" and _is(a, to, to_model)
                 ),
                 None,
             )
             if moved is None:
                 continue
-            i, attempt = moved
+            attempt = call.attempts[moved]
+            answered = any(not a.failed and _is(a, to, to_model) for a in call.attempts[moved:])
             took = attempt.record.time - call.start
-            if within_attempts is not None and i + 1 > within_attempts:
-                late.append(f"call {call.index} reached {to!r} only at attempt {i + 1}")
-                continue
-            if within_s is not None and took > within_s:
-                late.append(f"call {call.index} reached {to!r} only after {took:.2f}s")
-                continue
-            return call
-        detail = "; ".join(late) if late else self._story(from_, to)
+            if not answered:
+                late.append(
+                    f"call {call.index} moved to {dst} but {dst} never answered it "
+                    f"({self._breakdown(to, [call], to_model)})"
+                )
+            elif within_attempts is not None and moved + 1 > within_attempts:
+                late.append(f"call {call.index} reached {dst} only at attempt {moved + 1}")
+            elif within_s is not None and took > within_s:
+                late.append(f"call {call.index} reached {dst} only after {took:.2f}s")
+            else:
+                return call
+        detail = "; ".join(late) if late else self._story(from_, to, from_model, to_model)
         raise VerdictError(f"{expected}; {detail}\n{self.describe()}")
 
     def assert_retry_budget(self, target: str, max_attempts: int) -> None:
@@ -361,8 +399,12 @@ class Verdict:
             )
 
     def assert_honoured_retry_after(self, target: str, *, tolerance_s: float = 0.05) -> None:
-        """Assert that after an answer from ``target`` carrying ``retry-after`` (or
-        ``retry-after-ms``), the next request to ``target`` waited at least that long.
+        """Assert that after an answer from ``target`` that asked for a delay, the next
+        request to ``target`` waited at least that long.
+
+        Every form providers use counts: ``retry-after-ms``, ``retry-after``
+        (seconds or a date) and Gemini's ``RetryInfo.retryDelay`` in the error
+        body (``"26s"``), as the gateway recorded it (``JournalRecord.retry_delay``).
 
         Fails as well when no answer from ``target`` carried a retry-after: then
         there was nothing to honour and the test proved nothing.
@@ -390,8 +432,8 @@ class Verdict:
                 )
         if not seen:
             raise VerdictError(
-                f"expected {target!r} to be asked to wait with retry-after, but no answer "
-                f"from it carried retry-after or retry-after-ms: nothing to honour\n"
+                f"expected {target!r} to be asked to wait, but no answer from it asked for "
+                "a delay (retry-after, retry-after-ms, RetryInfo.retryDelay): nothing to honour\n"
                 f"{self.describe(self.calls_to(target))}"
             )
         if problems:
@@ -584,8 +626,8 @@ class Verdict:
         t0 = self.records[0].time if self.records else record.time
         return f"{record.time - t0:.2f}"
 
-    def _breakdown(self, target: str, calls: Iterable[Call]) -> str:
-        attempts = [a for c in calls for a in c.attempts if _is(a, target)]
+    def _breakdown(self, target: str, calls: Iterable[Call], model: str | None = None) -> str:
+        attempts = [a for c in calls for a in c.attempts if _is(a, target, model)]
         outcomes = Counter(a.outcome_text() for a in attempts if a.failed)
         parts = [f"{text} ×{n}" for text, n in outcomes.most_common()]
         ok = sum(not a.failed for a in attempts)
@@ -597,91 +639,138 @@ class Verdict:
                 parts.append(f"{plural} ×{n}")
         return ", ".join(parts)
 
-    def _story(self, from_: str, to: str) -> str:
-        from_calls = self.calls_to(from_)
-        attempts = [a for c in from_calls for a in c.attempts if _is(a, from_)]
+    def _story(self, from_: str, to: str, from_model: str | None, to_model: str | None) -> str:
+        src = _describe_side(from_, from_model)
+        dst = _describe_side(to, to_model)
+        from_calls = [c for c in self.calls if any(_is(a, from_, from_model) for a in c.attempts)]
+        attempts = [a for c in from_calls for a in c.attempts if _is(a, from_, from_model)]
+        failed_calls = [
+            c for c in from_calls if any(a.failed and _is(a, from_, from_model) for a in c.attempts)
+        ]
         if not attempts:
-            head = f"saw no call to {from_!r}"
+            head = f"saw no call to {src}"
+            if self.unseen:
+                head += f" (which proves nothing here: {self.unseen})"
+        elif not failed_calls:
+            head = (
+                f"no call to {src} failed ({len(from_calls)} call(s), {len(attempts)} "
+                "attempt(s)): there was nothing to fail over from"
+            )
         else:
             failed = sum(a.failed for a in attempts)
             state = "all failed" if failed == len(attempts) else f"{failed} failed"
+            lost = sum(not c.succeeded for c in failed_calls)
             head = (
-                f"saw {len(from_calls)} call(s) with {len(attempts)} attempt(s) to {from_!r}, "
-                f"{state} ({self._breakdown(from_, from_calls)})"
+                f"no call that failed on {src} was answered by {dst} (the fallback): "
+                f"{len(failed_calls)} call(s) failed on {src} ({lost} never answered), "
+                f"{len(attempts)} attempt(s) to it, {state} "
+                f"({self._breakdown(from_, from_calls, from_model)})"
             )
-        to_attempts = [a for a in self.attempts if _is(a, to)]
+        to_attempts = [a for a in self.attempts if _is(a, to, to_model)]
         if not to_attempts:
-            tail = f"and no call to {to!r}"
-        else:
-            tail = (
-                f"and {len(to_attempts)} request(s) to {to!r}, none of them a failover "
-                "from a failed call"
-            )
-        return f"{head}, {tail}"
+            return f"{head}; {dst} received no request"
+        asked = Counter(
+            a.record.operation or f"{a.record.method} {a.record.path}" for a in to_attempts
+        )
+        what = ", ".join(f"{op} ×{n}" for op, n in asked.most_common())
+        return (
+            f"{head}; the {len(to_attempts)} request(s) to {dst} ({what}) were not the same "
+            "question as a failed call (another operation or conversation, or asked after "
+            "it was answered)"
+        )
 
 
 # -- grouping ----------------------------------------------------------------
 
 
+def _question(record: JournalRecord) -> tuple[str, ...]:
+    """What links attempts: the question (kind and content key) when the record names
+    one, else the request itself on its target (retries only, never a failover)."""
+    if record.content_key:
+        return (record.call_kind or record.operation or "", record.content_key)
+    return ("", record.target, record.operation or record.method, record.fingerprint or record.path)
+
+
+def _same_system(a: JournalRecord, b: JournalRecord) -> bool:
+    """Whether two requests' system prompts can be one question's: one's blocks are
+    all in the other's (a framework may add its own blocks for one provider)."""
+    x, y = set(a.system_keys), set(b.system_keys)
+    return x <= y or y <= x
+
+
+def _blind(record: JournalRecord) -> bool:
+    """Whether the harness saw a failed attempt but not its request (a connection
+    refused, reset or cut before the request arrived): it asks no question it can name."""
+    return (
+        record.status is None
+        and not record.content_key
+        and not record.fingerprint
+        and record.operation is None
+        and _failed(record)
+    )
+
+
 def _group(records: Sequence[JournalRecord], window_s: float) -> tuple[Call, ...]:
     calls: list[_Open] = []
-    open_by_fp: dict[str, _Open] = {}
-    last_failed: _Open | None = None
-    last_success_time = -math.inf
+    latest: dict[tuple[str, ...], _Open] = {}  # question -> its latest call
+    previous: _Open | None = None  # the call of the record just before
     for record in records:
-        failed = _failed(record)
-        call, attribution = _link(
-            record, calls, open_by_fp, last_failed, last_success_time, window_s
+        key = _question(record)
+        call, attribution = _link(record, latest.get(key), window_s)
+        recent = (
+            previous is not None
+            and previous.last.failed
+            and record.time - previous.last.end <= window_s
         )
+        if call is None and recent and previous is not None:
+            # Blind attempts are linked by timing alone, the one place the verdict does:
+            # a blind attempt right after a failed one on its target retries it, and the
+            # question right after a run of blind failures is what they were asking.
+            if _blind(record) and previous.last.target == record.target:
+                call, attribution = previous, "app_retry"
+            elif record.content_key and _blind(previous.last.record):
+                call = previous
+                attribution = _moved(record, previous.last.record)
+                latest[key] = call
         if call is None:
             call = _Open()
             calls.append(call)
-        call.attempts.append(Attempt(record, attribution, failed))
-        if record.fingerprint:
-            open_by_fp[record.fingerprint] = call
-        if failed:
-            last_failed = call
-        else:
-            last_success_time = record.time + record.duration
-            if last_failed is call:
-                last_failed = None
-            for fp in [fp for fp, c in open_by_fp.items() if c is call]:
-                del open_by_fp[fp]
+            latest[key] = call
+        call.attempts.append(Attempt(record, attribution, _failed(record)))
+        previous = call
     return tuple(Call(i, tuple(c.attempts)) for i, c in enumerate(calls, 1))
 
 
-def _link(
-    record: JournalRecord,
-    calls: list[_Open],
-    open_by_fp: dict[str, _Open],
-    last_failed: _Open | None,
-    last_success_time: float,
-    window_s: float,
-) -> tuple[_Open | None, Attribution]:
-    def recent(call: _Open) -> bool:
-        return call.last.failed and record.time - call.last.end <= window_s
+def _moved(record: JournalRecord, last: JournalRecord) -> Attribution:
+    """How ``record`` follows ``last`` in one call: a failover to another target or
+    model (when both models are known), else a retry (the SDK's when it says so)."""
+    if record.target != last.target or (last.model and record.model != last.model):
+        return "failover"
+    return "sdk_retry" if record.retry_count else "app_retry"
 
-    same = open_by_fp.get(record.fingerprint) if record.fingerprint else None
-    if record.retry_count:
-        if same is not None and same.last.failed:
-            return same, "sdk_retry"
-        for call in reversed(calls):
-            if call.last.failed and call.last.target == record.target:
-                return call, "sdk_retry"
-        return None, "first"  # its earlier attempts are not in this journal
-    if same is not None and recent(same):
-        return same, "app_retry"
+
+def _link(
+    record: JournalRecord, same: _Open | None, window_s: float
+) -> tuple[_Open | None, Attribution]:
+    """The call ``record`` continues (its latest call with the same question) and how,
+    or ``(None, "first")`` for a new call."""
     if (
-        last_failed is not None
-        and recent(last_failed)
-        and last_success_time <= last_failed.last.end
-        and (
-            record.target != last_failed.last.target
-            or (record.model or "") != (last_failed.last.record.model or "")
-        )
+        same is None
+        or not same.last.failed
+        or record.time - same.last.end > window_s
+        or not _same_system(record, same.last.record)
     ):
-        return last_failed, "failover"
-    return None, "first"
+        return None, "first"  # a new question, or asked again after an answer
+    if record.retry_count:
+        return same, "sdk_retry"
+    last = same.last.record
+    if _moved(record, last) != "failover":
+        if last.retry_count:  # the SDK retried and gave up: asking again is a new call
+            return None, "first"
+        return same, "app_retry"
+    if not record.content_key:
+        return None, "first"  # no question to compare: not provably the same call
+    return same, "failover"
 
 
 # -- record helpers ----------------------------------------------------------
@@ -696,6 +785,8 @@ def _failed(record: JournalRecord) -> bool:
 
 
 def _outcome_text(record: JournalRecord) -> str:
+    if record.layer == "network":  # what the gateway answered never reached the app
+        return f"{record.outcome.replace('_', ' ')} by network fault {record.network}"
     if record.outcome not in _OK_OUTCOMES:
         prefix = f"{record.status} " if record.status else ""
         return prefix + record.outcome.replace("_", " ")
@@ -709,32 +800,24 @@ def _outcome_text(record: JournalRecord) -> str:
     return f"{record.status} {kind}".rstrip()
 
 
-def _is(attempt: Attempt, name: str) -> bool:
-    return attempt.target == name or attempt.record.model == name
+def _is(attempt: Attempt, name: str, model: str | None = None) -> bool:
+    """Whether ``attempt`` went to ``name`` (a target or a model), and to ``model``
+    (a glob) when one is given."""
+    if attempt.target != name and attempt.record.model != name:
+        return False
+    return model is None or fnmatch.fnmatchcase(attempt.record.model or "", model)
 
 
-def _header(record: JournalRecord, name: str) -> str | None:
-    for key, value in record.response_headers.items():
-        if key.lower() == name:
-            return value
-    return None
+def _describe_side(name: str, model: str | None) -> str:
+    return repr(name) if model is None else f"{name!r} (model {model!r})"
 
 
 def _retry_after(record: JournalRecord) -> float | None:
-    """Seconds the answer asked to wait, from ``retry-after-ms`` or ``retry-after``."""
-    ms = _header(record, "retry-after-ms")
-    if ms is not None:
-        try:
-            return float(ms) / 1000
-        except ValueError:
-            pass
-    seconds = _header(record, "retry-after")
-    if seconds is not None:
-        try:
-            return float(seconds)
-        except ValueError:
-            return None  # an HTTP date: the gateway sends seconds
-    return None
+    """Seconds the answer asked to wait: as the gateway recorded it, else (a record
+    from an older journal) from its ``retry-after-ms``/``retry-after`` headers."""
+    if record.retry_delay is not None:
+        return record.retry_delay
+    return retry_delay(record.response_headers.items())
 
 
 def _non_retryable(record: JournalRecord) -> bool:

@@ -3,7 +3,11 @@
 Prints one JSON line on stdout when ready::
 
     {"admin": "http://127.0.0.1:PORT", "targets": {"anthropic": "http://127.0.0.1:PORT"},
-     "env": {"ANTHROPIC_BASE_URL": "...", ...}}
+     "env": {"ANTHROPIC_BASE_URL": "...", ...}, "unset": ["ANTHROPIC_AUTH_TOKEN", ...]}
+
+Set every ``env`` variable and remove every ``unset`` one in the app's environment:
+the official SDKs (Python, Node), the Vercel AI SDK and the frameworks then talk to
+the harness (docs/routing.md lists who reads what).
 
 then runs until SIGINT or SIGTERM and cleans up (proxies, Toxiproxy, listeners).
 Drive faults at run time through the admin API (``PUT /rules``).
@@ -134,7 +138,12 @@ def run(args: argparse.Namespace) -> int:
     with harness:
         if profile is not None:
             harness.apply(profile)
-        ready = {"admin": harness.admin_url, "targets": harness.endpoints, "env": harness.env}
+        ready = {
+            "admin": harness.admin_url,
+            "targets": harness.endpoints,
+            "env": harness.env,
+            "unset": list(harness.env_unset),
+        }
         print(json.dumps(ready), flush=True)
         print(
             f"llm-chaos serve: seed {harness.seed}; toxiproxy {harness.backend.reason}; "

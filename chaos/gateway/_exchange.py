@@ -19,6 +19,7 @@ from chaos._journal import JournalRecord, WireOutcome
 from chaos._redact import redact_headers, redact_path
 from chaos.gateway._http import Connection, status_line
 from chaos.providers._base import CallInfo, Dialect, Request, Response
+from chaos.providers._steering import retry_delay
 
 if TYPE_CHECKING:
     from chaos.gateway._gateway import _TargetRuntime
@@ -71,6 +72,7 @@ class Exchange:
     """A request in flight and the ways to answer it (used by the action modules)."""
 
     __slots__ = (
+        "_error_body",
         "_finished",
         "_head_sent",
         "_info",
@@ -109,6 +111,7 @@ class Exchange:
         self._head_sent = False
         self._stream = False
         self._finished = False
+        self._error_body = b""
 
     @property
     def info(self) -> CallInfo:
@@ -185,6 +188,8 @@ class Exchange:
             return
         self.status = status
         self.response_headers = headers
+        if status >= 400:  # kept (by reference) for the journal's retry delay: Gemini's is in it
+            self._error_body = body
         data = b"%s%scontent-length: %d\r\n%s\r\n%s" % (
             status_line(status, conn.version),
             block,
@@ -363,8 +368,10 @@ class Exchange:
                 self.events,
                 time.perf_counter() - self.started,
                 self.response_headers,
+                self._error_body,
             ),
             len(request.body),
+            self.conn.peer[1] if self.conn.peer else None,
         )
 
 
@@ -384,6 +391,7 @@ def _build_record(seq: int, fields: tuple[Any, ...]) -> JournalRecord:
         events,
         duration,
         response_headers,
+        error_body,
     ) = fields
     if info is None:
         try:
@@ -391,6 +399,10 @@ def _build_record(seq: int, fields: tuple[Any, ...]) -> JournalRecord:
         except Exception:
             info = _UNKNOWN
     retry = request.header("x-stainless-retry-count")
+    try:
+        question = target.dialect.question(info, request.body)
+    except Exception:  # a body the dialect cannot read asks no question it can name
+        question = None
     return JournalRecord(
         seq=seq,
         time=started,
@@ -402,6 +414,9 @@ def _build_record(seq: int, fields: tuple[Any, ...]) -> JournalRecord:
         model=info.model,
         retry_count=int(retry) if retry is not None and retry.isdigit() else None,
         fingerprint=fingerprint(request.body),
+        content_key="" if question is None else question.key,
+        system_keys=() if question is None else question.system,
+        call_kind=None if question is None else question.kind,
         rule=rule,
         action=action,
         phase=phase,
@@ -413,4 +428,5 @@ def _build_record(seq: int, fields: tuple[Any, ...]) -> JournalRecord:
         duration=duration,
         request_headers=redact_headers(request.headers),
         response_headers=redact_headers(response_headers),
+        retry_delay=retry_delay(response_headers, error_body) if status else None,
     )

@@ -34,6 +34,12 @@ log = logging.getLogger("chaos.gateway")
 AdminRoute = Callable[[Mapping[str, list[str]], bytes], tuple[int, Any]]
 """An extra admin API route: ``(query, body) -> (status, JSON-ready payload)``."""
 
+BeforeAnswer = Callable[[int], "asyncio.Future[None] | None"]
+"""Called on the gateway's loop with the index the *next* request will get; a future it
+returns is awaited (up to :data:`BEFORE_ANSWER_TIMEOUT` s) before this request is answered."""
+
+BEFORE_ANSWER_TIMEOUT = 5.0
+
 
 @dataclass(frozen=True)
 class TargetConfig:
@@ -139,7 +145,7 @@ class _Guarded(Coroutine[Any, Any, None]):
 
     __slots__ = ("_inner", "_outer")
 
-    def __init__(self, outer: Coroutine[Any, Any, None], inner: Coroutine[Any, Any, None]) -> None:
+    def __init__(self, outer: Coroutine[Any, Any, None], *inner: Coroutine[Any, Any, None]) -> None:
         self._outer = outer
         self._inner = inner
 
@@ -151,10 +157,23 @@ class _Guarded(Coroutine[Any, Any, None]):
 
     def close(self) -> None:
         self._outer.close()
-        self._inner.close()
+        for inner in self._inner:
+            inner.close()
 
     def __await__(self) -> Generator[Any, None, None]:
         return self._outer.__await__()
+
+
+async def _after(ready: asyncio.Future[None], answer: Coroutine[Any, Any, None]) -> None:
+    """``answer``, once ``ready`` is done (or has taken too long: answer anyway)."""
+    try:
+        await asyncio.wait_for(asyncio.shield(ready), BEFORE_ANSWER_TIMEOUT)
+    except TimeoutError:
+        log.warning("llm-chaos gateway: the next request's faults were not ready in time")
+    except BaseException:
+        answer.close()
+        raise
+    await answer
 
 
 class _TargetHandler:
@@ -183,6 +202,7 @@ class _TargetHandler:
         )
         if phase != gw._phase:
             gw._enter_phase(phase)
+        ready = None if gw._before_answer is None else gw._before_answer(request_index + 1)
         ex = Exchange(conn, target, request)
         ex.phase = phase
         chosen = None
@@ -199,7 +219,12 @@ class _TargetHandler:
         except Exception as exc:
             self._failed(ex, exc)
             return None
-        return None if coro is None else _Guarded(self._guard(ex, coro), coro)
+        if coro is None:
+            return None
+        if ready is None:
+            return _Guarded(self._guard(ex, coro), coro)
+        waiting = _after(ready, coro)
+        return _Guarded(self._guard(ex, waiting), waiting, coro)
 
     async def _guard(self, ex: Exchange, coro: Coroutine[Any, Any, None]) -> None:
         try:
@@ -281,6 +306,7 @@ class Gateway:
         self._phase: str | None = None
         self._phases: list[str] = []
         self._phase_callbacks: list[Callable[[str | None], None]] = []
+        self._before_answer: BeforeAnswer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._started = False
@@ -500,6 +526,12 @@ class Gateway:
         """Call ``callback(phase)`` when the phase requests see changes (on the gateway's
         loop thread: it must not block)."""
         self._phase_callbacks.append(callback)
+
+    def before_answer(self, callback: BeforeAnswer | None) -> None:
+        """Call ``callback(next_request_index)`` for every request before answering it,
+        on the gateway's loop (it must not block); an answer waits for the future it
+        returns. The harness readies the network faults of the request that comes next."""
+        self._before_answer = callback
 
     def _enter_phase(self, phase: str | None) -> None:
         self._phase = phase

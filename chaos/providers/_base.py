@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import ClassVar
 
 from chaos._errors import ConfigError, did_you_mean
+from chaos.providers._conversation import Question
 from chaos.providers._replies import ReplyBook
 
 __all__ = [
@@ -116,8 +117,13 @@ class Dialect:
     host: ClassVar[str]
     """The provider's public API host, named by edge pages (``api.anthropic.com``)."""
     env: ClassVar[Mapping[str, str]]
-    """Environment variables that route an official SDK to a base URL:
-    variable -> value template, ``{url}`` being the chaos endpoint; dummy keys too."""
+    """Environment variables that route the official SDKs and the frameworks to a base
+    URL: variable -> value template, ``{url}`` being the chaos endpoint; dummy keys too.
+    docs/routing.md names the library that reads each one."""
+    env_unset: ClassVar[tuple[str, ...]] = ()
+    """Variables removed while routing: a second credential the SDK would send or warn
+    about (``ANTHROPIC_AUTH_TOKEN``, ``GEMINI_API_KEY``), a switch that sends the SDK
+    elsewhere (``GOOGLE_GENAI_USE_VERTEXAI``)."""
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -131,6 +137,13 @@ class Dialect:
     def identify(self, method: str, path: str, body: bytes) -> CallInfo:
         """Tell which operation a request is, whether it streams, and its model."""
         raise NotImplementedError
+
+    def question(self, info: CallInfo, body: bytes) -> Question | None:
+        """The question a request asks, normalised across dialects (its conversation, not
+        its model, stream flag or limits), or None for an operation that asks none
+        (``models.list``) or a body the dialect cannot read. See
+        :mod:`chaos.providers._conversation`."""
+        return None
 
     def error(
         self,

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 from urllib.parse import parse_qs, urlsplit
 
 from chaos.providers import _fake, _sse
@@ -34,6 +34,14 @@ from chaos.providers._base import (
     Request,
     Response,
     unknown_choice,
+)
+from chaos.providers._conversation import (
+    Conversation,
+    Question,
+    QuestionKind,
+    canonical_args,
+    joined_text,
+    media_part,
 )
 from chaos.providers._edge import cloudflare_html, envoy_503
 from chaos.providers._replies import CONTENT_FAULT, ContentFault, ReplyQuery
@@ -211,6 +219,10 @@ def _route(method: str, path: str) -> tuple[Operation, dict[str, str]] | None:
         match = regex.fullmatch(path)
         if match and op.method == method.upper():
             return op, match.groupdict()
+    if not path.startswith("/v1/"):
+        # @ai-sdk/anthropic reads ANTHROPIC_BASE_URL as ending in /v1 and appends
+        # /messages; the official SDKs read it without /v1: answer both
+        return _route(method, "/v1" + path)
     return None
 
 
@@ -599,8 +611,16 @@ class AnthropicDialect(Dialect):
     auth_headers = ("x-api-key", "authorization")
     request_id_header = "request-id"
     env = MappingProxyType(
-        {"ANTHROPIC_BASE_URL": "{url}", "ANTHROPIC_API_KEY": "sk-ant-api03-chaos-dummy-key"}
+        {
+            # the SDKs (Python, Node), @ai-sdk/anthropic (which appends /messages: the
+            # fake answers both /v1/messages and /messages), pydantic-ai, LlamaIndex
+            "ANTHROPIC_BASE_URL": "{url}",
+            "ANTHROPIC_API_URL": "{url}",  # LangChain (read before ANTHROPIC_BASE_URL)
+            "ANTHROPIC_API_BASE": "{url}",  # litellm (read before ANTHROPIC_BASE_URL)
+            "ANTHROPIC_API_KEY": "sk-ant-api03-chaos-dummy-key",
+        }
     )
+    env_unset: ClassVar[tuple[str, ...]] = ("ANTHROPIC_AUTH_TOKEN",)
     host: ClassVar[str] = _HOST
 
     def __init__(
@@ -654,6 +674,20 @@ class AnthropicDialect(Dialect):
                 model = data.get("model") if isinstance(data.get("model"), str) else None
                 stream = op.streams and data.get("stream") is True
         return CallInfo(operation=op.name, stream=stream, model=model)
+
+    def question(self, info: CallInfo, body: bytes) -> Question | None:
+        """The conversation of ``messages.create``/``count_tokens`` (``system``,
+        ``messages``, tool names) or a legacy completion's prompt, normalised."""
+        kind = _QUESTION_KINDS.get(info.operation or "")
+        if kind is None:
+            return None
+        try:
+            data = json.loads(body or b"null")
+        except (ValueError, UnicodeDecodeError):
+            return None
+        if not isinstance(data, dict):
+            return None
+        return _conversation(data).question(kind)
 
     # -- errors ----------------------------------------------------------------------------
 
@@ -1133,6 +1167,64 @@ class AnthropicDialect(Dialect):
             headers=headers + self._common_headers(request_id),
             body=_compact(body),
         )
+
+
+_QUESTION_KINDS: dict[str, QuestionKind] = {
+    "messages.create": "generate",
+    "messages.count_tokens": "count_tokens",
+    "completions.create": "generate",
+}
+_SKIPPED_BLOCKS = frozenset({"thinking", "redacted_thinking"})
+
+
+def _conversation(data: Mapping[str, Any]) -> Conversation:
+    """A Messages request (or a legacy ``prompt``) in the dialect-neutral form."""
+    conv = Conversation()
+    system = data.get("system")
+    if isinstance(system, list):
+        for block in system:
+            if isinstance(block, dict):
+                conv.add_system(block.get("text"))
+    else:
+        conv.add_system(system)
+    conv.add_text("user", data.get("prompt"))
+    messages = data.get("messages")
+    for message in messages if isinstance(messages, list) else ():
+        if not isinstance(message, dict):
+            continue
+        role: Literal["user", "assistant"] = (
+            "assistant" if message.get("role") == "assistant" else "user"
+        )
+        content = message.get("content")
+        if isinstance(content, str):
+            conv.add_text(role, content)
+            continue
+        for block in content if isinstance(content, list) else ():
+            if isinstance(block, dict):
+                _block(conv, role, block)
+    tools = data.get("tools")
+    for tool in tools if isinstance(tools, list) else ():
+        if isinstance(tool, dict):
+            conv.add_tool(tool.get("name"))
+    return conv
+
+
+def _block(
+    conv: Conversation, role: Literal["user", "assistant"], block: Mapping[str, Any]
+) -> None:
+    kind = block.get("type")
+    if kind == "text":
+        conv.add_text(role, block.get("text"))
+    elif kind == "tool_use":
+        conv.add("assistant", ("call", str(block.get("name")), canonical_args(block.get("input"))))
+    elif kind == "tool_result":
+        conv.add("tool", ("result", (joined_text(block.get("content")) or "").strip()))
+    elif kind in ("image", "document"):
+        source = block.get("source")
+        source = source if isinstance(source, dict) else {}
+        conv.add(role, media_part(source.get("data") or source.get("url") or source))
+    elif kind not in _SKIPPED_BLOCKS:
+        conv.add(role, ("other", str(kind), canonical_args(block)))
 
 
 def _chunks(text: str, size: int) -> list[str]:

@@ -21,7 +21,7 @@ import re
 import secrets
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 from urllib.parse import parse_qs
 
 from chaos._errors import ConfigError
@@ -33,6 +33,12 @@ from chaos.providers._base import (
     Request,
     Response,
     unknown_choice,
+)
+from chaos.providers._conversation import (
+    Conversation,
+    Question,
+    canonical_args,
+    media_part,
 )
 from chaos.providers._replies import CONTENT_FAULT, ReplyQuery
 
@@ -244,10 +250,18 @@ class GeminiDialect(Dialect):
     request_id_header = ""
     host = "generativelanguage.googleapis.com"
     env: ClassVar[Mapping[str, str]] = {
-        "GOOGLE_GEMINI_BASE_URL": "{url}",
-        "GEMINI_API_KEY": "chaos-dummy-gemini-key",
+        "GOOGLE_GEMINI_BASE_URL": "{url}",  # google-genai (and the frameworks on it)
+        "GEMINI_API_BASE": "{url}/v1beta",  # litellm
+        # google-genai, litellm, LangChain, pydantic-ai, LlamaIndex: one key, so
+        # google-genai does not warn "Both GOOGLE_API_KEY and GEMINI_API_KEY are set"
         "GOOGLE_API_KEY": "chaos-dummy-gemini-key",
+        "GOOGLE_GENERATIVE_AI_API_KEY": "chaos-dummy-gemini-key",  # @ai-sdk/google
     }
+    env_unset: ClassVar[tuple[str, ...]] = (
+        "GEMINI_API_KEY",
+        "GOOGLE_GENAI_USE_VERTEXAI",
+        "GOOGLE_GENAI_USE_ENTERPRISE",
+    )
 
     def __init__(self, *, api_key: str | None = None, token_rate: float | None = None) -> None:
         if token_rate is not None and not (math.isfinite(token_rate) and token_rate > 0):
@@ -277,6 +291,25 @@ class GeminiDialect(Dialect):
         if found is not None and verb == "GET":
             return CallInfo("models.get", False, found["model"])
         return CallInfo(None, False, None)
+
+    def question(self, info: CallInfo, body: bytes) -> Question | None:
+        """The conversation of ``generateContent``/``streamGenerateContent``/``countTokens``
+        (``systemInstruction``, ``contents``, tool names), normalised; camelCase and
+        snake_case fields alike."""
+        if info.operation not in (_GENERATE, _STREAM, _COUNT):
+            return None
+        try:
+            data = json.loads(body or b"null")
+        except (ValueError, UnicodeDecodeError):
+            return None
+        if not isinstance(data, dict):
+            return None
+        nested = _field(data, "generateContentRequest")
+        if isinstance(nested, dict):  # countTokens may wrap a whole request
+            data = nested
+        return _conversation(data).question(
+            "count_tokens" if info.operation == _COUNT else "generate"
+        )
 
     # -- errors ------------------------------------------------------------
 
@@ -705,3 +738,68 @@ def _fail(
 ) -> Response:
     headers = [("content-type", _JSON), *_google_headers()]
     return Response(code, headers, error_body(code, message, status, details or []))
+
+
+def _conversation(data: Mapping[str, Any]) -> Conversation:
+    """A Gemini request in the dialect-neutral form."""
+    conv = Conversation()
+    system = _field(data, "systemInstruction")
+    if isinstance(system, str):
+        conv.add_system(system)
+    elif isinstance(system, dict):  # each part a block, as Anthropic's system blocks
+        parts = system.get("parts")
+        for part in parts if isinstance(parts, list) else ():
+            if isinstance(part, dict):
+                conv.add_system(part.get("text"))
+    contents = data.get("contents")
+    if isinstance(contents, dict):
+        contents = [contents]
+    for content in contents if isinstance(contents, list) else ():
+        if not isinstance(content, dict):
+            continue
+        role: Literal["user", "assistant"] = (
+            "assistant" if content.get("role") == "model" else "user"
+        )
+        parts = content.get("parts")
+        for part in parts if isinstance(parts, list) else ():
+            if isinstance(part, dict) and not part.get("thought"):
+                _part(conv, role, part)
+    tools = data.get("tools")
+    for tool in tools if isinstance(tools, list) else ():
+        if not isinstance(tool, dict):
+            continue
+        declarations = _field(tool, "functionDeclarations")
+        if isinstance(declarations, list):
+            for declaration in declarations:
+                if isinstance(declaration, dict):
+                    conv.add_tool(declaration.get("name"))
+        for name in tool:
+            if name not in ("functionDeclarations", "function_declarations"):  # built-in tools
+                conv.add_tool(name)
+    return conv
+
+
+def _part(conv: Conversation, role: Literal["user", "assistant"], part: Mapping[str, Any]) -> None:
+    call = _field(part, "functionCall")
+    response = _field(part, "functionResponse")
+    inline = _field(part, "inlineData")
+    file = _field(part, "fileData")
+    if isinstance(part.get("text"), str):
+        conv.add_text(role, part["text"])
+    elif isinstance(call, dict):
+        conv.add("assistant", ("call", str(call.get("name")), canonical_args(call.get("args"))))
+    elif isinstance(response, dict):
+        result = response.get("response")
+        # frameworks wrap a tool's text as {"result": ...}, {"output": ...} or {"content": ...}
+        if isinstance(result, dict) and len(result) == 1:
+            (only,) = result.values()
+            if isinstance(only, str):
+                result = only
+        text = result.strip() if isinstance(result, str) else canonical_args(result)
+        conv.add("tool", ("result", text))
+    elif isinstance(inline, dict):
+        conv.add(role, media_part(inline.get("data")))
+    elif isinstance(file, dict):
+        conv.add(role, media_part(_field(file, "fileUri")))
+    else:
+        conv.add(role, ("other", canonical_args(part)))

@@ -36,6 +36,14 @@ from chaos.providers._base import (
     Response,
     unknown_choice,
 )
+from chaos.providers._conversation import (
+    Conversation,
+    Question,
+    canonical_args,
+    embedding_question,
+    joined_text,
+    media_part,
+)
 from chaos.providers._edge import edge_page
 from chaos.providers._replies import CONTENT_FAULT, ReplyQuery
 
@@ -279,7 +287,10 @@ class OpenAIDialect(Dialect):
     request_id_header = "x-request-id"
     host = "api.openai.com"
     env: ClassVar[Mapping[str, str]] = {
+        # the SDKs (Python, Node), @ai-sdk/openai, litellm, pydantic-ai
         "OPENAI_BASE_URL": "{url}/v1",
+        # LangChain and LlamaIndex (read before OPENAI_BASE_URL)
+        "OPENAI_API_BASE": "{url}/v1",
         "OPENAI_API_KEY": "sk-chaos-dummy",
     }
 
@@ -326,6 +337,35 @@ class OpenAIDialect(Dialect):
                 operation, payload.get("stream") is True, model if isinstance(model, str) else None
             )
         return CallInfo(None, False, None)
+
+    def question(self, info: CallInfo, body: bytes) -> Question | None:
+        """The conversation of a chat completion (``messages``, tool names), a
+        response (``instructions``, ``input``, ``previous_response_id``, tool names) or a
+        legacy completion (``prompt``), normalised; an embedding's ``input``."""
+        if info.operation not in (_CHAT, _RESPONSES, _COMPLETIONS, _EMBEDDINGS):
+            return None
+        data = _json_object(body)
+        if data is None:
+            return None
+        if info.operation == _EMBEDDINGS:
+            return embedding_question(data.get("input"))
+        conv = Conversation()
+        if info.operation == _CHAT:
+            _chat_conversation(conv, data)
+        elif info.operation == _RESPONSES:
+            _responses_conversation(conv, data)
+        else:
+            prompt = data.get("prompt")
+            conv.add_text(
+                "user", "\n".join(map(str, prompt)) if isinstance(prompt, list) else prompt
+            )
+        tools = data.get("tools")
+        for tool in tools if isinstance(tools, list) else ():
+            if isinstance(tool, dict):
+                function = tool.get("function")
+                named = function if isinstance(function, dict) else tool
+                conv.add_tool(named.get("name") or tool.get("type"))
+        return conv.question("generate")
 
     # -- errors ------------------------------------------------------------
 
@@ -1106,6 +1146,103 @@ def _missing(param: str) -> Response:
         param=param,
         code="missing_required_parameter",
     )
+
+
+_ROLES: dict[object, Literal["user", "assistant", "tool"]] = {
+    "assistant": "assistant",
+    "tool": "tool",
+    "function": "tool",
+}
+
+
+def _content(
+    conv: Conversation, role: Literal["user", "assistant", "tool"], content: object
+) -> None:
+    """A message's content: a string, or parts (chat ``text``/``image_url``/..., Responses
+    ``input_text``/``output_text``/``input_image``/...); a tool's, its text as a result."""
+    if role == "tool":
+        conv.add("tool", ("result", (joined_text(content) or "").strip()))
+        return
+    if isinstance(content, str):
+        conv.add_text(role, content)
+        return
+    for part in content if isinstance(content, list) else ():
+        if not isinstance(part, dict):
+            continue
+        kind = str(part.get("type", ""))
+        if "text" in part and kind in ("text", "input_text", "output_text", "refusal"):
+            conv.add_text(role, part["text"])
+        elif kind == "refusal":
+            conv.add_text(role, part.get("refusal"))
+        elif kind in ("image_url", "input_image", "input_audio", "input_file", "file"):
+            nested = part.get(kind)
+            value: dict[str, Any] = nested if isinstance(nested, dict) else part
+            conv.add(
+                role,
+                media_part(
+                    value.get("url")
+                    or value.get("image_url")
+                    or value.get("data")
+                    or value.get("file_data")
+                    or value.get("file_id")
+                    or value
+                ),
+            )
+        else:
+            conv.add(role, ("other", kind, canonical_args(part)))
+
+
+def _chat_conversation(conv: Conversation, data: dict[str, Any]) -> None:
+    messages = data.get("messages")
+    for message in messages if isinstance(messages, list) else ():
+        if not isinstance(message, dict):
+            continue
+        role = message.get("role")
+        if role in ("system", "developer"):
+            conv.add_system(joined_text(message.get("content")))
+            continue
+        who = _ROLES.get(role, "user")
+        _content(conv, who, message.get("content"))
+        calls = message.get("tool_calls")
+        legacy = message.get("function_call")
+        for call in [*(calls if isinstance(calls, list) else ()), legacy]:
+            if not isinstance(call, dict):
+                continue
+            function = call.get("function", call)
+            if isinstance(function, dict):
+                conv.add(
+                    "assistant",
+                    ("call", str(function.get("name")), canonical_args(function.get("arguments"))),
+                )
+
+
+def _responses_conversation(conv: Conversation, data: dict[str, Any]) -> None:
+    conv.add_system(data.get("instructions"))
+    previous = data.get("previous_response_id")
+    if isinstance(previous, str):
+        conv.extra.append(("previous", previous))
+    items = data.get("input")
+    if isinstance(items, str):
+        conv.add_text("user", items)
+        return
+    for item in items if isinstance(items, list) else ():
+        if not isinstance(item, dict):
+            continue
+        kind = item.get("type", "message")
+        if kind == "message" or "role" in item:
+            role = item.get("role")
+            if role in ("system", "developer"):
+                conv.add_system(joined_text(item.get("content")))
+            else:
+                _content(conv, _ROLES.get(role, "user"), item.get("content"))
+        elif kind == "function_call":
+            conv.add(
+                "assistant", ("call", str(item.get("name")), canonical_args(item.get("arguments")))
+            )
+        elif kind == "function_call_output":
+            conv.add("tool", ("result", (joined_text(item.get("output")) or "").strip()))
+        elif kind != "reasoning":
+            conv.add("user", ("other", str(kind), canonical_args(item)))
 
 
 def _json_object(body: bytes) -> dict[str, Any] | None:

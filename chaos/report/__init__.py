@@ -16,7 +16,13 @@ from chaos.report._classes import CLASS_LABELS, outcome_class
 from chaos.report._coverage import OUTCOME_LABELS, CoverageReport, CoverageRow, coverage
 from chaos.report._files import FileReporter
 from chaos.report._journal_json import journal_json
-from chaos.report._timeline import PhaseSpan, phases_from_records, timeline_svg
+from chaos.report._timeline import (
+    NetworkSpan,
+    PhaseSpan,
+    UserOutcome,
+    phases_from_records,
+    timeline_svg,
+)
 
 __all__ = [
     "ATTACHMENTS",
@@ -26,9 +32,11 @@ __all__ = [
     "CoverageReport",
     "CoverageRow",
     "FileReporter",
+    "NetworkSpan",
     "PhaseSpan",
     "Reporter",
     "ReporterRegistry",
+    "UserOutcome",
     "allure_active",
     "coverage",
     "journal_json",

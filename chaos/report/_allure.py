@@ -14,9 +14,10 @@ import yaml
 
 from chaos._journal import JournalRecord
 from chaos.report._base import Reporter
-from chaos.report._context import applied_profile, phase_spans
+from chaos.report._context import applied_profile, network_spans, phase_spans
 from chaos.report._journal_json import journal_json
 from chaos.report._timeline import timeline_svg
+from chaos.verdict import Verdict
 
 __all__ = ["ATTACHMENTS", "AllureReporter", "allure_active"]
 
@@ -70,12 +71,16 @@ class AllureReporter(Reporter):
             name=ATTACHMENTS["journal"],
             attachment_type=allure.attachment_type.JSON,
         )
+        applied = applied_profile(item, harness)
+        spans = phase_spans(applied, records)
         allure.attach(
             timeline_svg(
                 records,
-                phases=phase_spans(applied_profile(item, harness), records),
+                phases=spans,
                 title=item.nodeid,
                 targets=_targets_of(harness, records),
+                verdict=verdict if isinstance(verdict, Verdict) else None,
+                network=network_spans(applied, spans),
             ),
             name=ATTACHMENTS["timeline"],
             attachment_type=allure.attachment_type.SVG,

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from chaos._journal import JournalRecord
-from chaos.report._timeline import PhaseSpan, phases_from_records
+from chaos.report._timeline import NetworkSpan, PhaseSpan, phases_from_records
 
-__all__ = ["applied_profile", "phase_spans"]
+__all__ = ["applied_profile", "network_spans", "phase_spans"]
 
 
 def applied_profile(item: Any, harness: Any) -> Any:
@@ -64,3 +64,32 @@ def phase_spans(profile: Any, records: Sequence[JournalRecord]) -> list[PhaseSpa
                 )
             )
     return spans
+
+
+def network_spans(profile: Any, spans: Sequence[PhaseSpan]) -> list[NetworkSpan]:
+    """The profile's network faults (Toxiproxy toxics) on the timeline, per target.
+
+    Each fault of a phase that was drawn (see :func:`phase_spans`) becomes a band
+    over that phase on its target's lane: the requests a network fault stops may
+    never reach the journal, so the band is what shows the target was hit.
+    """
+    phases = {p.name: p for p in getattr(profile, "phases", None) or ()}
+    out: list[NetworkSpan] = []
+    for index, span in enumerate(spans):
+        phase = phases.get(span.name)
+        if phase is None:
+            continue
+        end = span.end if span.end is not None else _next_start(spans, index)
+        for fault in phase.network_faults():
+            out.append(NetworkSpan(fault.target, _network_label(fault), span.start, end))
+    return out
+
+
+def _next_start(spans: Sequence[PhaseSpan], index: int) -> float | None:
+    return spans[index + 1].start if index + 1 < len(spans) else None
+
+
+def _network_label(fault: Any) -> str:
+    text = str(fault.action.describe())
+    kind, _, rest = text.partition(":")
+    return f"network {rest.strip() or kind}" if kind == "network" else f"network: {text}"

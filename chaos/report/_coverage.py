@@ -22,7 +22,14 @@ from chaos.verdict import Verdict
 __all__ = ["OUTCOME_LABELS", "CoverageReport", "CoverageRow", "Outcome", "coverage"]
 
 Outcome = Literal[
-    "sdk_retry", "app_retry", "failover", "degraded", "tolerated", "failed", "not_fired"
+    "sdk_retry",
+    "app_retry",
+    "failover",
+    "degraded",
+    "tolerated",
+    "failed",
+    "network",
+    "not_fired",
 ]
 
 OUTCOME_LABELS: dict[Outcome, str] = {
@@ -32,6 +39,7 @@ OUTCOME_LABELS: dict[Outcome, str] = {
     "degraded": "degraded answer",
     "tolerated": "tolerated",
     "failed": "failed",
+    "network": "fired below HTTP",
     "not_fired": "not fired",
 }
 _SHORT: dict[Outcome, str] = {
@@ -41,8 +49,11 @@ _SHORT: dict[Outcome, str] = {
     "degraded": "degraded",
     "tolerated": "tolerated",
     "failed": "failed",
+    "network": "network",
     "not_fired": "not fired",
 }
+# outcomes that count something else than faulted attempts the journal followed to a call
+_NOT_ATTEMPTS: frozenset[Outcome] = frozenset({"network", "not_fired"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +109,9 @@ class CoverageReport:
     meta: dict[str, str] = field(default_factory=dict)
 
     def totals(self) -> dict[Outcome, int]:
-        """Faulted attempts per outcome (``not_fired``: faults that never fired)."""
+        """Faulted attempts per outcome (``not_fired``: faults that never fired;
+        ``network``: firings of network faults, which act below HTTP where the
+        journal cannot follow them to a call)."""
         totals: Counter[Outcome] = Counter()
         for row in self.rows:
             totals[row.outcome] += 1 if row.outcome == "not_fired" else row.count
@@ -163,9 +176,15 @@ class CoverageReport:
         summary = ", ".join(
             f"{count} {OUTCOME_LABELS[outcome]}"
             for outcome, count in totals.items()
-            if outcome != "not_fired"
+            if outcome not in _NOT_ATTEMPTS
         )
         lines.append(f"Faulted attempts: {summary or 'none'}.")
+        if totals.get("network"):
+            names = sorted({n for r in self.rows if r.outcome == "network" for n in r.rules})
+            lines.append(
+                f"{len(names)} network fault(s) fired ({totals['network']}×) below HTTP, where "
+                f"the journal cannot follow them to a call: {', '.join(names)}."
+            )
         if totals.get("not_fired") and unfired is not None:
             lines.append(f"{totals['not_fired']} declared fault(s) never fired: {unfired}")
         elif totals.get("not_fired"):
@@ -246,15 +265,34 @@ def coverage(
                 tests,
             )
         )
-    seen = {r.rule for r in records if r.rule is not None} | {
-        name for name, times in (fired or {}).items() if times
-    }
+    journaled = {r.rule for r in records if r.rule is not None}
+    seen = journaled | {name for name, times in (fired or {}).items() if times}
     silent = {name for name, times in (fired or {}).items() if not times and name not in seen}
     for fault in faults:
         name = fault.name or fault.action.describe()
         silent.discard(name)
-        if name in seen or fault.action.layer != "http":
-            continue  # network faults act below HTTP: the journal cannot show them firing
+        if name in journaled:
+            continue
+        if fault.action.layer != "http":
+            # network faults act below HTTP: the journal cannot show them firing,
+            # the harness's count can
+            times = (fired or {}).get(name)
+            if times is not None:
+                rows.append(
+                    CoverageRow(
+                        fault.action.describe(),
+                        fault.target,
+                        "*",
+                        None,
+                        "network" if times else "not_fired",
+                        times,
+                        (name,),
+                        tests,
+                    )
+                )
+            continue
+        if name in seen:
+            continue
         rows.append(
             CoverageRow(
                 fault.action.describe(),

@@ -21,9 +21,9 @@ from typing import Any
 from chaos._journal import JournalRecord
 from chaos.faults import Fault
 from chaos.report._base import Reporter
-from chaos.report._context import applied_profile, phase_spans
+from chaos.report._context import applied_profile, network_spans, phase_spans
 from chaos.report._coverage import CoverageReport, coverage
-from chaos.report._timeline import PhaseSpan, timeline_svg
+from chaos.report._timeline import NetworkSpan, PhaseSpan, timeline_svg
 
 __all__ = ["FileReporter"]
 
@@ -53,6 +53,7 @@ class FileReporter(Reporter):
         verdict: Any = None,
         phases: Sequence[PhaseSpan] | None = None,
         targets: Sequence[str] | None = None,
+        network: Sequence[NetworkSpan] = (),
     ) -> Path | None:
         """Add one run's coverage and write its timeline; return the timeline's path.
 
@@ -64,12 +65,20 @@ class FileReporter(Reporter):
         :param verdict: a ``chaos.verdict.Verdict`` over ``records``, if at hand.
         :param phases: phase spans for the timeline (default: from the records).
         :param targets: lane order for the timeline.
+        :param network: network faults to draw on their targets' lanes.
         """
         part = coverage(records, faults=faults, fired=fired, verdict=verdict, test=name)
         self.report = self.report.merge(part)
         if not records:
             return None
-        svg = timeline_svg(records, phases=phases, title=name, targets=targets)
+        svg = timeline_svg(
+            records,
+            phases=phases,
+            title=name,
+            targets=targets,
+            verdict=verdict,
+            network=network,
+        )
         target = self.path / "timelines" / f"{_slug(name)}.svg"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(svg, encoding="utf-8")
@@ -111,14 +120,16 @@ class FileReporter(Reporter):
         """Add the test's journal to the report and write its timeline."""
         records = harness.journal
         profile = applied_profile(item, harness)
+        spans = phase_spans(profile, records)
         self.add(
             records,
             name=item.nodeid,
             faults=profile.faults() if hasattr(profile, "faults") else (),
             fired=harness.fired(),
             verdict=verdict,
-            phases=phase_spans(profile, records),
+            phases=spans,
             targets=list(getattr(harness, "endpoints", {}) or {}) or None,
+            network=network_spans(profile, spans),
         )
 
     def on_session_end(self, config: Any) -> None:

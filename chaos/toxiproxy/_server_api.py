@@ -24,6 +24,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from chaos.toxiproxy._events import EventHub
 from chaos.toxiproxy._server_http import Request, Response
 from chaos.toxiproxy._server_json import GoDecodeError, decode_body, decode_fields, encode
 from chaos.toxiproxy._server_link import Direction, ToxicEntry
@@ -98,6 +99,8 @@ class ToxiproxyApi:
             max_workers=32, thread_name_prefix="toxiproxy-write"
         )
         self.proxies: dict[str, Proxy] = {}
+        self.events = EventHub()
+        """Per-connection events of every proxy, for in-process subscribers."""
         self._lock = asyncio.Lock()
         param = "([^/]+)"
         self._routes: list[tuple[re.Pattern[str], dict[str, Handler]]] = [
@@ -207,7 +210,14 @@ class ToxiproxyApi:
             raise ApiError("missing required field: upstream", 400)
         if fields["name"] in self.proxies:
             raise ApiError("proxy already exists", 409)
-        proxy = Proxy(fields["name"], fields["listen"], fields["upstream"], self.rng, self.executor)
+        proxy = Proxy(
+            fields["name"],
+            fields["listen"],
+            fields["upstream"],
+            self.rng,
+            self.executor,
+            self.events,
+        )
         if fields["enabled"]:
             await proxy.start()
         self.proxies[proxy.name] = proxy
@@ -243,7 +253,7 @@ class ToxiproxyApi:
             if fields["enabled"]:
                 await proxy.start()
             else:
-                proxy.stop()
+                proxy.stop(disable=True)
         return self._json(200, proxy.to_json())
 
     async def proxy_delete(self, request: Request, name: str) -> Response:
@@ -312,7 +322,12 @@ class ToxiproxyApi:
                     continue
                 existing.stop()
             proxy = Proxy(
-                fields["name"], fields["listen"], fields["upstream"], self.rng, self.executor
+                fields["name"],
+                fields["listen"],
+                fields["upstream"],
+                self.rng,
+                self.executor,
+                self.events,
             )
             if fields["enabled"]:
                 try:

@@ -31,6 +31,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import functools
+import itertools
 import logging
 import mmap
 import random
@@ -42,6 +43,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Literal, Protocol
 
+from chaos.toxiproxy._events import ConnectionEvent, EventHub, EventKind
 from chaos.toxiproxy._toxics import Chunk, Stub, Toxic
 
 __all__ = ["Connection", "Direction", "Link", "ToxicEntry", "split_host_port"]
@@ -88,6 +90,8 @@ class ConnectionOwner(Protocol):
     upstream: str
     rng: random.Random
     executor: concurrent.futures.Executor
+    events: EventHub
+    refusing: bool
 
     def chain(self, direction: Direction) -> list[ToxicEntry]:
         """The proxy's toxics for one direction, in chain order."""
@@ -176,6 +180,9 @@ class Link:
         self.queue: deque[Chunk] = deque()
         self.queued = 0
         self.finished = False
+        self.reset_seen = False  # the source socket was reset by its peer
+        self.from_client = direction == "upstream"
+        self.written = 0  # bytes written to the destination
         self._lock = threading.Lock()
         self._pending = 0  # chunks handed to the loop and not yet through the chain
         self._room = threading.Event()
@@ -188,8 +195,10 @@ class Link:
             stub.toxic.start(stub)
 
     # LinkControl, for the toxics
-    def close_connection(self, *, reset: bool = False) -> None:
+    def close_connection(self, *, reset: bool = False, by: Stub | None = None) -> None:
         """Close both sockets of this link's connection (``reset``: send an RST)."""
+        if by is not None and by.active and not self.conn.closed:
+            self.conn.event("closed", by, reset=reset)
         self.conn.close(reset=reset)
 
     # the pump thread
@@ -205,17 +214,30 @@ class Link:
             while not self.finished:
                 try:
                     size = self.src.sock.recv_into(buffer)
+                except ConnectionResetError:
+                    # the peer reset: pass the reset on (Toxiproxy 2.12 sends a FIN)
+                    self.reset_seen = True
+                    self._call_soon(self.conn.peer_reset)
+                    break
                 except OSError:
                     size = 0
                 if not size:
                     break
+                if self.from_client:
+                    self.conn.last_read = time.time()
+                    if self.conn.owner.refusing:  # disabled while this connection was open
+                        self.reset_seen = True
+                        self._call_soon(self.conn.refuse)
+                        break
                 data = view[:size]
                 if self._hand_over(data):
                     if not self._wait_for_room():
                         return
-                elif not self.dst.send_all(data):  # blocking: the buffer is free after it
+                elif self.dst.send_all(data):  # blocking: the buffer is free after it
+                    self.written += size
+                else:
                     break
-            ending = not self.conn.resetting and not self.finished
+            ending = not self.conn.resetting and not self.finished and not self.reset_seen
             if ending and not self._hand_over(None):
                 self._finish()
         finally:  # the mapping goes with the last reference to it
@@ -289,6 +311,8 @@ class Link:
         for old in self.stubs:
             if old.toxic is entry.toxic:
                 old.interrupt()
+                if old.met:
+                    self.conn.event("left", old)
                 self.stubs = [stub for stub in self.stubs if stub is not old]
                 entry.toxic.cleanup(old)
                 if not self.stubs:
@@ -314,7 +338,7 @@ class Link:
         active = self.rng.random() < entry.toxicity
         if state is None:
             state = entry.toxic.new_state()
-        return Stub(entry.toxic, self, active, state)
+        return Stub(entry.toxic, self, active, state, entry.name)
 
     def _back_to_direct(self) -> None:
         with self._lock:
@@ -358,6 +382,9 @@ class Link:
         for position in range(index, len(stubs)):
             stub = stubs[position]
             if stub.active and not stub.interrupted:
+                if not stub.met and chunk.data is not None:
+                    stub.met = True
+                    self.conn.event("met", stub)
                 emit = functools.partial(self._through, stubs, position + 1)
                 await stub.toxic.pipe(stub, chunk, emit)
                 return
@@ -373,10 +400,14 @@ class Link:
         sent = self.dst.send_now(data)
         if sent < 0:
             self.finished = True
-        elif sent < len(data):
+            return
+        self.written += sent
+        if sent < len(data):
             # the destination is slow: finish the write off the event loop
             rest = data[sent:]
-            if not await self.loop.run_in_executor(self.conn.executor, self.dst.send_all, rest):
+            if await self.loop.run_in_executor(self.conn.executor, self.dst.send_all, rest):
+                self.written += len(rest)
+            else:
                 self.finished = True
 
     def _finish(self) -> None:
@@ -388,6 +419,14 @@ class Link:
             self.conn.maybe_release()
 
 
+_numbers = itertools.count(1)
+
+
+def connection_number() -> int:
+    """A new connection number, unique in this process (events name connections by it)."""
+    return next(_numbers)
+
+
 class Connection:
     """One client connection through a proxy, and its upstream connection."""
 
@@ -395,6 +434,10 @@ class Connection:
         self, owner: ConnectionOwner, client: socket.socket, loop: asyncio.AbstractEventLoop
     ) -> None:
         self.owner = owner
+        self.number = connection_number()
+        self.opened = time.time()
+        self.last_read = 0.0  # when the client's last bytes were read (epoch seconds)
+        self.local_port: int | None = None  # our end of the upstream connection
         self.name = owner.name
         self.rng = owner.rng
         self.executor = owner.executor
@@ -408,6 +451,33 @@ class Connection:
         self._closed = False
         self._pumps = 0
         self._done_called = False
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
+
+    def event(self, kind: EventKind, stub: Stub | None = None, *, reset: bool = False) -> None:
+        """Report ``kind`` to the server's event subscribers, if any (on the loop)."""
+        hub = self.owner.events
+        if not hub.watched:
+            return
+        down = self.links[1].written if len(self.links) == 2 else 0
+        hub.emit(
+            ConnectionEvent(
+                proxy=self.name,
+                connection=self.number,
+                kind=kind,
+                time=time.time(),
+                opened=self.opened,
+                local_port=self.local_port,
+                toxic=None if stub is None else stub.name,
+                toxic_type=None if stub is None else stub.toxic.type_name,
+                reset=reset,
+                last_read=self.last_read,
+                bytes_down=down,
+            )
+        )
 
     async def start(self) -> None:
         """Dial the upstream, then start both links (call once, on the loop)."""
@@ -430,6 +500,8 @@ class Connection:
             self._release()
             return
         self.upstream = _Side(upstream, "upstream")
+        with contextlib.suppress(OSError, IndexError):
+            self.local_port = int(upstream.getsockname()[1])
         for side in (self.client, self.upstream):
             side.sock.setblocking(True)
             side.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -493,6 +565,17 @@ class Connection:
                 side.shutdown(socket.SHUT_RDWR)
         for link in self.links:
             link.stop()
+
+    def refuse(self) -> None:
+        """The proxy is down: reset this connection without passing on what the client sent
+        (on the loop)."""
+        if not self._closed:
+            self.event("refused")
+            self.close(reset=True)
+
+    def peer_reset(self) -> None:
+        """One side's peer reset its socket: reset the other side too (on the loop)."""
+        self.close(reset=True)
 
     def _unstick(self) -> None:
         if self._pumps:

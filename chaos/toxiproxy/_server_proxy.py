@@ -14,14 +14,29 @@ import logging
 import os
 import random
 import socket
+import struct
+import time
+from collections.abc import Callable
 from typing import Any
 
+from chaos.toxiproxy._events import ConnectionEvent, EventHub
 from chaos.toxiproxy._server_json import GoFloat32
-from chaos.toxiproxy._server_link import Connection, Direction, Link, ToxicEntry, split_host_port
+from chaos.toxiproxy._server_link import (
+    Connection,
+    Direction,
+    Link,
+    ToxicEntry,
+    connection_number,
+    split_host_port,
+)
 
 __all__ = ["ApiError", "Proxy", "resolve_listen"]
 
 log = logging.getLogger("chaos.toxiproxy.server")
+
+_LINGER_RESET = struct.pack("ii", 1, 0)
+_REFUSE_WAIT = 5.0  # seconds a refused connection waits at most for its client's request
+_REFUSE_QUIET = 0.02  # a client quiet this long has sent its request
 
 
 class ApiError(Exception):
@@ -94,6 +109,7 @@ class Proxy:
         upstream: str,
         rng: random.Random,
         executor: concurrent.futures.Executor,
+        events: EventHub | None = None,
     ) -> None:
         self.name = name
         self.listen = listen
@@ -101,6 +117,9 @@ class Proxy:
         self.enabled = False
         self.rng = rng
         self.executor = executor
+        self.events = events if events is not None else EventHub()
+        self.refusing = False  # disabled, but listening to record what it turns away
+        self._refused: dict[socket.socket, Callable[[], None]] = {}  # sock -> its reset
         self.connections: set[Connection] = set()
         self._toxics: dict[Direction, list[ToxicEntry]] = {"upstream": [], "downstream": []}
         self._links: dict[Direction, set[Link]] = {"upstream": set(), "downstream": set()}
@@ -113,6 +132,9 @@ class Proxy:
         :raises ApiError: 500 with Go's ``listen tcp ...`` text on failure.
         """
         if self._listener is not None:
+            if self.refusing:
+                self.refusing = False
+                self.enabled = True
             return
         try:
             host, port = resolve_listen(self.listen)
@@ -142,9 +164,21 @@ class Proxy:
             extra={"fields": {"name": self.name, "proxy": self.listen, "upstream": self.upstream}},
         )
 
-    def stop(self) -> None:
-        """Stop listening and close every connection through this proxy."""
+    def stop(self, *, disable: bool = False) -> None:
+        """Stop listening and close every connection through this proxy.
+
+        :param disable: the API disables the proxy. When someone watches this
+            server's events, the proxy keeps listening instead and resets every new
+            connection at once, before any byte (see :meth:`_refuse`), and a live
+            connection when its client sends again (an answer in flight still gets
+            through), so that the attempts an outage turns away can be recorded.
+        """
+        if disable and self._listener is not None and self.events.watched:
+            self.refusing = True
+            self.enabled = False
+            return
         if self._listener is not None:
+            self.refusing = False
             asyncio.get_running_loop().remove_reader(self._listener.fileno())
             self._listener.close()
             self._listener = None
@@ -153,6 +187,8 @@ class Proxy:
                 extra={"fields": {"name": self.name, "proxy": self.listen}},
             )
         self.enabled = False
+        for reset in list(self._refused.values()):
+            reset()
         for conn in list(self.connections):
             conn.close(abort=True)
 
@@ -168,6 +204,9 @@ class Proxy:
                     "accept failed", extra={"fields": {"name": self.name, "error": str(exc)}}
                 )
                 return
+            if self.refusing:
+                self._refuse(sock)
+                continue
             sock.setblocking(False)
             conn = Connection(self, sock, loop)
             if not self.connection_opened(conn):
@@ -175,9 +214,53 @@ class Proxy:
                 continue
             conn.task = loop.create_task(conn.start())
 
+    def _refuse(self, sock: socket.socket) -> None:
+        # A closed port cannot be observed; a listener that resets can. The reset comes
+        # once the client has sent what it had to send (its bytes are read and dropped
+        # until it pauses for _REFUSE_QUIET, at most _REFUSE_WAIT after the accept): an
+        # immediate reset races the client's connect and send, so the same outage would
+        # surface as a connect, write or read error by chance. The client sees its
+        # request met by a reset, never an answer.
+        now = time.time()
+        self.events.emit(ConnectionEvent(self.name, connection_number(), "refused", now, now))
+        loop = asyncio.get_running_loop()
+        sock.setblocking(False)
+        fd = sock.fileno()
+        timers = [loop.call_later(_REFUSE_WAIT, lambda: reset())]
+
+        def reset() -> None:
+            if self._refused.pop(sock, None) is None:
+                return
+            loop.remove_reader(fd)
+            for timer in timers:
+                timer.cancel()
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RESET)
+            except OSError:
+                pass
+            finally:
+                sock.close()
+
+        def readable() -> None:
+            try:
+                data = sock.recv(65536)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                data = b""
+            if not data:
+                reset()
+                return
+            if len(timers) > 1:
+                timers.pop().cancel()
+            timers.append(loop.call_later(_REFUSE_QUIET, reset))
+
+        loop.add_reader(fd, readable)
+        self._refused[sock] = reset
+
     def connection_opened(self, conn: Connection) -> bool:
         """Track a new client connection, unless this proxy has stopped."""
-        if self._listener is None:
+        if self._listener is None or self.refusing:
             return False
         self.connections.add(conn)
         return True

@@ -116,3 +116,42 @@ def test_bad_requests_say_what_is_wrong(h: Harness) -> None:
     status, answer = call(h, "GET", "/nowhere")
     assert status == 404
     assert "POST /inject" in answer["error"]
+
+
+def test_get_rules_shows_the_profile_and_what_is_injected(h: Harness) -> None:
+    call(h, "POST", "/inject", {"target": "openai", "network": "down", "name": "gpt-down"})
+    status, rules = call(h, "GET", "/rules")
+    assert status == 200
+    assert [(r["name"], r["source"], r["layer"], r["target"]) for r in rules] == [
+        ("gpt-down", "inject", "network", "openai"),
+        ("opus/0-error", "profile", "http", "anthropic"),
+    ]
+    assert rules[1]["action"] == "error:overloaded"
+
+
+@pytest.mark.parametrize(("method", "path"), [("DELETE", "/rules"), ("POST", "/reset")])
+def test_delete_rules_and_reset_leave_nothing_an_inject_brings_back(
+    h: Harness, method: str, path: str
+) -> None:
+    call(h, "POST", "/inject", {"target": "openai", "network": "down", "name": "gpt-down"})
+    assert ask(h, "claude-opus-4-1") == 529
+    assert call(h, method, path)[0] == 200
+    assert call(h, "GET", "/rules") == (200, [])
+    assert h.toxiproxy.proxies()["llm-chaos-admin-openai"].enabled  # the toxics went too
+    status, _ = call(h, "POST", "/inject", {"target": "anthropic", "error": "server_error",
+                                            "match": {"model": "claude-sonnet-*"}})  # fmt: skip
+    assert status == 200
+    assert ask(h, "claude-opus-4-1") == 200  # the profile stays gone
+    assert ask(h, "claude-sonnet-4-6") == 500
+    assert [r["source"] for r in call(h, "GET", "/rules")[1]] == ["inject"]
+
+
+def test_put_rules_replaces_the_profile_too(h: Harness) -> None:
+    status, rules = call(
+        h, "PUT", "/rules", [{"target": "anthropic", "error": "server_error", "name": "all-500"}]
+    )
+    assert status == 200
+    assert [r["name"] for r in rules] == ["all-500"]
+    assert ask(h, "claude-opus-4-1") == 500
+    call(h, "POST", "/inject", {"target": "openai", "error": "overloaded"})
+    assert ask(h, "claude-opus-4-1") == 500  # no 529: the profile did not come back

@@ -119,7 +119,7 @@ def test_reset_waits_for_a_new_first_request(h: Harness) -> None:
     h.apply(profile())
     assert ask(h) == 200
     assert h.gateway is not None
-    h.gateway.reset()  # the admin API's POST /reset: the source's clock restarts
+    h.gateway.reset()  # a bare gateway's POST /reset: the source's clock restarts
     assert h.clock_started is None
     time.sleep(0.6)
     assert ask(h) == 200

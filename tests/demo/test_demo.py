@@ -235,3 +235,47 @@ def test_missing_sdks_say_which_pip_command_to_run(tmp_path):
     assert "anthropic is not installed here" in proc.stderr
     assert f"{sys.executable} -m pip install 'pytest-llm-chaos[demo]'" in proc.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_the_timelines_tell_the_story_without_hovering(demo):
+    from tests.report._svg import groups, read, tick_labels, visible_text
+
+    proc, out = demo
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    apps = {app["app"]: app for app in json.loads((out / "demo.json").read_text())["apps"]}
+    for name, app in apps.items():
+        root = read(out / f"timeline-{name}.svg")
+        shown = visible_text(root)
+        # every phase is named in full where a reader sees it, the three waves apart
+        for phase in (*OUTAGE, "partial-recovery", "recovered"):
+            assert any(text.endswith(f" {phase}") for text in shown), (name, phase)
+        assert not any("…" in text for text in shown)
+        ticks = tick_labels(root)
+        assert len(set(ticks)) == len(ticks) > 2, ticks
+        # one arrow per failover attempt the verdict saw, from a failed Claude attempt to OpenAI
+        links = groups(root, "failover-link")
+        assert len(links) == app["attempts"].get("failover", 0), name
+        outcome = {int(g.get("data-seq")): g.get("data-outcome") for g in groups(root, "request")}
+        lane_of = {
+            int(r.get("data-seq")): lane.get("data-target")
+            for lane in groups(root, "lane")
+            for r in lane
+            if r.get("class") == "request"
+        }
+        for link in links:
+            assert outcome[int(link.get("data-from"))] != "ok"
+            assert lane_of[int(link.get("data-from"))] == "anthropic"
+            assert lane_of[int(link.get("data-to"))] == "openai"
+        # what the users got: one mark per question, the errors they saw among them
+        saw = Counter(g.get("data-saw") for g in groups(root, "user-outcome"))
+        assert sum(saw.values()) == app["questions"]
+        assert saw["error"] == app["failed"]
+        assert saw["degraded"] == app["degraded"]
+        assert saw["answered"] == app["answered"]
+        # the network fault of methods-failing is drawn on Claude's lane
+        (net,) = groups(root, "network-fault")
+        assert net.get("data-target") == "anthropic"
+    resilient, naive = apps["resilient_app"], apps["naive_app"]
+    assert resilient["attempts"].get("failover", 0) > 0  # the story: failovers, drawn
+    assert naive["failed"] > 0  # the naive app's users saw errors, and the chart marks them
+    assert groups(read(out / "timeline-naive_app.svg"), "failover-link") == []

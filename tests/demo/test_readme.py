@@ -1,4 +1,5 @@
-"""The README's main-job command, exactly as written, in a fresh clone and a fresh venv."""
+"""The README's code, exactly as written: the main-job command in a fresh clone and a fresh
+venv, and the quick-start tests against the example apps (issue 14)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -16,12 +18,17 @@ pytestmark = pytest.mark.sdk
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def fenced_block(readme: str, marker: str) -> str:
+    """The text of the first fenced block after ``<!-- marker -->``."""
+    start = readme.index(f"<!-- {marker} -->")
+    block = re.search(r"^```[^\n]*\n(.*?)^```", readme[start:], re.S | re.M)
+    assert block is not None, f"README.md: no fenced block after <!-- {marker} -->"
+    return block.group(1)
+
+
 def main_command(readme: str) -> str:
     """The command in the first fenced block after ``<!-- main-command -->``."""
-    marker = readme.index("<!-- main-command -->")
-    block = re.search(r"^```[^\n]*\n(.*?)^```", readme[marker:], re.S | re.M)
-    assert block is not None, "README.md: no fenced block after <!-- main-command -->"
-    return block.group(1).strip()
+    return fenced_block(readme, "main-command").strip()
 
 
 def test_the_main_command_is_found():
@@ -65,3 +72,80 @@ def test_the_readme_main_command_works_in_a_fresh_clone(tmp_path):
     reports = clone / "chaos-reports" / "demo"
     for name in ("demo.md", "demo.json", "timeline-resilient_app.svg", "timeline-naive_app.svg"):
         assert (reports / name).is_file(), name
+
+
+# `my_app` of the quick start, three ways: the example apps, and the naive one hiding its
+# errors behind an apology. A fresh resilient Assistant per question, so that a circuit
+# opened by one test does not leak into the next (its cool-down is 30 s).
+MY_APPS = {
+    "resilient": """
+        from resilient_app import Assistant
+
+        def answer(question):
+            return Assistant().answer(question)
+    """,
+    "naive": """
+        from naive_app import answer
+    """,
+    "apologising": """
+        from naive_app import Answer, answer as ask
+
+        def answer(question):
+            try:
+                return ask(question)
+            except Exception:
+                return Answer("Sorry, we cannot answer right now.")
+    """,
+}
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No provider or harness settings from the outer run; the embedded Toxiproxy."""
+    for var in list(os.environ):
+        if var.startswith(("LLM_CHAOS_", "ANTHROPIC_", "OPENAI_", "GEMINI_", "GOOGLE_")):
+            monkeypatch.delenv(var)
+    monkeypatch.delenv("TOXIPROXY_URL", raising=False)
+    monkeypatch.setenv("LLM_CHAOS_BACKEND", "embedded")
+    monkeypatch.setenv("COLUMNS", "300")
+    examples = ROOT / "examples"
+    paths = [str(examples / "resilient_app"), str(examples / "naive_app")]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([*paths, os.environ.get("PYTHONPATH", "")]))
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("clean_env")
+@pytest.mark.parametrize("app", list(MY_APPS))
+def test_the_readme_quick_start(pytester: pytest.Pytester, app: str) -> None:
+    pytest.importorskip("anthropic")
+    pytest.importorskip("openai")
+    code = fenced_block((ROOT / "README.md").read_text(), "quick-start")
+    assert "import my_app" in code
+    pytester.makepyfile(my_app=textwrap.dedent(MY_APPS[app]), test_quick_start=code)
+
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rA")
+
+    out = result.stdout.str()
+    if app == "resilient":
+        result.assert_outcomes(passed=2)
+        return
+    overloaded = "test_quick_start.py::test_fails_over_when_claude_is_overloaded"
+    if app == "naive":  # the SDK's error reaches the test; the journal shows why
+        assert result.ret == pytest.ExitCode.TESTS_FAILED
+        assert f"FAILED {overloaded}" in out
+        assert "llm-chaos journal" in out
+        assert re.search(r"call \d+ \(messages\.create claude-sonnet-4-6\): failed", out), out
+        return
+    # the apology has text; the verdict sees through it
+    result.assert_outcomes(failed=2)
+    assert re.search(
+        r"FAILED test_quick_start\.py::test_answers_survive_the_outage - AssertionError: +"
+        r"call \d+ \(messages\.create claude-sonnet-4-6\): failed",
+        out,
+    ), out
+    assert re.search(
+        rf"FAILED {overloaded} - chaos\.VerdictError: expected a failover from "
+        r"'anthropic' to 'openai' within 4 attempts; no call that failed on 'anthropic' was "
+        r"answered by 'openai' \(the fallback\)",
+        out,
+    ), out

@@ -127,8 +127,10 @@ def test_the_naive_app_fails_its_chaos_suite_and_says_why():
     real = real_exception("anthropic", Answer(ANTHROPIC_ERRORS["overloaded"]))
     assert f"{real.__module__.split('.')[0]}.{real.__name__}: " in out
     assert (
-        "expected a failover from 'anthropic' to 'openai'; saw 1 call(s) with 3 attempt(s) "
-        "to 'anthropic', all failed (529 overloaded ×3, SDK retries ×2), and no call to 'openai'"
+        "expected a failover from 'anthropic' to 'openai'; no call that failed on 'anthropic' "
+        "was answered by 'openai' (the fallback): 1 call(s) failed on 'anthropic' (1 never "
+        "answered), 3 attempt(s) to it, all failed (529 overloaded ×3, SDK retries ×2); "
+        "'openai' received no request"
     ) in out
     assert "#3 anthropic at" in out  # the failed test shows every attempt it made
 

@@ -18,7 +18,7 @@ import pytest
 
 from tests.fidelity._cases import Case, cases
 from tests.fidelity._probe import SDK_PACKAGE, Observation, observe
-from tests.fidelity._reference import ReferenceServer, refused_url
+from tests.fidelity._reference import ReferenceServer
 from tests.fidelity.conftest import RESULTS
 
 pytestmark = [pytest.mark.sdk, pytest.mark.slow]
@@ -68,7 +68,7 @@ def test_harness_and_real_bytes_agree(harness, case: Case, stream: bool, aio: bo
     endpoint = harness.endpoints[case.provider]
     try:
         with ReferenceServer(case.plan) as ref, ThreadPoolExecutor(2) as pool:
-            real_url = refused_url() if case.down else ref.url
+            real_url = ref.url
             kw = {"stream": stream, "aio": aio, "timeout": case.timeout}
             real_f = pool.submit(observe, case.provider, real_url, **kw)
             ours_f = pool.submit(observe, case.provider, endpoint, **kw)

@@ -202,3 +202,105 @@ def test_bad_input_exits_2_with_one_line(tmp_path, args, message):
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert message in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+FAILOVER_APP = """
+import anthropic, openai
+claude = anthropic.Anthropic(max_retries=2, timeout=5)
+gpt = openai.OpenAI(max_retries=0, timeout=5)
+try:
+    claude.messages.create(model="claude-sonnet-4-6", max_tokens=16,
+                           messages=[{"role": "user", "content": "hi"}])
+    print("claude answered")
+except anthropic.APIConnectionError:
+    gpt.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+    print("failed over to gpt")
+"""
+
+
+def test_provider_down_over_an_app_that_sends_nothing_is_inconclusive(tmp_path):
+    proc = llm_chaos("run", "--profile", "provider-down", "--", "true", cwd=tmp_path)
+
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "inconclusive" in proc.stdout
+    assert "never fired (0 request(s) reached the harness): anthropic-down/0-network" in (
+        proc.stdout
+    )
+
+
+def test_provider_down_counts_the_failovers_of_an_app_that_fails_over(tmp_path):
+    report = tmp_path / "reports"
+    app = script(tmp_path, "failover.py", FAILOVER_APP)
+    proc = llm_chaos(
+        "run", "--profile", "provider-down", "--report", str(report), "--", *app, cwd=tmp_path
+    )
+
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "failed over to gpt" in proc.stdout
+    rows = {
+        line.split()[0]: line.split() for line in proc.stdout.splitlines() if line[:1].isalpha()
+    }
+    # profile, outcome, exit, calls, failed, failovers, faults
+    assert rows["provider-down"][1:3] == ["passed", "0"]
+    assert rows["provider-down"][5:7] == ["1", "1/1"]
+    [run] = json.loads((report / "gate.json").read_text())["runs"]
+    assert run["failovers"] == 1
+    assert run["fired"] == {"anthropic-down/0-network": 3}  # the SDK's 3 attempts
+    assert run["requests"] == 4  # 3 refused, 1 answered by openai
+
+
+def test_a_toxiproxy_that_reports_nothing_is_named_in_the_run_header(tmp_path):
+    from chaos.toxiproxy import serve_in_thread
+
+    with serve_in_thread() as other:  # stands in for a real toxiproxy-server
+        proc = llm_chaos(
+            "run", "--profile", "provider-down", "--backend", "external",
+            "--toxiproxy-url", other.url, "--", "true", cwd=tmp_path,
+        )  # fmt: skip
+
+    assert "provider-down: harness up (external Toxiproxy" in proc.stdout, proc.stdout
+    assert "note: a real Toxiproxy passes a gateway reset (wire: reset) on as a clean close" in (
+        proc.stdout
+    )
+    # it cannot tell whether an attempt met the outage: applied counts as fired
+    assert "a network fault counts as fired when applied" in proc.stdout
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_a_naive_app_asking_four_times_is_four_calls_in_the_matrix_and_json(tmp_path):
+    # the official SDK with its default 2 retries and nothing else, asking the same
+    # question four times under the built-in storm (9 failed attempts, then recovery)
+    pytest.importorskip("anthropic")
+    naive = script(
+        tmp_path,
+        "naive.py",
+        """\
+        import anthropic
+        client = anthropic.Anthropic(timeout=10)
+        for n in range(4):
+            try:
+                client.messages.create(model="claude-sonnet-4-6", max_tokens=64,
+                    messages=[{"role": "user", "content": "Is it up?"}])
+                print(n, "answered")
+            except anthropic.APIStatusError as exc:
+                print(n, "error", exc.status_code)
+        """,
+    )
+    report = tmp_path / "reports"
+    proc = llm_chaos(
+        "run", "--profile", "http-500-storm", "--report", str(report), "--", *naive, cwd=tmp_path
+    )
+
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "3 answered" in proc.stdout
+    rows = {
+        line.split()[0]: line.split() for line in proc.stdout.splitlines() if line[:1].isalpha()
+    }
+    assert rows["http-500-storm"][3:6] == ["4", "3", "0"]  # calls, failed, failovers
+    (run,) = json.loads((report / "gate.json").read_text())["runs"]
+    assert (run["calls"], run["failed_calls"], run["app_retries"], run["sdk_retries"]) == (
+        4,
+        3,
+        0,
+        6,
+    )

@@ -96,10 +96,13 @@ def test_inject_fault_block_and_fired(h: Harness, claude: anthropic.Anthropic) -
 def test_network_down_refuses_connections_then_recovers(
     h: Harness, claude: anthropic.Anthropic
 ) -> None:
-    with h.fault("anthropic", network="down"):
+    with h.fault("anthropic", network="down") as down:
         with pytest.raises(anthropic.APIConnectionError):
             claude.messages.create(**CLAUDE)
-        assert h.journal == []  # nothing reached the gateway
+        # nothing reached the gateway; the attempt is journaled all the same
+        assert [(r.layer, r.outcome, r.network, r.status) for r in h.journal] == [
+            ("network", "refused", down.name, None)
+        ]
     assert claude.messages.create(**CLAUDE).content
 
 
@@ -158,12 +161,13 @@ def test_apply_a_requests_clock_profile(h: Harness, claude: anthropic.Anthropic)
             statuses.append(200)
         except anthropic.APIStatusError as exc:
             statuses.append(exc.status_code)
-        if len(statuses) == 3:  # inside the outage: the openai proxy goes down
-            _wait(lambda: not h.toxiproxy.proxies()["llm-chaos-test-openai"].enabled)
+        if len(statuses) == 3:  # inside the outage: the openai proxy is down already
+            assert not h.toxiproxy.proxies()["llm-chaos-test-openai"].enabled
     assert statuses == [200, 200, 529, 529, 200, 200]
     assert h.phases_seen() == ["calm", "outage", "recovered"]
-    _wait(lambda: h.toxiproxy.proxies()["llm-chaos-test-openai"].enabled)
-    assert h.fired() == {"outage/0-error": 2, "outage/1-network": 1}
+    assert h.toxiproxy.proxies()["llm-chaos-test-openai"].enabled
+    # no attempt to openai met its outage: that fault never fired
+    assert h.fired() == {"outage/0-error": 2, "outage/1-network": 0}
 
 
 WALL_PROFILE = """
@@ -275,9 +279,11 @@ phases:
     faults: [{target: openai, network: down}]
 """
     )
-    h.apply(profile)
-    _wait(lambda: not h.toxiproxy.proxies()["llm-chaos-test-openai"].enabled)
+    h.apply(profile)  # in place when apply returns
+    assert not h.toxiproxy.proxies()["llm-chaos-test-openai"].enabled
     client = openai.OpenAI(base_url=h.env["OPENAI_BASE_URL"], api_key="k", max_retries=0)
     with client, pytest.raises(openai.APIConnectionError):
         client.chat.completions.create(**GPT)
-    assert h.journal == []
+    assert [(r.target, r.outcome, r.network) for r in h.journal] == [
+        ("openai", "refused", "down/0-network")
+    ]

@@ -71,7 +71,7 @@ def served() -> Iterator[tuple[subprocess.Popen[str], dict]]:
 
 def test_serve_ready_line_traffic_admin_and_sigterm(served) -> None:
     proc, ready = served
-    assert set(ready) == {"admin", "targets", "env"}
+    assert set(ready) == {"admin", "targets", "env", "unset"}
     assert set(ready["targets"]) == {"openai", "backup"}
     assert ready["env"]["OPENAI_BASE_URL"] == ready["targets"]["openai"] + "/v1"
     client = openai.OpenAI(base_url=ready["env"]["OPENAI_BASE_URL"], api_key="k", max_retries=0)

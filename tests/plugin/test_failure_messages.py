@@ -77,7 +77,8 @@ def test_a_failed_failover_shows_the_users_line_then_the_verdict(
     assert report[first_e - 1].startswith('>       chaos.verdict.assert_failed_over("anthropic"')
     assert report[first_e].startswith(
         "E       chaos.VerdictError: expected a failover from 'anthropic' to 'openai'; "
-        "saw 1 call(s) with 3 attempt(s) to 'anthropic', all failed"
+        "no call that failed on 'anthropic' was answered by 'openai' (the fallback): "
+        "1 call(s) failed on 'anthropic' (1 never answered), 3 attempt(s) to it, all failed"
     )
     # the verdict's own source is not shown: the frames after the user's line are hidden
     assert not any("verdict.py" in line or "def assert_failed_over" in line for line in report)

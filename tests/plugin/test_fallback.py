@@ -91,8 +91,10 @@ def test_app_without_fallback_fails_saying_what_happened(pytester: pytest.Pytest
     out = result.stdout.str()
     assert re.search(
         r"VerdictError: expected a failover from 'anthropic' to 'openai' within 4 attempts; "
-        r"saw \d+ call\(s\) with \d+ attempt\(s\) to 'anthropic', \d+ failed \([^)]*"
-        r"529 overloaded ×\d+[^)]*SDK retries ×\d+[^)]*\), and no call to 'openai'",
+        r"no call that failed on 'anthropic' was answered by 'openai' \(the fallback\): "
+        r"\d+ call\(s\) failed on 'anthropic' \(\d+ never answered\), \d+ attempt\(s\) to it, "
+        r"\d+ failed \([^)]*"
+        r"529 overloaded ×\d+[^)]*SDK retries ×\d+[^)]*\); 'openai' received no request",
         out,
     ), out
     # and which calls failed, attempt by attempt
@@ -151,3 +153,37 @@ def test_xdist_workers_are_isolated_and_leave_nothing_behind(pytester: pytest.Py
         line for line in ps.stdout.splitlines() if str(pytester.path) in line and "pytest" in line
     ]
     assert leftovers == []
+
+
+DRILL = """
+import pytest
+from app import answer
+
+
+@pytest.mark.chaos(profile="provider-down")
+def test_failover_drill(chaos):
+    assert answer()[1]
+    chaos.verdict.assert_failed_over("anthropic", "openai")
+"""
+
+
+def run_drill(pytester: pytest.Pytester, *, fallback: bool) -> pytest.RunResult:
+    pytester.makepyfile(app=APP.format(fallback=fallback))
+    pytester.makepyfile(test_drill=DRILL)
+    return pytester.runpytest_subprocess("-p", "no:cacheprovider", "--chaos-seed=3")
+
+
+def test_provider_down_drill_an_app_with_fallback_passes(pytester: pytest.Pytester) -> None:
+    """Strict too: the outage met the attempts Toxiproxy refused."""
+    run_drill(pytester, fallback=True).assert_outcomes(passed=1)
+
+
+def test_provider_down_drill_an_app_without_fallback_fails_naming_the_outage(
+    pytester: pytest.Pytester,
+) -> None:
+    result = run_drill(pytester, fallback=False)
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    # the SDK's 3 attempts, each refused by the network fault
+    assert "refused by network fault anthropic-down/0-network" in out, out
+    assert "no request reached any target" not in out

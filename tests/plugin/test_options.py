@@ -43,6 +43,7 @@ def test_help_lists_the_option_group_and_ini_twins(pytester: pytest.Pytester) ->
             "*--toxiproxy-url=URL*",
             "*--chaos-seed=N*",
             "*--chaos-allow-network*",
+            "*--chaos-seal*",
             "*--chaos-report=PATH*",
         ]
     )
@@ -59,6 +60,7 @@ def test_help_lists_the_option_group_and_ini_twins(pytester: pytest.Pytester) ->
         "chaos_seed (string)",
         "chaos_toxiproxy_url (string)",
         "chaos_allow_network (bool)",
+        "chaos_seal (bool)",
         "chaos_report (string)",
         "chaos_profile_all (bool)",
         "chaos_targets (linelist)",
@@ -249,7 +251,8 @@ def test_target_lines() -> None:
 
 
 @pytest.mark.parametrize(
-    ("setting", "var"), [(s, var) for s in opts.SETTINGS for var in s.env], ids=str
+    ("setting", "var"),
+    [pytest.param(s, var, id=var) for s in opts.SETTINGS for var in s.env],
 )
 def test_every_env_twin_is_read(setting: opts.Setting[object], var: str) -> None:
     raw = {
@@ -259,6 +262,7 @@ def test_every_env_twin_is_read(setting: opts.Setting[object], var: str) -> None
         "toxiproxy_url": "http://127.0.0.1:8474",
         "seed": "11",
         "allow_network": "on",
+        "seal": "yes",
         "report": "out",
         "targets": "a = openai",
         "profiles_dirs": "x",

@@ -162,11 +162,20 @@ def test_builtin_profile_fires_its_faults_in_its_phases(h: Harness, name: str) -
 
 def test_provider_down_refuses_the_primary_and_serves_the_secondary(h: Harness) -> None:
     _replay(h, "provider-down")
+    before = len(h.journal)
     with httpx.Client(timeout=2) as client:
-        with pytest.raises(httpx.ConnectError):
+        # the embedded Toxiproxy resets the connection before any byte (docs/toxiproxy.md)
+        with pytest.raises(httpx.TransportError):
             client.get(h.endpoints["anthropic"] + "/v1/models", headers=HEADERS["anthropic"])
         answer = client.get(h.endpoints["openai"] + "/v1/models", headers=HEADERS["openai"])
     assert answer.status_code == 200
+    refused, served = h.journal[before:]
+    assert (refused.target, refused.outcome, refused.network) == (
+        "anthropic",
+        "refused",
+        "anthropic-down/0-network",
+    )
+    assert (served.target, served.status) == ("openai", 200)
 
 
 def test_claude_outage_replays_in_seconds_with_every_phase_in_the_journal(h: Harness) -> None:

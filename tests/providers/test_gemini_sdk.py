@@ -38,7 +38,8 @@ def client(gateway: Gateway, monkeypatch: pytest.MonkeyPatch):
     gateway.clear()
     for name, template in GeminiDialect.env.items():
         monkeypatch.setenv(name, template.format(url=gateway.urls["gemini"]))
-    monkeypatch.delenv("GEMINI_API_KEY")  # only one key, so the SDK logs no warning
+    for name in GeminiDialect.env_unset:
+        monkeypatch.delenv(name, raising=False)
     yield genai.Client()
     gateway.clear()
 

@@ -19,6 +19,7 @@ def rec(
     phase=None,
     retry=0,
     fp="fp-q1",
+    key=None,
     op=None,
     stream=False,
     duration=0.05,
@@ -39,6 +40,8 @@ def rec(
         model=model or ("claude-sonnet-4-5" if target == "anthropic" else "gpt-4o"),
         retry_count=retry,
         fingerprint=fp,
+        content_key=key or fp,  # the question; the bytes (fp) may differ per provider
+        call_kind="generate",
         rule=rule,
         action=action,
         phase=phase,
@@ -93,7 +96,7 @@ def storm_journal():
             retry=2,
             fp="fp-q1",
         ),
-        rec(4, 1.80, "openai", fp="fp-q1-openai", duration=0.2),
+        rec(4, 1.80, "openai", fp="fp-q1-openai", key="fp-q1", duration=0.2),
         rec(
             5,
             2.40,

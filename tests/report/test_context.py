@@ -79,3 +79,22 @@ def test_the_profile_comes_from_the_harness_then_the_fixture_then_the_marker(wal
     assert applied_profile(item, SimpleNamespace(profile="on-harness")) == "on-harness"
     bare = SimpleNamespace(funcargs={}, get_closest_marker=lambda name: None)
     assert applied_profile(bare, SimpleNamespace()) is None
+
+
+def test_network_faults_become_bands_on_their_target_over_their_phase():
+    from chaos.report import NetworkSpan
+    from chaos.report._context import network_spans
+
+    down = load_profile("provider-down")
+    assert network_spans(down, [PhaseSpan("anthropic-down", 0.0)]) == [
+        NetworkSpan("anthropic", "network down", 0.0, None)
+    ]
+    outage = load_profile("claude-2026-03-02")
+    spans = [PhaseSpan(p.name, float(i)) for i, p in enumerate(outage.phases)]
+    bands = network_spans(outage, spans)
+    assert [(b.target, b.label) for b in bands] == [("anthropic", "network latency")]
+    (band,) = bands
+    nxt = [p.name for p in outage.phases].index("methods-failing") + 1
+    assert (band.start, band.end) == (nxt - 1.0, float(nxt))  # to where the next phase starts
+    # a phase the run never reached draws no band
+    assert network_spans(outage, spans[:2]) == []

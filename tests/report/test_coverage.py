@@ -132,3 +132,33 @@ def test_markdown_can_say_what_silent_faults_mean_where_they_are_no_failure():
 def test_an_empty_run_says_so():
     assert "No fault was declared and none fired." in coverage([]).to_markdown()
     assert json.loads(coverage([]).to_json())["rows"] == []
+
+
+def test_network_faults_are_counted_from_the_harness_when_the_journal_cannot_show_them():
+    from chaos.profiles import load_profile
+
+    (down,) = load_profile("provider-down").faults()
+    assert down.action.layer == "network"
+    fired = coverage([], faults=[down], fired={down.name: 2})
+    assert fired.totals() == {"network": 2}
+    (row,) = fired.rows
+    assert (row.fault, row.target, row.outcome, row.count) == (
+        "network:down",
+        "anthropic",
+        "network",
+        2,
+    )
+    text = fired.to_markdown()
+    assert "No fault was declared" not in text
+    assert "1 network fault(s) fired (2×) below HTTP" in text
+    assert down.name in text
+    silent = coverage([], faults=[down], fired={down.name: 0})
+    assert silent.totals() == {"not_fired": 1}
+    # without the harness's count there is nothing to say about it
+    assert coverage([], faults=[down]).rows == []
+    # once the journal shows the fault on a request, the request's row counts it
+    hit = rec(
+        0, 0, "anthropic", status=None, outcome="reset", rule=down.name, action="network:down"
+    )
+    shown = coverage([hit], faults=[down], fired={down.name: 1})
+    assert [r.outcome for r in shown.rows] == ["failed"]

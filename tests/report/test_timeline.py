@@ -139,3 +139,70 @@ def test_overlapping_requests_are_stacked_not_drawn_over_each_other():
     root = parse(timeline_svg(records))
     ys = sorted(float(g.find(f"{SVG}rect").get("y")) for g in groups(root, "request"))
     assert len(set(ys)) == 3
+
+
+def test_the_caption_counts_in_correct_plurals_and_a_tiny_run_gets_distinct_ticks():
+    root = parse(timeline_svg([rec(0, 0, "anthropic", duration=0.0004)]))
+    caption = [t.text for t in root.iter(f"{SVG}text")][1]
+    assert caption.startswith("1 request in 1 call; 0 hit by a fault; 0 failed over")
+    assert "users got 1 answer" in caption
+    (axis,) = groups(root, "axis")
+    ticks = [t.text for t in axis.iter(f"{SVG}text")][:-1]
+    assert len(set(ticks)) == len(ticks) > 2
+    assert ticks[-1].endswith("µs")
+
+
+def test_an_arrow_links_the_failed_attempt_to_the_failover_that_answered_its_call():
+    records = storm_journal()
+    root = parse(timeline_svg(records))
+    (link,) = groups(root, "failover-link")
+    # call 2: three 529s from Claude (the SDK's retries), then OpenAI answered
+    assert (link.get("data-from"), link.get("data-to")) == ("3", "4")
+    assert "failover from anthropic (529 overloaded) to openai" in title_of(link)
+    path = link.find(f"{SVG}path")
+    assert path.get("marker-end") == "url(#arrow)"
+    legend = "".join(groups(root, "legend")[0].itertext())
+    assert "failover of a call" in legend
+
+
+def test_the_users_lane_marks_each_call_answered_or_not_and_takes_what_the_app_knows():
+    from chaos.report import UserOutcome
+    from chaos.verdict import Verdict
+
+    records = storm_journal()
+    calls = Verdict(records).calls
+    root = parse(timeline_svg(records))
+    saw = [g.get("data-saw") for g in groups(root, "user-outcome")]
+    assert len(saw) == len(calls)
+    assert saw.count("unanswered") == sum(not c.succeeded for c in calls) > 0
+    told = [UserOutcome(0.5, "answered"), UserOutcome(1.0, "degraded"), UserOutcome(2.0, "error")]
+    root = parse(timeline_svg(records, outcomes=told))
+    assert [g.get("data-saw") for g in groups(root, "user-outcome")] == [
+        "answered",
+        "degraded",
+        "error",
+    ]
+    text = [t.text for t in root.iter(f"{SVG}text")]
+    assert "users got 1 answer, 1 degraded, 1 error" in text[1]
+    assert {"degraded answer", "error shown to the user"} <= set(text)
+
+
+def test_a_network_fault_is_drawn_on_its_target_even_with_no_request_there():
+    from chaos.report import NetworkSpan
+
+    records = [rec(0, 0.1, "openai"), rec(1, 0.4, "openai", fp="fp-q2")]
+    root = parse(timeline_svg(records, network=[NetworkSpan("anthropic", "network down", 0.0)]))
+    assert [g.get("data-target") for g in groups(root, "lane")] == ["openai", "anthropic"]
+    (band,) = groups(root, "network-fault")
+    assert band.get("data-target") == "anthropic"
+    assert "network down" in "".join(band.itertext())
+    assert "network fault" in "".join(groups(root, "legend")[0].itertext())
+
+
+def test_every_phase_is_named_in_full_in_the_legend_however_narrow():
+    spans = [("overload-waves.1", 0.0), ("overload-waves.2", 0.05), ("overload-waves.3", 0.1)]
+    root = parse(timeline_svg(storm_journal(), phases=spans))
+    named = [t.text for g in groups(root, "phase-name") for t in g.iter(f"{SVG}text")]
+    assert named == ["1 overload-waves.1", "2 overload-waves.2", "3 overload-waves.3"]
+    on_chart = [g.find(f"{SVG}text").text for g in groups(root, "phase")]
+    assert on_chart[:2] == ["1", "2"]  # too narrow for the name: its number, as in the legend

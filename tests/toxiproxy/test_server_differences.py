@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
+import struct
+import threading
 
 import pytest
 
 from chaos.toxiproxy import serve_in_thread
+from chaos.toxiproxy._events import ConnectionEvent
 from tests.toxiproxy._server_support import (
     Api,
     EchoServer,
@@ -122,3 +127,64 @@ def test_reset_peer_at_toxicity_zero_leaves_normal_closes_alone(api: Api, echo: 
         round_trip(sock)
     time.sleep(0.3)  # the upstream side sees the close
     assert echo.errors == []
+
+
+def _resetting_upstream() -> tuple[socket.socket, threading.Thread]:
+    """A listener that resets every connection once it has read something."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            conn, _ = listener.accept()
+            conn.recv(100)
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return listener, thread
+
+
+def test_an_upstream_reset_is_passed_on_as_a_reset(api: Api) -> None:
+    """Toxiproxy 2.12 closes the client with a FIN when the upstream resets."""
+    listener, thread = _resetting_upstream()
+    with listener:
+        host, port = listener.getsockname()
+        proxy = api.create("rstpass", f"{host}:{port}")
+        with connect(proxy["listen"]) as sock:
+            sock.sendall(b"x")
+            sock.settimeout(5)
+            with pytest.raises(ConnectionResetError):
+                recv_until_closed(sock, 5)
+        thread.join(5)
+
+
+def _send_then_read(sock: socket.socket, data: bytes) -> bytes:
+    """Send ``data``, then read until the connection ends (the send may meet a reset too)."""
+    sock.sendall(data)
+    sock.settimeout(5)
+    return recv_until_closed(sock, 5)[0]
+
+
+def test_a_watched_disabled_proxy_resets_and_reports_what_it_turns_away(
+    echo: EchoServer,
+) -> None:
+    events: list[ConnectionEvent] = []
+    with serve_in_thread() as server:
+        server.server.api.events.subscribe(events.append)
+        client = Api(server.url)
+        proxy = client.create("watched", echo.address)
+        with connect(proxy["listen"]) as live:
+            round_trip(live)
+            disabled = client.request("PATCH", f"/proxies/{proxy['name']}", {"enabled": False})
+            assert disabled.json()["enabled"] is False
+            with connect(proxy["listen"]) as new, pytest.raises(ConnectionResetError):
+                _send_then_read(new, b"?")
+            # a live connection is reset when its client sends again
+            with pytest.raises(ConnectionResetError):
+                _send_then_read(live, b"again")
+        assert [(e.proxy, e.kind) for e in events] == [(proxy["name"], "refused")] * 2
+        assert events[1].local_port is not None  # the live one had reached the upstream
+        client.request("PATCH", f"/proxies/{proxy['name']}", {"enabled": True})
+        with connect(proxy["listen"]) as again:
+            round_trip(again)

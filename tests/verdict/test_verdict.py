@@ -38,6 +38,9 @@ class Journal:
         rule: str | None = None,
         duration: float = 0.01,
         headers: dict[str, str] | None = None,
+        kind: str = "generate",
+        retry_delay: float | None = None,
+        system: tuple[str, ...] = (),
     ) -> JournalRecord:
         if status >= 400 and outcome == "ok":
             outcome = "fault"
@@ -54,13 +57,17 @@ class Journal:
             operation="messages.create" if target == "anthropic" else "chat.completions.create",
             model=model,
             retry_count=retry,
-            fingerprint=f"{target}:{model}:{fp}",
+            fingerprint=f"{target}:{model}:{fp}",  # the bytes differ per dialect and model
+            content_key=fp,  # the question does not
+            call_kind=kind,
+            system_keys=system,
             rule=rule,
             action=action,
             status=status if outcome not in ("reset", "hang", "closed") else None,
             outcome=outcome,  # type: ignore[arg-type]
             duration=duration,
             response_headers=headers or {},
+            retry_delay=retry_delay,
         )
         self.records.append(rec)
         return rec
@@ -96,13 +103,124 @@ def test_sdk_retries_then_failover_is_one_call() -> None:
     assert v.assert_failed_over("anthropic", "openai", within_attempts=4, within_s=2) is call
 
 
-def test_app_retry_is_same_fingerprint_with_count_reset() -> None:
+def test_app_retry_is_the_same_question_with_the_count_reset() -> None:
     j = Journal()
-    sdk_exhausted(j)
-    j.add(3.0, "anthropic", retry=0)  # the app tries again: count back at 0
+    j.overloaded(0, 0)  # SDK retries off (max_retries=0): the app is the retry layer
+    j.add(0.5, "anthropic", retry=0)  # the app tries again: count at 0
     v = j.verdict()
-    assert [a.attribution for a in v.calls[0].attempts][-1] == "app_retry"
+    assert [a.attribution for a in v.calls[0].attempts] == ["first", "app_retry"]
     assert v.calls[0].resolution() == "recovered by app retry"
+
+
+def test_asking_again_after_the_sdk_gave_up_is_a_new_call() -> None:
+    # a naive app asked the same question four times under a 500 storm: the SDK
+    # retried each time (0, 1, 2) and gave up; the app never retried anything
+    j = Journal()
+    for n in range(3):
+        sdk_exhausted(j, start=2.0 * n)
+    j.add(6.0, "anthropic")
+    v = j.verdict()
+    assert [c.resolution() for c in v.calls] == ["failed", "failed", "failed", "ok"]
+    assert [a.attribution for a in v.calls[1].attempts] == ["first", "sdk_retry", "sdk_retry"]
+    assert v.summary()["anthropic"].app_retries == 0
+    assert not [f for f in v.findings() if f.kind == "no_backoff"]
+
+
+def test_an_unrelated_request_is_never_a_failover() -> None:
+    # a RAG app: embed the question with OpenAI, then ask Claude; Claude is down
+    j = Journal()
+    for n in range(4):
+        j.add(2.0 * n, "openai", fp=f"q{n}", kind="embed", model="text-embedding-3-small")
+        sdk_exhausted(j, start=2.0 * n + 0.1, fp=f"q{n}")
+    j.add(9.0, "openai", fp="something else")  # a later, unrelated question to OpenAI
+    v = j.verdict()
+    assert len(v.calls) == 9
+    assert not [a for a in v.attempts if a.attribution == "failover"]
+    with pytest.raises(VerdictError) as info:
+        v.assert_failed_over("anthropic", "openai", within_attempts=4)
+    first_line = str(info.value).splitlines()[0]
+    assert "no call that failed on 'anthropic' was answered by 'openai' (the fallback)" in (
+        first_line
+    )
+    assert "chat.completions.create ×5" in first_line
+
+
+def test_a_failover_to_a_target_of_the_same_dialect_with_the_same_body() -> None:
+    j = Journal()
+    j.add(0, "openai", status=500, action="error:server_error", model="gpt-4o")
+    j.add(0.05, "backup", model="gpt-4o")
+    v = j.verdict()
+    assert [a.attribution for a in v.attempts] == ["first", "failover"]
+    v.assert_failed_over("openai", "backup")
+
+
+def test_a_framework_s_extra_system_block_keeps_the_question_another_system_does_not() -> None:
+    j = Journal()
+    j.add(0, "anthropic", status=529, system=("preamble", "yours"), action="error:overloaded")
+    j.add(0.05, "openai", system=("yours",))  # the same instructions, without the preamble
+    j.add(1, "anthropic", status=529, fp="q2", system=("yours",), action="error:overloaded")
+    j.add(1.05, "openai", fp="q2", system=("other instructions",))  # another question
+    v = j.verdict()
+    assert [a.attribution for a in v.attempts] == ["first", "failover", "first", "first"]
+
+
+def blind(j: Journal, at: float, target: str) -> None:
+    """A connection refused by a network fault: the harness never saw the request."""
+    rec = JournalRecord(
+        seq=next(j._seq), time=T0 + at, target=target, method="", path="", outcome="reset"
+    )
+    j.records.append(rec)
+
+
+def test_blind_failures_are_the_question_that_follows_them() -> None:
+    j = Journal()
+    for n in range(3):  # the SDK's three attempts, refused before any byte
+        blind(j, 0.5 * n, "anthropic")
+    j.add(1.2, "openai")  # the app's fallback asks its question
+    j.add(5.0, "openai", fp="q2")  # a later question: not linked
+    v = j.verdict()
+    assert [[a.attribution for a in c.attempts] for c in v.calls] == [
+        ["first", "app_retry", "app_retry", "failover"],
+        ["first"],
+    ]
+    v.assert_failed_over("anthropic", "openai", within_attempts=4)
+
+
+def test_a_blind_failure_inside_a_call_is_one_of_its_retries() -> None:
+    j = Journal()
+    j.overloaded(0, 0)
+    blind(j, 0.5, "anthropic")  # the SDK's retry, reset by a network fault
+    j.overloaded(1.0, 2)
+    j.overloaded(2.0, 0)  # the app asks again after the SDK gave up: a new call
+    k = Journal()
+    k.overloaded(0, 0)
+    blind(k, 0.5, "anthropic")
+    k.add(1.0, "anthropic", retry=0)  # SDK retries off: the app's retry gets through
+    v = j.verdict()
+    assert [a.attribution for a in v.calls[0].attempts] == ["first", "app_retry", "sdk_retry"]
+    assert len(v.calls) == 2
+    assert [a.attribution for a in k.verdict().attempts] == ["first", "app_retry", "app_retry"]
+
+
+def test_a_model_fallback_named_by_target_and_model() -> None:
+    j = Journal()
+    j.add(0, "gemini", status=503, model="gemini-2.5-pro", action="error:overloaded")
+    j.add(0.01, "gemini", model="gemini-2.5-flash")
+    v = j.verdict()
+    v.assert_failed_over("gemini", "gemini", from_model="gemini-2.5-pro", to_model="gemini-2.5-*")
+    assert not v.findings()
+    with pytest.raises(VerdictError, match=r"from 'gemini' \(model 'gemini-2.5-flash'\)"):
+        v.assert_failed_over("gemini", "gemini", from_model="gemini-2.5-flash")
+
+
+def test_a_failover_the_fallback_never_answered_does_not_pass() -> None:
+    j = Journal()
+    j.add(0, "anthropic", status=529, action="error:overloaded")
+    j.add(0.1, "openai", status=500, action="error:server_error")
+    v = j.verdict()
+    assert v.attempts[1].attribution == "failover"
+    with pytest.raises(VerdictError, match="moved to 'openai' but 'openai' never answered it"):
+        v.assert_failed_over("anthropic", "openai")
 
 
 def test_a_success_closes_the_call_so_the_same_question_again_is_a_new_call() -> None:
@@ -148,8 +266,9 @@ def test_failover_message_says_what_happened() -> None:
     first_line = message.splitlines()[0]
     assert first_line == (
         "expected a failover from 'anthropic' to 'openai' within 3 attempts; "
-        "saw 1 call(s) with 3 attempt(s) to 'anthropic', all failed "
-        "(529 overloaded ×3, SDK retries ×2), and no call to 'openai'"
+        "no call that failed on 'anthropic' was answered by 'openai' (the fallback): "
+        "1 call(s) failed on 'anthropic' (1 never answered), 3 attempt(s) to it, all failed "
+        "(529 overloaded ×3, SDK retries ×2); 'openai' received no request"
     )
     assert "#3 anthropic at +1.40s: 529 overloaded (SDK retry 2)" in message
 
@@ -167,8 +286,10 @@ def test_failover_too_late_is_reported_with_the_attempt_count() -> None:
 def test_retry_budget() -> None:
     j = Journal()
     sdk_exhausted(j)
-    j.add(3.0, "anthropic", status=529, action="error:overloaded")  # app retry, fails too
+    j.add(1.5, "openai", status=500, action="error:server_error")  # failover, fails too
+    j.add(1.6, "anthropic", status=529, action="error:overloaded")  # back: a 4th attempt
     v = j.verdict()
+    assert len(v.calls) == 1
     v.assert_retry_budget("anthropic", 4)
     with pytest.raises(VerdictError, match=r"at most 3 attempts per call to 'anthropic'.*up to 4"):
         v.assert_retry_budget("anthropic", 3)
@@ -186,11 +307,21 @@ def test_retry_after_honoured_and_not() -> None:
     with pytest.raises(VerdictError, match=r"asked to wait 1\.5s, the next request came 0\.40s"):
         j.verdict().assert_honoured_retry_after("anthropic")
 
+    # Gemini's delay is in the body: the gateway records it as retry_delay
+    j = Journal()
+    j.add(0, "gemini", status=429, retry=None, retry_delay=1.0, duration=0.0)
+    j.add(1.02, "gemini", retry=None)
+    j.verdict().assert_honoured_retry_after("gemini")
+    j.add(1.5, "gemini", status=429, retry=None, retry_delay=1.0, duration=0.0)
+    j.add(1.6, "gemini", retry=None)
+    with pytest.raises(VerdictError, match=r"asked to wait 1s, the next request came 0\.10s"):
+        j.verdict().assert_honoured_retry_after("gemini")
+
 
 def test_retry_after_never_sent_is_inconclusive() -> None:
     j = Journal()
     j.add(0, "anthropic", status=500)
-    with pytest.raises(VerdictError, match="no answer from it carried retry-after"):
+    with pytest.raises(VerdictError, match="no answer from it asked for a delay"):
         j.verdict().assert_honoured_retry_after("anthropic")
 
 

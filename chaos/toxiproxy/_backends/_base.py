@@ -15,6 +15,7 @@ from typing import ClassVar, Self
 
 from chaos._errors import BackendUnavailable, ToxiproxyError
 from chaos.toxiproxy._client import ToxiproxyClient
+from chaos.toxiproxy._events import EventHub
 
 __all__ = [
     "BACKENDS",
@@ -44,6 +45,18 @@ class BackendInfo:
     name: str
     reason: str
     url: str
+
+    @property
+    def caveat(self) -> str | None:
+        """What this Toxiproxy cannot do that the embedded one does (for run headers);
+        None for the embedded one."""
+        if self.name == "embedded":
+            return None
+        return (
+            "a real Toxiproxy passes a gateway reset (wire: reset) on as a clean close (FIN) "
+            "and reports nothing per connection: attempts a network fault stops are not "
+            "in the journal, and a network fault counts as fired when applied"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +88,9 @@ class RunningBackend:
         """Which backend, why, and its URL."""
         self.client = ToxiproxyClient(info.url)
         """A client for this backend's API."""
+        self.events: EventHub | None = None
+        """What happened to each connection (the embedded server reports it in process);
+        None for a Toxiproxy that reports nothing per connection."""
         self._stopper: Callable[[], None] | None = stopper
 
     @property

@@ -32,6 +32,7 @@ class EmbeddedBackend(Backend):
         except OSError as exc:
             raise BackendUnavailable(f"the embedded Toxiproxy server did not start: {exc}") from exc
         running = RunningBackend(BackendInfo(self.name, reason, handle.url), handle.stop)
+        running.events = handle.server.api.events
         try:
             wait_ready(running.client, READY_TIMEOUT)
         except BaseException:

@@ -46,8 +46,9 @@ class LinkControl(Protocol):
 
     rng: random.Random
 
-    def close_connection(self, *, reset: bool = False) -> None:
-        """Close both sockets of the connection (``reset``: with a TCP RST)."""
+    def close_connection(self, *, reset: bool = False, by: Stub | None = None) -> None:
+        """Close both sockets of the connection (``reset``: with a TCP RST; ``by``: the
+        toxic's stub that decided it, reported to event subscribers)."""
 
 
 _registry: dict[str, type[Toxic]] = {}
@@ -120,13 +121,27 @@ class Stub:
     wakes its sleeper at once and no longer touches the data.
     """
 
-    __slots__ = ("_waiter", "active", "interrupted", "link", "state", "timer", "toxic")
+    __slots__ = (
+        "_waiter",
+        "active",
+        "interrupted",
+        "link",
+        "met",
+        "name",
+        "state",
+        "timer",
+        "toxic",
+    )
 
-    def __init__(self, toxic: Toxic, link: LinkControl, active: bool, state: object) -> None:
+    def __init__(
+        self, toxic: Toxic, link: LinkControl, active: bool, state: object, name: str = ""
+    ) -> None:
         self.toxic = toxic
         self.link = link
         self.active = active
         self.state = state
+        self.name = name or toxic.type_name
+        self.met = False  # it has acted on a chunk of this link
         self.interrupted = False
         self.timer: asyncio.TimerHandle | None = None
         self._waiter: asyncio.Future[bool] | None = None

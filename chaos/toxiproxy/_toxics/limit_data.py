@@ -39,4 +39,4 @@ class LimitDataToxic(Toxic):
             sent.count += len(data)
             await emit(Chunk(data, chunk.ts))
         if limit - sent.count <= 0:
-            stub.link.close_connection()
+            stub.link.close_connection(by=stub)

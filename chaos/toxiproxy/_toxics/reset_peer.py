@@ -25,6 +25,6 @@ class ResetToxic(Toxic):
             await emit(chunk)
             return
         if await stub.sleep(self.int_value("timeout") / 1000):
-            stub.link.close_connection(reset=True)
+            stub.link.close_connection(reset=True, by=stub)
         else:
             await emit(chunk)

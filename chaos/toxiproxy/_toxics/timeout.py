@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from types import MappingProxyType
 
 from chaos.toxiproxy._toxics import Chunk, Emit, Stub, Toxic
@@ -29,10 +30,12 @@ class TimeoutToxic(Toxic):
             if stub.timer is not None:
                 stub.timer.cancel()
             loop = asyncio.get_running_loop()
-            stub.timer = loop.call_later(timeout / 1000, stub.link.close_connection)
+            stub.timer = loop.call_later(
+                timeout / 1000, functools.partial(stub.link.close_connection, by=stub)
+            )
 
     def cleanup(self, stub: Stub) -> None:
-        stub.link.close_connection()
+        stub.link.close_connection(by=stub)
 
     async def pipe(self, stub: Stub, chunk: Chunk, emit: Emit) -> None:
         if chunk.data is None:

@@ -1,0 +1,269 @@
+"""Network faults seen per attempt: the embedded Toxiproxy reports what each connection met,
+the journal has one record per attempt, verdicts and fired counts read it.
+
+Real sockets, the real ``anthropic`` and ``openai`` SDKs, the embedded Toxiproxy.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import anthropic
+import openai
+import pytest
+
+from chaos import Harness, VerdictError
+from chaos.toxiproxy import serve_in_thread
+from chaos.verdict import Verdict
+
+CLAUDE = {
+    "model": "claude-opus-4-6",
+    "max_tokens": 32,
+    "messages": [{"role": "user", "content": "hi"}],
+}
+GPT = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
+SDK_RETRIES = 2  # the anthropic client below: 1 attempt + 2 retries
+
+# network faults that stop an attempt, and what the journal says the app got
+STOPPING = [
+    pytest.param("down", "refused", id="down"),
+    pytest.param({"toxic": "reset_peer", "timeout": 0}, "reset", id="reset_peer"),
+    pytest.param({"toxic": "limit_data", "bytes": 40}, "truncated", id="limit_data"),
+    pytest.param({"toxic": "timeout", "timeout": 100}, "closed", id="timeout"),
+]
+
+
+@pytest.fixture(scope="module")
+def harness() -> Iterator[Harness]:
+    with Harness(seed=5, backend="embedded", name_prefix="llm-chaos-plane") as h:
+        yield h
+
+
+@pytest.fixture
+def h(harness: Harness) -> Iterator[Harness]:
+    harness.reset()
+    yield harness
+    harness.reset()
+
+
+@pytest.fixture
+def claude(h: Harness) -> Iterator[anthropic.Anthropic]:
+    client = anthropic.Anthropic(
+        base_url=h.endpoints["anthropic"], api_key="k", max_retries=SDK_RETRIES, timeout=5
+    )
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def gpt(h: Harness) -> Iterator[openai.OpenAI]:
+    client = openai.OpenAI(base_url=h.endpoints["openai"] + "/v1", api_key="k", max_retries=0)
+    yield client
+    client.close()
+
+
+def resilient(claude: anthropic.Anthropic, gpt: openai.OpenAI) -> str:
+    """Ask Claude; on a connection error, ask GPT instead."""
+    try:
+        return claude.messages.create(**CLAUDE).content[0].text  # type: ignore[union-attr]
+    except anthropic.APIConnectionError:
+        return gpt.chat.completions.create(**GPT).choices[0].message.content or ""
+
+
+def naive(claude: anthropic.Anthropic) -> str:
+    """Ask Claude; whatever happens is the caller's problem."""
+    return claude.messages.create(**CLAUDE).content[0].text  # type: ignore[union-attr]
+
+
+def raw_answer(endpoint: str) -> bytes:
+    """Send one request over a raw socket through ``endpoint``; what the first read gets."""
+    parts = urlsplit(endpoint)
+    body = b'{"model":"claude-opus-4-6","max_tokens":8,"messages":[]}'
+    head = (
+        b"POST /v1/messages HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+        b"content-length: %d\r\n\r\n" % len(body)
+    )
+    with socket.create_connection((parts.hostname, parts.port), timeout=5) as sock:
+        sock.sendall(head + body)
+        return sock.recv(65536)
+
+
+# -- RST reaches the app ------------------------------------------------------------
+
+
+def test_wire_reset_reaches_a_raw_socket_as_a_reset(h: Harness) -> None:
+    with h.fault("anthropic", wire="reset"), pytest.raises(ConnectionResetError):
+        raw_answer(h.endpoints["anthropic"])
+    assert [r.outcome for r in h.journal] == ["reset"]
+
+
+def test_wire_close_reaches_a_raw_socket_as_a_clean_close(h: Harness) -> None:
+    with h.fault("anthropic", wire="close"):
+        assert raw_answer(h.endpoints["anthropic"]) == b""
+    assert [r.outcome for r in h.journal] == ["closed"]
+
+
+# -- every attempt a network fault met is journaled ---------------------------------
+
+
+@pytest.mark.parametrize(("network", "outcome"), STOPPING)
+def test_a_resilient_app_fails_over_past_a_network_fault(
+    h: Harness,
+    claude: anthropic.Anthropic,
+    gpt: openai.OpenAI,
+    network: Any,
+    outcome: str,
+) -> None:
+    with h.fault("anthropic", network=network) as fault:
+        assert resilient(claude, gpt)
+    journal = h.journal
+    stopped = [r for r in journal if r.target == "anthropic"]
+    assert len(stopped) == 1 + SDK_RETRIES  # one record per attempt, none counted twice
+    assert {(r.layer, r.network, r.outcome) for r in stopped} == {("network", fault.name, outcome)}
+    assert [(r.target, r.layer, r.status) for r in journal if r.target == "openai"] == [
+        ("openai", "http", 200)
+    ]
+    assert h.fired()[fault.name] == 1 + SDK_RETRIES
+    verdict = Verdict(journal, declared=h.fired())
+    verdict.assert_failed_over("anthropic", "openai")
+    verdict.assert_all_faults_fired()
+    assert verdict.summary()["anthropic"].faults_fired == 1 + SDK_RETRIES
+
+
+@pytest.mark.parametrize(("network", "outcome"), STOPPING)
+def test_a_naive_app_fails_with_the_network_fault_named(
+    h: Harness, claude: anthropic.Anthropic, network: Any, outcome: str
+) -> None:
+    with (
+        h.fault("anthropic", network=network) as fault,
+        pytest.raises(anthropic.APIConnectionError),
+    ):
+        naive(claude)
+    verdict = Verdict(h.journal, declared=h.fired())
+    with pytest.raises(VerdictError) as caught:
+        verdict.assert_failed_over("anthropic", "openai")
+    message = str(caught.value)
+    assert f"{1 + SDK_RETRIES} attempt(s) to 'anthropic', all failed" in message
+    assert f"{outcome} by network fault {fault.name} ×{1 + SDK_RETRIES}" in message
+    assert "no request reached any target" not in message
+
+
+def test_latency_is_noted_on_the_attempt_it_delayed(
+    h: Harness, claude: anthropic.Anthropic
+) -> None:
+    with h.fault("anthropic", network={"toxic": "latency", "latency": 50}) as fault:
+        assert naive(claude)
+    [record] = h.journal
+    assert (record.layer, record.network, record.outcome, record.status) == (
+        "http",
+        fault.name,
+        "ok",
+        200,
+    )
+    assert h.fired()[fault.name] == 1
+
+
+def test_a_pooled_connection_after_a_fault_is_not_blamed_on_it(
+    h: Harness, claude: anthropic.Anthropic
+) -> None:
+    naive(claude)  # a pooled connection
+    with h.fault("anthropic", network={"toxic": "latency", "latency": 20}) as fault:
+        naive(claude)
+    naive(claude)  # same connection, the toxic is gone
+    assert [r.network for r in h.journal] == [None, fault.name, None]
+
+
+# -- a network fault fires when an attempt meets it -----------------------------------
+
+
+def test_a_network_fault_no_attempt_met_has_not_fired(h: Harness, gpt: openai.OpenAI) -> None:
+    with h.fault("anthropic", network="down") as down:
+        gpt.chat.completions.create(**GPT)  # the app never calls anthropic
+    assert h.fired()[down.name] == 0
+    with pytest.raises(Exception, match=f"never fired: {down.name}"):
+        Verdict(h.journal, declared=h.fired()).assert_all_faults_fired()
+
+
+def test_down_resets_what_it_turns_away_before_any_byte(h: Harness) -> None:
+    """What the app sees under `down` with the embedded Toxiproxy (docs/harness.md)."""
+    with h.fault("anthropic", network="down") as down, pytest.raises(ConnectionResetError):
+        raw_answer(h.endpoints["anthropic"])
+    [record] = h.journal
+    assert (record.outcome, record.network, record.status) == ("refused", down.name, None)
+
+
+def test_attempts_refused_on_two_targets_are_two_records(h: Harness) -> None:
+    with h.fault("anthropic", network="down") as one, h.fault("openai", network="down") as two:
+        for target in ("anthropic", "openai"):
+            with pytest.raises(ConnectionResetError):
+                raw_answer(h.endpoints[target])
+    assert [(r.target, r.outcome, r.network) for r in h.journal] == [
+        ("anthropic", "refused", one.name),
+        ("openai", "refused", two.name),
+    ]
+
+
+# -- where the plane cannot see ------------------------------------------------------------
+
+
+def test_a_toxiproxy_that_reports_nothing_says_what_the_verdict_cannot_tell() -> None:
+    with (
+        serve_in_thread() as other,
+        Harness(["anthropic", "openai"], backend="external", toxiproxy_url=other.url) as h,
+    ):
+        assert h.backend.caveat is not None
+        assert "FIN" in h.backend.caveat
+        claude = anthropic.Anthropic(
+            base_url=h.endpoints["anthropic"], api_key="k", max_retries=0, timeout=5
+        )
+        with h.fault("anthropic", network="down"), pytest.raises(anthropic.APIConnectionError):
+            naive(claude)
+        claude.close()
+        assert h.journal == []
+        verdict = Verdict(h.journal, unseen=h.network_unseen)
+        with pytest.raises(VerdictError, match="proves nothing here: the external Toxiproxy"):
+            verdict.assert_failed_over("anthropic", "openai")
+
+
+# -- the requests clock decides network faults for the request that starts a phase ----------
+
+DOWN_FROM_REQUEST = """
+version: 1
+name: down-from-a-request
+title: anthropic down from request {at} to request {until}
+source: generic
+clock: requests
+targets:
+  anthropic: {{dialect: anthropic}}
+phases:
+  - name: calm
+    at: 0
+    faults: []
+  - name: down
+    at: {at}
+    faults: [{{target: anthropic, network: down}}]
+  - name: back
+    at: {until}
+    faults: []
+"""
+
+
+def test_a_network_fault_from_request_n_refuses_request_n(h: Harness) -> None:
+    from chaos.profiles import load_profile_text
+
+    h.apply(load_profile_text(DOWN_FROM_REQUEST.format(at=1, until=2)))
+    claude = anthropic.Anthropic(
+        base_url=h.endpoints["anthropic"], api_key="k", max_retries=0, timeout=5
+    )
+    with claude:
+        assert naive(claude)  # request 0: calm
+        with pytest.raises(anthropic.APIConnectionError):
+            naive(claude)  # request 1 starts the outage and meets it
+    assert [(r.outcome, r.network) for r in h.journal] == [
+        ("ok", None),
+        ("refused", "down/0-network"),
+    ]
+    assert h.fired()["down/0-network"] == 1
