@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from chaos.faults import Fault
+from chaos.providers._replies import Reply
 
 __all__ = ["Clock", "Count", "Phase", "Profile", "Start", "TargetSpec"]
 
@@ -88,6 +89,7 @@ class Profile:
     :param phases: the timeline, in order of ``at``.
     :param parameters: the parameter values substituted into this profile.
     :param path: the file it was loaded from, if any.
+    :param replies: (target, scripted reply) pairs, tried in order.
     """
 
     name: str
@@ -104,6 +106,8 @@ class Profile:
     parameters: Mapping[str, Any] = field(default_factory=dict)
     path: str | None = None
     version: int = VERSION
+    replies: tuple[tuple[str, Reply], ...] = ()
+    """Scripted replies, as (target, reply), in order (the top-level ``replies`` list)."""
 
     def faults(self) -> tuple[Fault, ...]:
         """Every fault of every phase, in timeline order."""

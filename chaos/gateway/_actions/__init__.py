@@ -8,6 +8,12 @@ The registry is keyed by the same ``kind`` as :data:`chaos.faults.ACTIONS`.
 from __future__ import annotations
 
 from chaos.gateway._actions._base import APPLIERS, Applier
+from chaos.gateway._actions.content import (
+    EmptyAnswerApplier,
+    MalformedToolArgsApplier,
+    RefusalApplier,
+    TruncateAnswerApplier,
+)
 from chaos.gateway._actions.delay import DelayApplier
 from chaos.gateway._actions.edge import EdgeApplier
 from chaos.gateway._actions.error import ErrorApplier
@@ -20,8 +26,12 @@ __all__ = [
     "Applier",
     "DelayApplier",
     "EdgeApplier",
+    "EmptyAnswerApplier",
     "ErrorApplier",
+    "MalformedToolArgsApplier",
+    "RefusalApplier",
     "RespondApplier",
     "SseApplier",
+    "TruncateAnswerApplier",
     "WireApplier",
 ]
