@@ -99,6 +99,21 @@ class ChaosFixture:
         """
         return self.harness.inject(target, **fault)
 
+    def reply(self, target: str, **reply: Any) -> Any:
+        """Script what ``target``'s fake answers (until the test ends).
+
+        ``chaos.reply("anthropic", json={"label": "bug"}, match={"contains": "crash"})``;
+        keys: ``text``, ``json``, ``tool_call``, ``stop_reason``, ``usage``, ``match``,
+        ``times`` / ``once``, ``name`` (see docs/profiles.md). Returns the reply.
+        """
+        return self.harness.reply(target, **reply)
+
+    def assert_noticed_content_faults(self, answers: Sequence[str]) -> None:
+        """Fail if the app passed a truncated, empty, refused or malformed answer on as
+        complete: ``answers`` are what the app returned (see
+        ``Harness.assert_noticed_content_faults``)."""
+        self.harness.assert_noticed_content_faults(answers)
+
     @contextmanager
     def fault(self, target: str, **fault: Any) -> Iterator[Any]:
         """A fault for the duration of a ``with`` block (same keys as :meth:`inject`)."""

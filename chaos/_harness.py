@@ -31,12 +31,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from chaos._errors import ChaosError, ConfigError, HarnessStartError
+from chaos._errors import ChaosError, ConfigError, HarnessStartError, VerdictError
 from chaos._harness_admin import admin_routes
 from chaos._journal import JournalRecord
 from chaos._plane import NetworkFaults
 from chaos._reaper import Reaper
 from chaos.faults import Fault
+from chaos.providers._replies import Delivered, Reply, reply_from_kwargs, reply_routes
 
 if TYPE_CHECKING:
     from chaos._routing import Routing
@@ -193,6 +194,7 @@ class Harness:
         # answers waiting until the ticker has put the next request's network faults in place
         self._waiting: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
         self._started = False
+        self._profile_replies: list[tuple[str, Reply]] = []
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -212,6 +214,7 @@ class Harness:
         gateway.on_phase(self._on_request_phase)
         gateway.before_answer(self._before_answer)
         gateway.admin_routes.update(admin_routes(self))
+        gateway.admin_routes.update(reply_routes(self.reply, self.clear_replies, self.replies))
         self.gateway = gateway
         try:
             gateway.start_in_thread()
@@ -424,6 +427,7 @@ class Harness:
             if self._net is not None:
                 self._net.remove("profile")
             self._profile = loaded
+            self._set_profile_replies(loaded.replies)
             self._timeline = Timeline(loaded, seed=self.seed)
             self._declared = [f.name or "" for f in loaded.faults()]
             # requests clock: the phase the first request will see holds from now on, so
@@ -473,6 +477,89 @@ class Harness:
         self._declared.append(parsed.name or "")
         return parsed
 
+    def reply(self, target: str, **reply: Any) -> Reply:
+        """Script what ``target``'s fake answers, in the mapping form a profile's
+        ``replies`` use; kept until :meth:`clear_replies` or :meth:`reset`.
+
+        ``h.reply("anthropic", json={"label": "bug"}, match={"contains": "crash"})``;
+        ``h.reply("openai", tool_call={"name": "lookup", "arguments": {"id": 7}}, once=True)``.
+        See :mod:`chaos.providers._replies` for every key.
+        """
+        gateway = self._gw()
+        if target not in gateway.targets:
+            raise ConfigError(
+                f"reply: unknown target {target!r}; targets: {', '.join(gateway.targets)}"
+            )
+        parsed = reply_from_kwargs(f"reply({target!r})", **reply)
+        return gateway.dialect(target).replies.add(parsed)
+
+    def _set_profile_replies(self, replies: Sequence[tuple[str, Reply]]) -> None:
+        # a profile's replies go after those added by hand and leave with the profile
+        if self.gateway is None:
+            return
+        for target, old in self._profile_replies:
+            self.gateway.dialect(target).replies.remove(old)
+        self._profile_replies = [
+            (target, self.gateway.dialect(target).replies.add(dataclasses.replace(reply)))
+            for target, reply in replies
+        ]
+
+    def replies(self, target: str | None = None) -> dict[str, list[Reply]]:
+        """Target -> its scripted replies, in order (every target, or just ``target``)."""
+        gateway = self._gw()
+        if target is not None and target not in gateway.targets:
+            raise ConfigError(
+                f"replies: unknown target {target!r}; targets: {', '.join(gateway.targets)}"
+            )
+        names = [target] if target is not None else list(gateway.targets)
+        return {name: gateway.dialect(name).replies.replies() for name in names}
+
+    def content_faults(self, target: str | None = None) -> list[tuple[str, Delivered]]:
+        """(target, answer) for every answer a content fault changed since :meth:`reset`,
+        oldest first: what the app received (the cut text, the broken arguments...)."""
+        if self.gateway is None:
+            return []
+        names = [target] if target is not None else list(self.gateway.targets)
+        found = [
+            (name, d) for name in names for d in self.gateway.dialect(name).replies.content_faults()
+        ]
+        return sorted(found, key=lambda pair: pair[1].time)
+
+    def assert_noticed_content_faults(self, answers: Sequence[str]) -> None:
+        """Fail if the app passed an answer a content fault changed on as complete.
+
+        The harness cannot see the app's output, so the test gives it: ``answers``
+        are what the app returned to its user. An answer equal (whitespace aside) to
+        what a content fault delivered (a truncated or empty text, a refusal, broken
+        tool arguments) is a finding; an app that retried, failed over or flagged the
+        answer returns something else. Raises ``VerdictError`` too when no content
+        fault fired, since the assertion would then prove nothing.
+        """
+        delivered = self.content_faults()
+        if not delivered:
+            raise VerdictError(
+                "no content fault fired (truncate_answer, malformed_tool_args, refusal, "
+                "empty_answer): check the fault's target and match"
+            )
+        given = {a.strip() for a in answers}
+        passed = [(t, d) for t, d in delivered if d.text.strip() in given]
+        if passed:
+            lines = "\n".join(f"  {t}: {d.kind} delivered {d.text!r}" for t, d in passed)
+            raise VerdictError(
+                f"the app passed {len(passed)} faulted answer(s) on as complete "
+                f"(of {len(delivered)} content fault(s)):\n{lines}"
+            )
+
+    def clear_replies(self, target: str | None = None) -> None:
+        """Forget the scripted replies (of every target, or just ``target``)."""
+        if self.gateway is None:
+            return
+        names = [target] if target is not None else list(self.gateway.targets)
+        for name in names:
+            if name not in self.gateway.targets:
+                raise ConfigError(f"clear_replies: unknown target {name!r}")
+            self.gateway.dialect(name).replies.clear()
+
     @contextmanager
     def fault(self, target: str, **fault: Any) -> Iterator[Fault]:
         """:meth:`inject` for the duration of a ``with`` block."""
@@ -498,6 +585,7 @@ class Harness:
         with self._net_lock:
             self._injected = []
             self._profile = None
+            self._set_profile_replies(())
             self._timeline = None
             if self._net is not None:
                 self._net.remove("inject")
@@ -510,6 +598,7 @@ class Harness:
     def reset(self) -> None:
         """:meth:`clear`, then forget the journal, fired counts and phases seen."""
         self.clear()
+        self.clear_replies()
         if self.gateway is not None:
             self.gateway.reset()
         self._declared = []

@@ -1,6 +1,12 @@
 """Typed fault specifications: the one envelope and the registered action kinds."""
 
 from chaos.faults._base import ACTIONS, Action, Fault, Match, Schedule
+from chaos.faults.content import (
+    EmptyAnswerAction,
+    MalformedToolArgsAction,
+    RefusalAction,
+    TruncateAnswerAction,
+)
 from chaos.faults.delay import DelayAction
 from chaos.faults.edge import EdgeAction
 from chaos.faults.error import ErrorAction
@@ -15,12 +21,16 @@ __all__ = [
     "Action",
     "DelayAction",
     "EdgeAction",
+    "EmptyAnswerAction",
     "ErrorAction",
     "Fault",
+    "MalformedToolArgsAction",
     "Match",
     "NetworkAction",
+    "RefusalAction",
     "RespondAction",
     "Schedule",
     "SseAction",
+    "TruncateAnswerAction",
     "WireAction",
 ]

@@ -25,6 +25,7 @@ from chaos.gateway._journal import Journal
 from chaos.gateway._rules import RuleSet, RuleSource, StaticRules
 from chaos.gateway._upstream import FakeUpstream, HttpUpstream, check_upstream
 from chaos.providers._base import DIALECTS, Dialect, Request, Response
+from chaos.providers._cassette import Cassette, CassetteUpstream, RecordingUpstream
 
 __all__ = ["Gateway", "TargetConfig"]
 
@@ -49,11 +50,16 @@ class TargetConfig:
     :param upstream: ``"fake"`` (the dialect's fake provider, in process) or an
         ``http(s)://`` base URL to forward to.
     :param port: the listener's port; 0 picks a free one.
+    :param cassette: a cassette file (YAML): answers are replayed from it, offline,
+        instead of asking the upstream; with ``record`` they are recorded into it.
+    :param record: forward to ``upstream`` (a URL) and record every answer.
     """
 
     dialect: str | Dialect
     upstream: str = "fake"
     port: int = 0
+    cassette: str | os.PathLike[str] | None = None
+    record: bool = False
 
 
 def _make_dialect(target: str, dialect: str | Dialect) -> Dialect:
@@ -107,14 +113,22 @@ class _TargetRuntime:
         self.config = config
         self.dialect = _make_dialect(name, config.dialect)
         self.journal = journal
-        self.upstream: FakeUpstream | HttpUpstream
-        self.forwards = config.upstream != "fake"
-        """Whether requests go over the network (to an upstream URL), not to the fake."""
-        if config.upstream == "fake":
+        self.upstream: FakeUpstream | HttpUpstream | CassetteUpstream | RecordingUpstream
+        if config.record and (config.cassette is None or config.upstream == "fake"):
+            raise ConfigError(
+                f"target {name!r}: record needs a cassette file and a real upstream URL"
+            )
+        if config.cassette is not None and not config.record:
+            self.upstream = CassetteUpstream(Cassette(config.cassette))
+        elif config.upstream == "fake":
             self.upstream = FakeUpstream(self.dialect)
         else:
             url = check_upstream(name, config.upstream, allow_network=allow_network)
             self.upstream = HttpUpstream(url)
+            if config.record and config.cassette is not None:
+                self.upstream = RecordingUpstream(self.upstream, Cassette(config.cassette))
+        self.forwards = not isinstance(self.upstream, FakeUpstream)
+        """Whether answers come from elsewhere (an upstream URL, a cassette), not the fake."""
         self.count = 0
         self.url = ""
         self.server: asyncio.Server | None = None

@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path as FsPath
 from typing import Any, cast
 
-from chaos._errors import ProfileError, did_you_mean
+from chaos._errors import ConfigError, ProfileError, did_you_mean
 from chaos.faults import Fault, NetworkAction
 from chaos.profiles._duration import format_duration, parse_duration
 from chaos.profiles._faults import parse_fault_into
@@ -37,6 +37,7 @@ from chaos.profiles._model import (
 )
 from chaos.profiles._problems import Path, Problems, choices_text, unknown
 from chaos.profiles._yaml import Document, read_yaml
+from chaos.providers._replies import Reply, parse_reply
 
 __all__ = [
     "ENV_DIRS",
@@ -69,6 +70,7 @@ TOP_KEYS: tuple[str, ...] = (
     "include",
     "targets",
     "phases",
+    "replies",
 )
 TARGET_KEYS: tuple[str, ...] = ("dialect", "upstream")
 PHASE_KEYS: tuple[str, ...] = ("name", "at", "duration", "description", "ramp", "faults")
@@ -398,6 +400,7 @@ class _Loader:
                 )
         targets, declared = self._targets(root)
         phases = self._phases(root, targets, declared, clock)
+        replies = _replies(root, declared)
         top = root.problems
         if self.broken:  # what is missing may be in the file that could not be read
             top.mute(())
@@ -437,6 +440,7 @@ class _Loader:
             phases=phases,
             parameters=params,
             path=path,
+            replies=replies,
         )
 
     def _parameters(self, root: _File, overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -907,3 +911,33 @@ def _choice(choices: tuple[str, ...]) -> Any:
         return unknown("value", value, choices)
 
     return check
+
+
+def _replies(root: _File, declared: Sequence[str]) -> tuple[tuple[str, Reply], ...]:
+    """The top-level ``replies`` of the profile's own file: each a reply with a ``target``."""
+    raw = root.data.get("replies")
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        root.problems.add(("replies",), f"expected a list of replies, got {raw!r}")
+        return ()
+    found: list[tuple[str, Reply]] = []
+    for index, item in enumerate(raw):
+        where: Path = ("replies", index)
+        if not isinstance(item, dict) or not isinstance(item.get("target"), str):
+            root.problems.add(where, "a reply needs a 'target' (and e.g. text: or json:)")
+            continue
+        spec = dict(item)
+        target = spec.pop("target")
+        if target not in declared:
+            root.problems.add(
+                (*where, "target"),
+                unknown("target", target, declared),
+            )
+            continue
+        source = f"replies[{index}]"
+        try:
+            found.append((target, parse_reply(spec, source=source)))
+        except ConfigError as exc:
+            root.problems.add(where, str(exc).removeprefix(f"{source}: "))
+    return tuple(found)

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from chaos._errors import UnknownPhase
 from chaos.faults import Fault
+from chaos.providers._replies import Reply
 
 __all__ = ["Clock", "Count", "Phase", "Profile", "Start", "TargetSpec"]
 
@@ -89,6 +90,7 @@ class Profile:
     :param phases: the timeline, in order of ``at``.
     :param parameters: the parameter values substituted into this profile.
     :param path: the file it was loaded from, if any.
+    :param replies: (target, scripted reply) pairs, tried in order.
     """
 
     name: str
@@ -105,6 +107,8 @@ class Profile:
     parameters: Mapping[str, Any] = field(default_factory=dict)
     path: str | None = None
     version: int = VERSION
+    replies: tuple[tuple[str, Reply], ...] = ()
+    """Scripted replies, as (target, reply), in order (the top-level ``replies`` list)."""
 
     def faults(self) -> tuple[Fault, ...]:
         """Every fault of every phase, in timeline order."""

@@ -22,6 +22,7 @@ from chaos.profiles._faults import ENVELOPE_KEYS
 from chaos.profiles._loader import PHASE_KEYS, RAMP_KEYS, TARGET_KEYS, TOP_KEYS
 from chaos.profiles._model import CLOCKS, COUNTS, STARTS, VERSION
 from chaos.profiles._vocabulary import lookup
+from chaos.providers._replies import REPLY_KEYS, STOP_REASONS
 
 __all__ = ["SCHEMA_ID", "json_schema", "schema_text"]
 
@@ -67,6 +68,7 @@ def json_schema() -> dict[str, Any]:
             "phase": _phase(),
             "fault": _fault(),
             "match": _dataclass(Match),
+            "reply": _reply(),
         },
     }
 
@@ -125,9 +127,65 @@ def _top() -> dict[str, Any]:
             "items": {"$ref": "#/$defs/phase"},
             "description": "The timeline, in increasing order of `at`.",
         },
+        "replies": {
+            "type": "array",
+            "items": {"$ref": "#/$defs/reply"},
+            "description": "Scripted answers of the fake providers, tried in order.",
+        },
     }
     assert tuple(properties) == TOP_KEYS, "the schema and the loader disagree on the top keys"
     return properties
+
+
+def _reply() -> dict[str, Any]:
+    text = {"type": "string"}
+    properties: dict[str, Any] = {
+        "target": {"type": "string", "description": "The target whose fake answers."},
+        "text": {**text, "description": "The answer's text."},
+        "json": {"description": "A value sent as the answer's JSON text."},
+        "tool_call": {
+            "type": "object",
+            "required": ["name"],
+            "additionalProperties": False,
+            "properties": {
+                "name": text,
+                "arguments": {"type": ["object", "string"]},
+            },
+            "description": "A tool call: arguments as a mapping, or a raw string sent as is.",
+        },
+        "stop_reason": {"enum": list(STOP_REASONS), "description": "Rendered natively."},
+        "usage": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "input_tokens": {"type": "integer", "minimum": 0},
+                "output_tokens": {"type": "integer", "minimum": 0},
+            },
+        },
+        "match": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "contains": text,
+                "regex": text,
+                "model": text,
+                "operation": text,
+                "tools": {"type": ["boolean", "string"]},
+            },
+            "description": "When it applies: every condition given must hold.",
+        },
+        "times": {"type": "integer", "minimum": 1, "description": "Requests it answers."},
+        "once": {"type": "boolean", "description": "times: 1."},
+        "name": {"type": "string", "description": "A name for listings."},
+    }
+    assert tuple(properties)[1:] == REPLY_KEYS, "the schema and the parser disagree on replies"
+    return {
+        "type": "object",
+        "required": ["target"],
+        "additionalProperties": False,
+        "not": {"required": ["text", "json"]},
+        "properties": properties,
+    }
 
 
 def _target() -> dict[str, Any]:

@@ -18,6 +18,7 @@ from typing import ClassVar
 
 from chaos._errors import ConfigError, did_you_mean
 from chaos.providers._conversation import Question
+from chaos.providers._replies import ReplyBook
 
 __all__ = [
     "DIALECTS",
@@ -183,6 +184,15 @@ class Dialect:
     async def serve(self, request: Request) -> Response:
         """Answer ``request`` as the fake provider: deterministic, offline, validated."""
         raise NotImplementedError
+
+    @property
+    def replies(self) -> ReplyBook:
+        """The scripted replies the fake answers with before its default echo."""
+        book = self.__dict__.get("_reply_book")
+        if book is None:
+            book = self.__dict__.setdefault("_reply_book", ReplyBook())
+        assert isinstance(book, ReplyBook)
+        return book
 
 
 def unknown_choice(what: str, name: str, choices: Iterable[str]) -> ConfigError:

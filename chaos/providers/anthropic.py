@@ -14,6 +14,7 @@ are called when given, batches live in memory.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import re
@@ -43,6 +44,7 @@ from chaos.providers._conversation import (
     media_part,
 )
 from chaos.providers._edge import cloudflare_html, envoy_503
+from chaos.providers._replies import CONTENT_FAULT, ContentFault, ReplyQuery
 
 __all__ = ["ANTHROPIC_MODELS", "AnthropicDialect"]
 
@@ -411,13 +413,22 @@ class _Answer:
     stop_reason: str
     stop_sequence: str | None
     message_id: str = field(default_factory=lambda: _fake.random_id("msg_01", 22))
+    tool_raw: str | None = None  # a scripted tool call's argument text, sent as is
+    output_override: int | None = None  # a scripted reply's usage.output_tokens
+    malformed: bool = False  # malformed_tool_args: the non-streamed input is the cut text
 
     @property
     def tool_json(self) -> str:
-        return "" if self.tool is None else json.dumps(self.tool[2], separators=(",", ":"))
+        if self.tool is None:
+            return ""
+        if self.tool_raw is not None:
+            return self.tool_raw
+        return json.dumps(self.tool[2], separators=(",", ":"))
 
     @property
     def output_tokens(self) -> int:
+        if self.output_override is not None:
+            return self.output_override
         return len(self.text_tokens) + _fake.count_tokens(self.tool_json)
 
     def content(self) -> list[dict[str, object]]:
@@ -432,7 +443,7 @@ class _Answer:
                     "id": tool_id,
                     "name": name,
                     "caller": {"type": "direct"},
-                    "input": arguments,
+                    "input": self.tool_json if self.malformed else arguments,
                 }
             )
         return blocks
@@ -829,10 +840,68 @@ class AnthropicDialect(Dialect):
     def _messages_create(self, call: _Call) -> Response:
         body = call.json()
         _validate_create(body)
-        answer = _answer(body)
+        answer = self._scripted(body) or _answer(body)
+        fault = CONTENT_FAULT.get()
+        if fault is not None:
+            answer = self._content_fault(answer, fault, body)
         if body.get("stream") is True:
             return self._stream(self._message_frames(answer))
         return self._json(200, answer.message(), ratelimit=True)
+
+    def _scripted(self, body: Mapping[str, Any]) -> _Answer | None:
+        """The answer of the first scripted reply that matches ``body``, if any."""
+        if not len(self.replies):
+            return None
+        users = [m for m in body["messages"] if m.get("role") == "user"]
+        prompt = _text_of(users[-1].get("content", "")) if users else ""
+        declared = [t for t in body.get("tools") or [] if isinstance(t, Mapping)]
+        tools = tuple(str(t.get("name")) for t in declared)
+        query = ReplyQuery("messages.create", str(body["model"]), prompt, tools)
+        reply = self.replies.take(query)
+        if reply is None:
+            return None
+        tokens, truncated = _fake.limit_tokens(reply.text, body["max_tokens"])
+        tool = raw = None
+        if reply.tool_call is not None and not truncated:
+            call = reply.tool_call
+            tool = (_fake.random_id("toolu_01", 22), call.name, call.arguments_object())
+            raw = call.arguments_json
+        return _Answer(
+            model=_resolve(body["model"]),
+            input_tokens=reply.usage.get("input_tokens", _input_tokens(body)),
+            text_tokens=tokens,
+            tool=tool,
+            stop_reason=reply.stop_for("anthropic", truncated=truncated),
+            stop_sequence=None,
+            tool_raw=raw,
+            output_override=reply.usage.get("output_tokens"),
+        )
+
+    def _content_fault(
+        self, answer: _Answer, fault: ContentFault, body: Mapping[str, Any]
+    ) -> _Answer:
+        """``answer`` as a content fault changes it (noted in :attr:`replies`)."""
+        changed = dataclasses.replace(answer, output_override=None)
+        if fault.kind == "malformed_tool_args":
+            if answer.tool is None:
+                return answer  # nothing to break: no tool call in this answer
+            changed.tool_raw = fault.cut_arguments(answer.tool_json)
+            changed.malformed = True
+            self.replies.delivered(fault.kind, changed.tool_raw)
+            return changed
+        changed.tool = changed.tool_raw = None
+        if fault.kind == "truncate_answer":
+            changed.text_tokens = answer.text_tokens[: fault.tokens]
+            changed.stop_reason = "max_tokens"
+        elif fault.kind == "refusal":
+            changed.text_tokens = _fake.tokenize(fault.message)
+            changed.stop_reason = "refusal"
+        else:  # empty_answer
+            changed.text_tokens = []
+            changed.stop_reason = "end_turn"
+        changed.stop_sequence = None
+        self.replies.delivered(fault.kind, "".join(changed.text_tokens))
+        return changed
 
     def _pad(self) -> int:
         return self._random.randint(0, _MAX_PADDING) if self.pad_events else 0

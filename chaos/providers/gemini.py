@@ -14,6 +14,7 @@ Point the official SDK at the fake with :attr:`GeminiDialect.env`
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -39,6 +40,7 @@ from chaos.providers._conversation import (
     canonical_args,
     media_part,
 )
+from chaos.providers._replies import CONTENT_FAULT, ReplyQuery
 
 __all__ = ["MODELS", "GeminiDialect", "error_body", "proto_duration"]
 
@@ -397,6 +399,61 @@ class GeminiDialect(Dialect):
 
     # -- the fake ------------------------------------------------------------
 
+    def _content_fault(self, reply: _Reply) -> _Reply:
+        """``reply`` as the active content fault, if any, changes it (noted in the book)."""
+        fault = CONTENT_FAULT.get()
+        if fault is None:
+            return reply
+        if fault.kind == "malformed_tool_args":
+            if reply.call is None:
+                return reply  # nothing to break: no function call in this answer
+            broken = fault.cut_arguments(_spaced(reply.call.get("args")))
+            self.replies.delivered(fault.kind, broken)
+            message = f"Malformed function call: {reply.call.get('name')}({broken}"
+            return dataclasses.replace(
+                reply, pieces=[], call=None, finish="MALFORMED_FUNCTION_CALL", bare=message
+            )
+        if fault.kind == "refusal":
+            self.replies.delivered(fault.kind, "")
+            return dataclasses.replace(
+                reply, pieces=[], call=None, finish="SAFETY", bare="", output_override=None
+            )
+        pieces = reply.pieces[: fault.tokens] if fault.kind == "truncate_answer" else []
+        finish = "MAX_TOKENS" if fault.kind == "truncate_answer" else "STOP"
+        if reply.call is not None:
+            pieces = []  # a cut function call arrives as no call at all
+        self.replies.delivered(fault.kind, "".join(pieces))
+        return dataclasses.replace(
+            reply, pieces=pieces, call=None, finish=finish, output_override=None
+        )
+
+    def _scripted(
+        self, operation: str | None, model: str, payload: dict[str, Any]
+    ) -> _Reply | None:
+        """The first scripted reply that matches the request, rendered; None if none does."""
+        if not len(self.replies):
+            return None
+        user = [
+            text for role, text, _ in _texts(payload.get("contents")) if role == "user" and text
+        ]
+        names = tuple(str(d.get("name")) for d in _declarations(payload))
+        scripted = self.replies.take(ReplyQuery(operation, model, user[-1] if user else "", names))
+        if scripted is None:
+            return None
+        prompt_tokens = scripted.usage.get("input_tokens", _prompt_tokens(payload))
+        output = scripted.usage.get("output_tokens")
+        call = scripted.tool_call
+        if call is not None:
+            args = call.arguments_object()
+            found: dict[str, object] = {"name": call.name, "args": args}
+            finish = scripted.stop_for("gemini")
+            return _Reply(_fake.tokenize(_spaced(args)), found, finish, prompt_tokens, output)
+        limit = _field(_field(payload, "generationConfig"), "maxOutputTokens")
+        budget = limit if isinstance(limit, int) and not isinstance(limit, bool) else None
+        pieces, truncated = _fake.limit_tokens(scripted.text, budget)
+        finish = scripted.stop_for("gemini", truncated=truncated)
+        return _Reply(pieces, None, finish, prompt_tokens, output)
+
     async def serve(self, request: Request) -> Response:
         """Answer as the Gemini API would: validated, deterministic, usage that adds up."""
         info = self.identify(request.method, request.path, request.body)
@@ -445,14 +502,11 @@ class GeminiDialect(Dialect):
                 "INVALID_ARGUMENT",
                 "* GenerateContentRequest.contents: contents is not specified\n",
             )
-        reply = _reply(payload)
+        reply = self._scripted(info.operation, model, payload) or _reply(payload)
+        reply = self._content_fault(reply)
         rid = secrets.token_urlsafe(16)[:22]
         if info.operation == _GENERATE:
-            candidate = {
-                "content": {"role": "model", "parts": reply.parts()},
-                "finishReason": reply.finish,
-                "index": 0,
-            }
+            candidate = reply.candidate()
             return _ok(
                 {
                     "candidates": [candidate],
@@ -481,10 +535,22 @@ class _Reply:
     call: dict[str, object] | None
     finish: str
     prompt_tokens: int
+    output_override: int | None = None  # a scripted reply's usage.output_tokens
+    bare: str | None = None  # SAFETY / MALFORMED_FUNCTION_CALL: no content; the finishMessage
 
     @property
     def output_tokens(self) -> int:
-        return len(self.pieces)
+        return self.output_override if self.output_override is not None else len(self.pieces)
+
+    def candidate(self) -> dict[str, object]:
+        """The whole answer's candidate (content unless blocked, finish reason, index)."""
+        if self.bare is not None:
+            found: dict[str, object] = {"finishReason": self.finish, "index": 0}
+            if self.bare:
+                found["finishMessage"] = self.bare
+            return found
+        content = {"role": "model", "parts": self.parts()}
+        return {"content": content, "finishReason": self.finish, "index": 0}
 
     def parts(self) -> list[dict[str, object]]:
         if self.call is not None:
@@ -543,6 +609,17 @@ def _lower_types(schema: object) -> object:
     return schema
 
 
+def _declarations(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """The function declarations of a request's tools."""
+    return [
+        d
+        for tool in payload.get("tools") or []
+        if isinstance(tool, dict)
+        for d in _field(tool, "functionDeclarations") or []
+        if isinstance(d, dict)
+    ]
+
+
 def _reply(payload: dict[str, Any]) -> _Reply:
     """Echo the last user text, or call the first declared function (see the OpenAI fake)."""
     turns = _texts(payload.get("contents"))
@@ -550,13 +627,7 @@ def _reply(payload: dict[str, Any]) -> _Reply:
     seed = user[-1] if user else ""
     prompt_tokens = _prompt_tokens(payload)
     mode = _field(_field(_field(payload, "toolConfig"), "functionCallingConfig"), "mode")
-    declarations = [
-        d
-        for tool in payload.get("tools") or []
-        if isinstance(tool, dict)
-        for d in _field(tool, "functionDeclarations") or []
-        if isinstance(d, dict)
-    ]
+    declarations = _declarations(payload)
     disabled = isinstance(mode, str) and mode.upper() == "NONE"
     if declarations and not disabled and turns and not turns[-1][2]:
         schema = _lower_types(
@@ -583,7 +654,9 @@ def _reply(payload: dict[str, Any]) -> _Reply:
 def _stream_frames(reply: _Reply, model: str, rid: str, *, sse: bool) -> Iterator[bytes]:
     """The chunks of ``:streamGenerateContent``: SSE with CRLF, or one JSON array."""
     chunks: list[dict[str, object]] = []
-    if reply.call is not None:
+    if reply.bare is not None:
+        chunks.append(reply.candidate())
+    elif reply.call is not None:
         content: dict[str, object] = {"parts": reply.parts(), "role": "model"}
         chunks.append({"content": content, "finishReason": reply.finish, "index": 0})
     else:

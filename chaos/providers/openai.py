@@ -13,6 +13,7 @@ Point the official SDK at the fake with the variables in :attr:`OpenAIDialect.en
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 import math
@@ -44,6 +45,7 @@ from chaos.providers._conversation import (
     media_part,
 )
 from chaos.providers._edge import edge_page
+from chaos.providers._replies import CONTENT_FAULT, ReplyQuery
 
 __all__ = ["MODELS", "STREAM_SERVER_ERROR", "OpenAIDialect", "error_body", "go_duration"]
 
@@ -251,10 +253,13 @@ class _Reply:
     pieces: list[str]
     truncated: bool
     input_tokens: int
+    finish: str | None = None  # a scripted reply's finish_reason
+    output_override: int | None = None  # a scripted reply's usage.output_tokens
+    refusal: str | None = None  # a refusal fault: the refusal text, sent instead of content
 
     @property
     def output_tokens(self) -> int:
-        return len(self.pieces)
+        return self.output_override if self.output_override is not None else len(self.pieces)
 
 
 class OpenAIDialect(Dialect):
@@ -569,6 +574,73 @@ class OpenAIDialect(Dialect):
         # Frames are built with LF; JSON escapes newlines in strings, so every LF is framing.
         return frames if self.sse_newline == "\n" else frames.replace(b"\n", b"\r\n")
 
+    def _scripted(
+        self, operation: str, model: str, turns: list[dict[str, Any]], tools: object, limit: object
+    ) -> _Reply | None:
+        """The first scripted reply that matches the request, rendered; None if none does."""
+        if not len(self.replies):
+            return None
+        user = [_text_of(t.get("content")) for t in turns if t.get("role", "user") == "user"]
+        functions = (
+            [
+                t["function"]
+                for t in tools or []
+                if isinstance(t, dict) and isinstance(t.get("function"), dict)
+            ]
+            if isinstance(tools, list)
+            else []
+        )
+        names = tuple(str(f.get("name")) for f in functions)
+        query = ReplyQuery(operation, model, user[-1] if user else "", names)
+        scripted = self.replies.take(query)
+        if scripted is None:
+            return None
+        texts = [_text_of(t.get("content")) for t in turns]
+        counted = sum(_fake.count_tokens(t) for t in texts) + 3 * len(turns)
+        input_tokens = scripted.usage.get("input_tokens", counted)
+        output = scripted.usage.get("output_tokens")
+        budget = limit if isinstance(limit, int) and not isinstance(limit, bool) else None
+        call = scripted.tool_call
+        if call is not None:
+            tool = _ToolCall(call.name, call.arguments_json)
+            pieces = _fake.tokenize(tool.arguments)
+            finish = scripted.stop_for("openai")
+            return _Reply("", tool, pieces, False, input_tokens, finish, output)
+        pieces, truncated = _fake.limit_tokens(scripted.text, budget)
+        finish = scripted.stop_for("openai", truncated=truncated)
+        return _Reply("".join(pieces), None, pieces, truncated, input_tokens, finish, output)
+
+    def _content_fault(self, reply: _Reply) -> _Reply:
+        """``reply`` as the active content fault, if any, changes it (noted in the book)."""
+        fault = CONTENT_FAULT.get()
+        if fault is None:
+            return reply
+        if fault.kind == "malformed_tool_args":
+            if reply.tool is None:
+                return reply  # nothing to break: no tool call in this answer
+            broken = fault.cut_arguments(reply.tool.arguments)
+            self.replies.delivered(fault.kind, broken)
+            tool = _ToolCall(reply.tool.name, broken)
+            return dataclasses.replace(reply, tool=tool, pieces=_fake.tokenize(broken))
+        if fault.kind == "truncate_answer":
+            pieces, finish, truncated = reply.pieces[: fault.tokens], "length", True
+        elif fault.kind == "refusal":
+            pieces, finish, truncated = _fake.tokenize(fault.message), "stop", False
+        else:  # empty_answer
+            pieces, finish, truncated = [], "stop", False
+        text = "".join(pieces)
+        self.replies.delivered(fault.kind, text)
+        return dataclasses.replace(
+            reply,
+            text=text,
+            tool=None,
+            pieces=pieces,
+            truncated=truncated,
+            finish=finish,
+            output_override=None,
+            refusal=text if fault.kind == "refusal" else None,
+        )
+
     # chat.completions --------------------------------------------------------
 
     def _chat(self, payload: dict[str, Any], model: str, stream: bool) -> Response:
@@ -588,11 +660,17 @@ class OpenAIDialect(Dialect):
         fmt = payload.get("response_format")
         if isinstance(fmt, dict) and isinstance(fmt.get("json_schema"), dict):
             fmt = {"type": fmt.get("type"), **fmt["json_schema"]}
-        reply = _reply(turns, payload.get("tools"), payload.get("tool_choice"), limit, fmt)
+        tools = payload.get("tools")
+        reply = self._scripted("chat.completions.create", model, turns, tools, limit) or _reply(
+            turns, tools, payload.get("tool_choice"), limit, fmt
+        )
+        reply = self._content_fault(reply)
         usage = _chat_usage(reply.input_tokens, reply.output_tokens)
         cid = _fake.random_id("chatcmpl-", 29)
         created = int(time.time())
-        finish = "tool_calls" if reply.tool else "length" if reply.truncated else "stop"
+        finish = reply.finish or (
+            "tool_calls" if reply.tool else "length" if reply.truncated else "stop"
+        )
         call_id = _fake.random_id("call_", 24)
         if stream:
             options = payload.get("stream_options")
@@ -618,8 +696,8 @@ class OpenAIDialect(Dialect):
             )
         message: dict[str, object] = {
             "role": "assistant",
-            "content": None if reply.tool else "".join(reply.pieces),
-            "refusal": None,
+            "content": None if reply.tool or reply.refusal is not None else "".join(reply.pieces),
+            "refusal": reply.refusal,
             "annotations": [],
         }
         if reply.tool:
@@ -664,7 +742,10 @@ class OpenAIDialect(Dialect):
         text = payload.get("text")
         fmt = text.get("format") if isinstance(text, dict) else None
         limit = payload.get("max_output_tokens")
-        reply = _reply(turns, nested, payload.get("tool_choice"), limit, fmt)
+        reply = self._scripted("responses.create", model, turns, nested, limit) or _reply(
+            turns, nested, payload.get("tool_choice"), limit, fmt
+        )
+        reply = self._content_fault(reply)
         base = _response_object("resp_" + secrets.token_hex(24), model, payload)
         item: dict[str, object]
         if reply.tool:
@@ -677,12 +758,16 @@ class OpenAIDialect(Dialect):
                 "name": reply.tool.name,
             }
         else:
-            part = {
-                "type": "output_text",
-                "annotations": [],
-                "logprobs": [],
-                "text": "".join(reply.pieces),
-            }
+            part = (
+                {"type": "refusal", "refusal": reply.refusal}
+                if reply.refusal is not None
+                else {
+                    "type": "output_text",
+                    "annotations": [],
+                    "logprobs": [],
+                    "text": "".join(reply.pieces),
+                }
+            )
             item = {
                 "id": "msg_" + secrets.token_hex(24),
                 "type": "message",
@@ -874,6 +959,10 @@ def _chat_frames(
         yield chunk({"tool_calls": [call]}, None)
         for piece in reply.pieces:
             yield chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}, None)
+    elif reply.refusal is not None:
+        yield chunk({"role": "assistant", "content": None, "refusal": ""}, None)
+        for piece in reply.pieces:
+            yield chunk({"refusal": piece}, None)
     else:
         yield chunk({"role": "assistant", "content": "", "refusal": None}, None)
         for piece in reply.pieces:
@@ -923,13 +1012,22 @@ def _responses_frames(
     else:
         added = {**item, "status": "in_progress", "content": []}
         yield event("response.output_item.added", output_index=0, item=added)
-        part = {"type": "output_text", "annotations": [], "logprobs": [], "text": ""}
         where: dict[str, object] = {"item_id": item_id, "output_index": 0, "content_index": 0}
-        yield event("response.content_part.added", **where, part=part)
-        for piece in reply.pieces:
-            yield event("response.output_text.delta", **where, delta=piece, logprobs=[])
-        yield event("response.output_text.done", **where, text=reply.text, logprobs=[])
-        yield event("response.content_part.done", **where, part={**part, "text": reply.text})
+        if reply.refusal is not None:
+            empty: dict[str, object] = {"type": "refusal", "refusal": ""}
+            yield event("response.content_part.added", **where, part=empty)
+            for piece in reply.pieces:
+                yield event("response.refusal.delta", **where, delta=piece)
+            yield event("response.refusal.done", **where, refusal=reply.refusal)
+            done = {"type": "refusal", "refusal": reply.refusal}
+            yield event("response.content_part.done", **where, part=done)
+        else:
+            part = {"type": "output_text", "annotations": [], "logprobs": [], "text": ""}
+            yield event("response.content_part.added", **where, part=part)
+            for piece in reply.pieces:
+                yield event("response.output_text.delta", **where, delta=piece, logprobs=[])
+            yield event("response.output_text.done", **where, text=reply.text, logprobs=[])
+            yield event("response.content_part.done", **where, part={**part, "text": reply.text})
     yield event("response.output_item.done", output_index=0, item=item)
     terminal = "response.incomplete" if final["status"] == "incomplete" else "response.completed"
     yield event(terminal, response=final)

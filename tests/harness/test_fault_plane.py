@@ -146,7 +146,8 @@ def test_a_naive_app_fails_with_the_network_fault_named(
     with pytest.raises(VerdictError) as caught:
         verdict.assert_failed_over("anthropic", "openai")
     message = str(caught.value)
-    assert f"{1 + SDK_RETRIES} attempt(s) to 'anthropic', all failed" in message
+    assert "no call that failed on 'anthropic' was answered by 'openai'" in message
+    assert f"{1 + SDK_RETRIES} attempt(s) to it, all failed" in message
     assert f"{outcome} by network fault {fault.name} ×{1 + SDK_RETRIES}" in message
     assert "no request reached any target" not in message
 

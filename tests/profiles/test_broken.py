@@ -30,11 +30,12 @@ def _operations(dialect: str) -> str:
 
 FAULT_KEYS = (
     "target, name, match, rate, first, after, every, times, "
+    "truncate_answer, malformed_tool_args, refusal, empty_answer, "
     "delay, edge, error, network, respond, sse, wire"
 )
 TOP_KEYS = (
     "version, name, title, source, description, clock, time_scale, start, count, seed, "
-    "parameters, extends, include, targets, phases"
+    "parameters, extends, include, targets, phases, replies"
 )
 
 EXPECTED: dict[str, list[str]] = {
@@ -103,6 +104,7 @@ EXPECTED: dict[str, list[str]] = {
     ],
     "unknown-action": [
         "{f}:10:9: phases[0].faults[0]: no action: give exactly one of "
+        "truncate_answer, malformed_tool_args, refusal, empty_answer, "
         "delay, edge, error, network, respond, sse, wire",
         "{f}:10:9: phases[0].faults[0].erorr: unknown key 'erorr'; valid: {fault_keys}; "
         "did you mean 'error'?",

@@ -68,7 +68,9 @@ def test_every_action_form(data, action) -> None:
         (
             {"error": "overloaded", "retyr_after": 3},
             "<inject>: retyr_after: unknown key 'retyr_after'; valid: target, name, match, rate, "
-            "first, after, every, times, delay, edge, error, network, respond, sse, wire, "
+            "first, after, every, times, "
+            "truncate_answer, malformed_tool_args, refusal, empty_answer, "
+            "delay, edge, error, network, respond, sse, wire, "
             "retry_after, retry_after_ms, should_retry, message; did you mean 'retry_after'?",
         ),
         ({"error": "overloaded", "rate": 1.5}, "<inject>: rate: must be between 0 and 1, got 1.5"),
@@ -100,8 +102,9 @@ def test_every_action_form(data, action) -> None:
         ({"delay": "x"}, "<inject>: delay: expected an integer, got 'x' (string)"),
         (
             {},
-            "<inject>: (top level): no action: give exactly one of delay, edge, error, network, "
-            "respond, sse, wire",
+            "<inject>: (top level): no action: give exactly one of "
+            "truncate_answer, malformed_tool_args, refusal, empty_answer, "
+            "delay, edge, error, network, respond, sse, wire",
         ),
         (
             {"error": "x", "wire": "reset"},

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -16,18 +17,29 @@ import pytest
 
 from tests.harness.test_serve import _ready_line
 
-PACKAGES = ("@anthropic-ai/sdk", "openai", "ai", "@ai-sdk/anthropic", "@ai-sdk/openai")
+# ai-fallback (major 2 is for the AI SDK v6) is for tests/verdict/test_node_apps.py
+PACKAGES = (
+    "@anthropic-ai/sdk",
+    "openai",
+    "ai",
+    "@ai-sdk/anthropic",
+    "@ai-sdk/openai",
+    "ai-fallback@2",
+)
 SERVE = (sys.executable, "-m", "chaos", "serve", "--backend", "embedded")
 SCRIPT = Path(__file__).with_name("node") / "clients.mjs"
 
 
-@pytest.fixture(scope="module")
-def node_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder with the Node clients installed from npm (once per run)."""
+def install_node_clients(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with the Node clients installed from npm, once per run (shared by every
+    module that runs Node apps); skips when node or npm is missing."""
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
         pytest.skip("node and npm are needed to run the Node SDKs (apt-get install nodejs npm)")
-    folder = tmp_path_factory.mktemp("node")
+    folder = tmp_path_factory.getbasetemp() / "node-clients"
+    if (folder / "node_modules" / ".package-lock.json").exists():
+        return folder
+    folder.mkdir(exist_ok=True)
     (folder / "package.json").write_text('{"private": true, "type": "module"}')
     done = subprocess.run(
         [npm, "install", "--no-audit", "--no-fund", "--loglevel=error", *PACKAGES],
@@ -37,14 +49,22 @@ def node_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
         timeout=300,
     )
     assert done.returncode == 0, f"npm install failed:\n{done.stderr}"
+    return folder
+
+
+@pytest.fixture(scope="module")
+def node_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with the Node clients installed from npm and the clients script."""
+    folder = install_node_clients(tmp_path_factory)
     shutil.copy(SCRIPT, folder / SCRIPT.name)
     return folder
 
 
-@pytest.fixture
-def served() -> Iterator[dict]:
+@contextmanager
+def serving(*args: str) -> Iterator[dict]:
+    """``llm-chaos serve`` (embedded Toxiproxy) with ``args``: yields its ready line."""
     proc = subprocess.Popen(
-        [*SERVE, "--target", "anthropic=anthropic", "--target", "openai=openai"],
+        [*SERVE, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -57,6 +77,12 @@ def served() -> Iterator[dict]:
         proc.wait(timeout=20)
         proc.stdout.close()  # type: ignore[union-attr]
         proc.stderr.close()  # type: ignore[union-attr]
+
+
+@pytest.fixture
+def served() -> Iterator[dict]:
+    with serving("--target", "anthropic=anthropic", "--target", "openai=openai") as ready:
+        yield ready
 
 
 def test_node_sdks_and_the_vercel_ai_sdk_with_the_printed_env_alone(

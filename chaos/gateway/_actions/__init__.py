@@ -9,6 +9,12 @@ from __future__ import annotations
 
 from chaos.faults._executors import check_executors
 from chaos.gateway._actions._base import APPLIERS, Applier
+from chaos.gateway._actions.content import (
+    EmptyAnswerApplier,
+    MalformedToolArgsApplier,
+    RefusalApplier,
+    TruncateAnswerApplier,
+)
 from chaos.gateway._actions.delay import DelayApplier
 from chaos.gateway._actions.edge import EdgeApplier
 from chaos.gateway._actions.error import ErrorApplier
@@ -21,9 +27,13 @@ __all__ = [
     "Applier",
     "DelayApplier",
     "EdgeApplier",
+    "EmptyAnswerApplier",
     "ErrorApplier",
+    "MalformedToolArgsApplier",
+    "RefusalApplier",
     "RespondApplier",
     "SseApplier",
+    "TruncateAnswerApplier",
     "WireApplier",
 ]
 
