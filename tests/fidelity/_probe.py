@@ -238,6 +238,8 @@ def observe(provider: str, url: str, *, stream: bool, aio: bool, timeout: float)
     exc: BaseException | None = None
     try:
         run()
+    except Warning:
+        raise  # a warning turned error (filterwarnings) is no behaviour of the SDK's
     except Exception as caught:  # the SDK decides what it raises: record, don't judge
         exc = caught
     status = None
