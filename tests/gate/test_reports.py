@@ -151,7 +151,7 @@ def test_the_provider_down_timeline_shows_claude_down_and_the_users_answered(gat
     _, tmp = gate
     root = read(tmp / "out" / "timeline-provider-down.svg")
     lanes = [g.get("data-target") for g in groups(root, "lane")]
-    assert lanes == ["anthropic", "openai"]  # Claude keeps its lane though no request reached it
+    assert lanes == ["anthropic", "openai"]
     (down,) = groups(root, "network-fault")
     assert down.get("data-target") == "anthropic"
     shown = visible_text(root)
@@ -164,7 +164,12 @@ def test_the_provider_down_timeline_shows_claude_down_and_the_users_answered(gat
     saw = Counter(g.get("data-saw") for g in groups(root, "user-outcome"))
     assert saw == {"answered": 3}
     caption = shown[1]
-    assert "3 requests in 3 calls" in caption
+    runs = {r["profile"]: r for r in json.loads((tmp / "out" / "gate.json").read_text())["runs"]}
+    run = runs["provider-down"]
+    # the connections Claude's outage turned away are attempts too, linked to OpenAI's answers
+    assert run["requests"] > 3
+    assert f"{run['requests']} requests in 3 calls" in caption
+    assert len(groups(root, "failover-link")) == run["failovers"] == 3
 
 
 def test_the_flaky_timeline_links_the_failed_claude_attempt_to_openai(gate):
