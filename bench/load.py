@@ -268,12 +268,14 @@ def _check_journal(admin: str, tally: Tally) -> tuple[dict[str, object], list[st
         "dropped": dropped,
         "outcomes": dict(Counter(r["outcome"] for r in records)),
     }
-    if next_seq != tally.attempts:
-        problems.append(f"journal counted {next_seq} requests, the clients sent {tally.attempts}")
-    if len(records) + dropped != next_seq:
-        problems.append(f"kept {len(records)} + dropped {dropped} != {next_seq} records")
-    if seqs != list(range(next_seq - len(records), next_seq)):
-        problems.append("journal sequence numbers are not contiguous and increasing")
+    # one record per attempt; sequence numbers increase but may skip: a network fault's note
+    # on a connection (the latency toxic here) takes a number and joins the attempt it met
+    if len(records) + dropped != tally.attempts:
+        problems.append(
+            f"kept {len(records)} + dropped {dropped} records, the clients sent {tally.attempts}"
+        )
+    if seqs != sorted(set(seqs)) or (seqs and seqs[-1] >= next_seq):
+        problems.append("journal sequence numbers are not increasing")
     outcome_of = {200: "ok", 500: "fault"}
     for r in records:
         if outcome_of.get(r["status"]) != r["outcome"]:

@@ -44,7 +44,9 @@ WireOutcome = Literal[
 class JournalRecord:
     """What happened to one request.
 
-    :param seq: position in the journal, from 0, across all targets.
+    :param seq: position in the journal, from 0, increasing across all targets (not
+        always contiguous: a network fault's note on a connection takes a number and is
+        joined into the record of the attempt it met).
     :param time: wall-clock start, seconds since the epoch.
     :param target: the harness target that received it.
     :param method: HTTP method.
