@@ -136,13 +136,16 @@ def test_the_readme_quick_start(pytester: pytest.Pytester, app: str) -> None:
         assert "llm-chaos journal" in out
         assert re.search(r"call \d+ \(messages\.create claude-sonnet-4-6\): failed", out), out
         return
-    # the apology has text; the verdict sees through it
-    result.assert_outcomes(failed=2)
-    assert re.search(
-        r"FAILED test_quick_start\.py::test_answers_survive_the_outage - AssertionError: +"
-        r"call \d+ \(messages\.create claude-sonnet-4-6\): failed",
-        out,
-    ), out
+    # the apology has text; the verdict sees through it. The single fault (a 529 on every
+    # attempt) always defeats the SDK's retries; the compressed replay does in most runs,
+    # but its phases are shorter than the SDK's backoff, so its retries may ride them out
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    if result.parseoutcomes().get("failed") == 2:
+        assert re.search(
+            r"FAILED test_quick_start\.py::test_answers_survive_the_outage - AssertionError: +"
+            r"call \d+ \(messages\.create claude-sonnet-4-6\): failed",
+            out,
+        ), out
     assert re.search(
         rf"FAILED {overloaded} - chaos\.VerdictError: expected a failover from "
         r"'anthropic' to 'openai' within 4 attempts; no call that failed on 'anthropic' was "
