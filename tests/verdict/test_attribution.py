@@ -30,15 +30,6 @@ def harness() -> Iterator[Any]:
 
 
 @pytest.fixture
-def h(harness: Any) -> Iterator[Any]:
-    harness.reset()
-    try:
-        yield harness
-    finally:
-        harness.reset()
-
-
-@pytest.fixture
 def clients() -> Iterator[list[Any]]:
     made: list[Any] = []
     yield made

@@ -33,15 +33,6 @@ def harness() -> Iterator[Any]:
         yield h
 
 
-@pytest.fixture
-def h(harness: Any) -> Iterator[Any]:
-    harness.reset()
-    try:
-        yield harness
-    finally:
-        harness.reset()
-
-
 def fails(action: Any) -> Exception:
     """Run ``action``; it must raise (whatever type the framework lets through)."""
     try:

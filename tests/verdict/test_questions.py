@@ -40,15 +40,6 @@ def harness() -> Iterator[Any]:
 
 
 @pytest.fixture
-def h(harness: Any) -> Iterator[Any]:
-    harness.reset()
-    try:
-        yield harness
-    finally:
-        harness.reset()
-
-
-@pytest.fixture
 def clients(h: Any) -> Iterator[Any]:
     """Makes SDK clients pointed at the harness's targets, closed after the test."""
     made: list[Any] = []
