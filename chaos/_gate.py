@@ -16,6 +16,7 @@ write. Everything here is usable from a script.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -28,36 +29,33 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
 from chaos._errors import ConfigError
+from chaos._options import Settings
 from chaos._reaper import Reaper
+from chaos._target import Target
 
 if TYPE_CHECKING:
-    from chaos._harness import Harness, Target
+    from chaos._harness import Harness
     from chaos._journal import JournalRecord
     from chaos.profiles import Profile
     from chaos.verdict import Verdict
 
 __all__ = [
-    "BACKEND_CHOICES",
     "CommandResult",
     "GateReport",
     "Outcome",
     "ProfileRun",
     "load_profiles",
-    "parse_targets",
     "run_command",
     "run_gate",
 ]
 
 Outcome = Literal["passed", "failed", "inconclusive", "crashed", "timeout", "error"]
 
-BACKEND_CHOICES: tuple[str, ...] = ("auto", "embedded", "binary", "docker", "external")
-"""The Toxiproxy backends ``--backend`` accepts."""
-
-DEFAULT_TARGETS: tuple[tuple[str, str], ...] = (("anthropic", "anthropic"), ("openai", "openai"))
+DEFAULT_TARGETS: tuple[Target, ...] = (Target("anthropic"), Target("openai"))
+"""The gate's targets when none are given (a profile's own are added)."""
 
 EXIT_NOT_FOUND = 127
 EXIT_NOT_EXECUTABLE = 126
@@ -80,41 +78,6 @@ def load_profiles(names: Sequence[str]) -> list[Profile]:
     if not names:
         raise ConfigError("no profile given: pass --profile NAME (see llm-chaos profiles list)")
     return [load_profile(name) for name in names]
-
-
-def parse_targets(specs: Sequence[str]) -> list[Target]:
-    """The harness's targets from ``NAME=DIALECT`` or ``NAME=URL`` specs.
-
-    No spec: ``anthropic`` and ``openai`` on their fakes, so an app that fails
-    over from one to the other never reaches a real provider. (:func:`run_gate`
-    adds the targets a profile declares and the specs omit.)
-
-    :raises chaos.ConfigError: a spec that is not ``NAME=DIALECT|URL``, or a name
-        given twice.
-    """
-    from chaos._harness import Target
-
-    targets: dict[str, Target] = {}
-    if not specs:
-        targets = {name: Target(name, dialect) for name, dialect in DEFAULT_TARGETS}
-    for spec in specs:
-        name, sep, value = spec.partition("=")
-        name, value = name.strip(), value.strip()
-        if not sep or not name or not value:
-            raise ConfigError(
-                f"--target {spec!r}: expected NAME=DIALECT or NAME=URL, e.g. anthropic=anthropic, "
-                "backup=openai, or anthropic=https://api.anthropic.com"
-            )
-        if name in targets:
-            raise ConfigError(f"--target {spec!r}: target {name!r} is given twice")
-        if "://" in value:
-            scheme = urlsplit(value).scheme
-            if scheme not in ("http", "https"):
-                raise ConfigError(f"--target {spec!r}: the upstream must be an http(s) URL")
-            targets[name] = Target(name, name, upstream=value)
-        else:
-            targets[name] = Target(name, value)
-    return list(targets.values())
 
 
 # -- the command --------------------------------------------------------------------------
@@ -377,28 +340,23 @@ def run_profile(
     profile: Profile,
     command: Sequence[str],
     *,
-    targets: Sequence[Target],
-    seed: int | None = None,
-    backend: str = "auto",
-    toxiproxy_url: str | None = None,
-    allow_network: bool = False,
+    settings: Settings | None = None,
     timeout: float | None = None,
     strict: bool = True,
     progress: Progress | None = None,
     label: str = "",
 ) -> ProfileRun:
-    """Run ``command`` once under ``profile`` with a fresh harness; see :func:`run_gate`."""
+    """Run ``command`` once under ``profile`` with a fresh harness built from
+    ``settings`` (its targets, the profile's added; its seed, else the profile's);
+    see :func:`run_gate`."""
     from chaos._harness import Harness
     from chaos.verdict import Verdict
 
+    given = settings or Settings()
+    targets = _with_profile_targets(given.targets or DEFAULT_TARGETS, profile)
+    seed = given.seed if given.seed is not None else profile.seed
     say = progress or (lambda _line: None)
-    with Harness(
-        targets,
-        backend=backend,
-        toxiproxy_url=toxiproxy_url,
-        seed=seed if seed is not None else profile.seed,
-        allow_network=allow_network,
-    ) as harness:
+    with Harness(dataclasses.replace(given, targets=targets, seed=seed)) as harness:
         say(
             f"{label}{profile.name}: harness up ({harness.backend.name} Toxiproxy, "
             f"seed {harness.seed}, targets {', '.join(t.name for t in targets)})"
@@ -661,11 +619,7 @@ def run_gate(
     profiles: Sequence[Profile],
     command: Sequence[str],
     *,
-    targets: Sequence[Target] | None = None,
-    seed: int | None = None,
-    backend: str = "auto",
-    toxiproxy_url: str | None = None,
-    allow_network: bool = False,
+    settings: Settings | None = None,
     timeout: float | None = None,
     strict: bool = True,
     progress: Progress | None = None,
@@ -674,11 +628,11 @@ def run_gate(
 
     :param profiles: loaded profiles (see :func:`load_profiles`).
     :param command: the program and its arguments (no shell).
-    :param targets: the harness's targets (default: see :func:`parse_targets`).
-    :param seed: the seed for every profile (default: the profile's, else random).
-    :param backend: the Toxiproxy backend (see :data:`BACKEND_CHOICES`).
-    :param toxiproxy_url: the external Toxiproxy's URL.
-    :param allow_network: allow targets whose upstream is a real provider.
+    :param settings: the harness's settings (targets, seed, backend, Toxiproxy URL,
+        allow_network). No targets: ``anthropic`` and ``openai`` on their fakes, so an
+        app that fails over from one to the other never reaches a real provider; the
+        targets a profile declares and the settings omit are added. No seed: the
+        profile's, else random.
     :param timeout: seconds the command may run per profile (None: no limit).
     :param strict: fail a profile whose declared faults (of the phases it reached)
         never fired.
@@ -686,40 +640,26 @@ def run_gate(
     """
     if not command:
         raise ConfigError("no command to run: put it after --, e.g. llm-chaos run -p X -- pytest")
-    if backend not in BACKEND_CHOICES:
-        raise ConfigError(
-            f"unknown backend {backend!r}; choose one of: {', '.join(BACKEND_CHOICES)}"
+    runs = [
+        run_profile(
+            profile,
+            command,
+            settings=settings,
+            timeout=timeout,
+            strict=strict,
+            progress=progress,
+            label=f"[{index}/{len(profiles)}] ",
         )
-    runs: list[ProfileRun] = []
-    for index, profile in enumerate(profiles, 1):
-        chosen = list(targets) if targets is not None else parse_targets(())
-        runs.append(
-            run_profile(
-                profile,
-                command,
-                targets=_with_profile_targets(chosen, profile),
-                seed=seed,
-                backend=backend,
-                toxiproxy_url=toxiproxy_url,
-                allow_network=allow_network,
-                timeout=timeout,
-                strict=strict,
-                progress=progress,
-                label=f"[{index}/{len(profiles)}] ",
-            )
-        )
+        for index, profile in enumerate(profiles, 1)
+    ]
     return GateReport(list(command), runs, strict=strict)
 
 
-def _with_profile_targets(targets: Sequence[Target], profile: Profile) -> list[Target]:
-    from chaos._harness import Target
-
+def _with_profile_targets(targets: Sequence[Target], profile: Profile) -> tuple[Target, ...]:
     out = list(targets)
     names = {t.name for t in out}
-    for name, spec in profile.targets.items():
-        if name not in names:
-            out.append(Target(name, spec.dialect, upstream=spec.upstream))
-    return out
+    out += [spec for name, spec in profile.targets.items() if name not in names]
+    return tuple(out)
 
 
 # -- files --------------------------------------------------------------------------------

@@ -16,19 +16,20 @@ Drive faults at run time through the admin API (``PUT /rules``).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import signal
 import sys
 import threading
 from typing import Any
 
-from chaos._errors import ConfigError
-
-__all__ = ["parse_target", "register", "run"]
+__all__ = ["register", "run"]
 
 
 def register(subparsers: Any) -> None:
     """Add the ``serve`` verb."""
+    from chaos import _options as opts
+
     parser = subparsers.add_parser(
         "serve",
         help="run Toxiproxy + the fault gateway + fake providers until interrupted",
@@ -39,17 +40,19 @@ def register(subparsers: Any) -> None:
             "SIGINT/SIGTERM. Faults come from --profile and from the admin API."
         ),
     )
-    parser.add_argument("--profile", metavar="NAME|PATH", help="a fault profile to replay")
-    parser.add_argument(
-        "--target",
-        action="append",
-        default=[],
-        metavar="NAME=DIALECT|URL",
-        help=(
-            "a target: NAME=DIALECT (fake provider), NAME=URL (forward, dialect NAME) or "
-            "NAME=DIALECT,URL; repeatable. Default: the profile's targets, else "
-            "anthropic and openai"
+    opts.add_arguments(
+        parser,
+        opts.Flag(opts.PROFILE, help="a fault profile to replay"),
+        opts.Flag(
+            opts.TARGETS,
+            help="a target: NAME=DIALECT (fake provider), NAME=URL (forward, dialect NAME) or "
+            "NAME=DIALECT URL; repeatable. Default: the profile's targets, else "
+            "anthropic and openai",
         ),
+        opts.SEED,
+        opts.BACKEND,
+        opts.TOXIPROXY_URL,
+        opts.Flag(opts.ALLOW_NETWORK, help="allow forwarding to non-loopback upstreams"),
     )
     parser.add_argument(
         "--admin-port",
@@ -59,28 +62,6 @@ def register(subparsers: Any) -> None:
         help="admin API port (default: a free one)",
     )
     parser.add_argument(
-        "--seed",
-        type=int,
-        default=None,
-        metavar="N",
-        help="seed for every probabilistic fault (default: random, printed)",
-    )
-    parser.add_argument(
-        "--backend",
-        default="auto",
-        choices=("auto", "embedded", "binary", "docker", "external"),
-        help="where Toxiproxy comes from (default: auto)",
-    )
-    parser.add_argument(
-        "--toxiproxy-url",
-        default=None,
-        metavar="URL",
-        help="an external Toxiproxy (else $TOXIPROXY_URL)",
-    )
-    parser.add_argument(
-        "--allow-network", action="store_true", help="allow forwarding to non-loopback upstreams"
-    )
-    parser.add_argument(
         "--name-prefix",
         default="llm-chaos",
         help="Toxiproxy proxy names are PREFIX-TARGET (default: llm-chaos)",
@@ -88,35 +69,21 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def parse_target(text: str) -> tuple[str, str, str]:
-    """``NAME=DIALECT``, ``NAME=URL`` or ``NAME=DIALECT,URL`` -> (name, dialect, upstream)."""
-    name, sep, value = text.partition("=")
-    if not sep or not name or not value:
-        raise ConfigError(
-            f"--target {text!r}: expected NAME=DIALECT, NAME=URL or NAME=DIALECT,URL "
-            "(e.g. anthropic=anthropic, backup=openai, anthropic=http://127.0.0.1:9000)"
-        )
-    dialect, comma, url = value.partition(",")
-    if comma:
-        return name, dialect, url
-    if "://" in value:
-        return name, name, value
-    return name, value, "fake"
-
-
 def run(args: argparse.Namespace) -> int:
     """Start the harness, print the ready line, wait for a signal, stop."""
-    from chaos._harness import Harness, Target
+    from chaos import _options as opts
+    from chaos._harness import Harness
 
-    targets: list[Target] | None = None
+    settings = opts.settings_from_args(
+        args, name_prefix=args.name_prefix, admin_port=args.admin_port
+    )
     profile = None
-    if args.profile:
+    if settings.profile:
         from chaos.profiles import load_profile
 
-        profile = load_profile(args.profile)
-        targets = [Target(t.name, t.dialect, t.upstream) for t in profile.targets.values()]
-    if args.target:
-        targets = [Target(*parse_target(text)) for text in args.target]
+        profile = load_profile(settings.profile)
+        if not settings.targets:
+            settings = dataclasses.replace(settings, targets=tuple(profile.targets.values()))
 
     stop = threading.Event()
 
@@ -126,15 +93,7 @@ def run(args: argparse.Namespace) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, on_signal)
 
-    harness = Harness(
-        targets,
-        backend=args.backend,
-        toxiproxy_url=args.toxiproxy_url,
-        seed=args.seed,
-        allow_network=args.allow_network,
-        name_prefix=args.name_prefix,
-        admin_port=args.admin_port,
-    )
+    harness = Harness(settings)
     with harness:
         if profile is not None:
             harness.apply(profile)
