@@ -34,6 +34,7 @@ from xml.etree import ElementTree as ET
 from chaos._errors import ConfigError
 from chaos._options import Settings
 from chaos._reaper import Reaper
+from chaos._sink import Sink, Stray
 from chaos._target import Target
 
 if TYPE_CHECKING:
@@ -218,6 +219,8 @@ class ProfileRun:
     :param started_at: epoch seconds when the profile's clock started (its first request,
         for a ``wall`` clock profile with ``start: first_request``; else when it was applied).
     :param files: report files written for this profile (kind -> path).
+    :param strays: requests of the command that went to the stray-request sink
+        instead of the harness (:mod:`chaos._sink`): refused, or let through.
     """
 
     profile: str
@@ -243,6 +246,7 @@ class ProfileRun:
     journal_text: str = field(default="", repr=False)
     started_at: float = 0.0
     files: dict[str, str] = field(default_factory=dict)
+    strays: list[Stray] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -296,6 +300,7 @@ class ProfileRun:
             "phases_seen": list(self.phases_seen),
             "findings": list(self.findings),
             "files": dict(self.files),
+            "bypassed": [s.to_dict() for s in self.strays],
         }
 
 
@@ -356,7 +361,12 @@ def run_profile(
     targets = _with_profile_targets(given.targets or DEFAULT_TARGETS, profile)
     seed = given.seed if given.seed is not None else profile.seed
     say = progress or (lambda _line: None)
-    with Harness(dataclasses.replace(given, targets=targets, seed=seed)) as harness:
+
+    def stray(request: Stray) -> None:
+        say(f"{label}{profile.name}: sink: {request.line()}")
+
+    sink = Sink(allow_providers=given.allow_network, sealed=given.seal, on_stray=stray)
+    with sink, Harness(dataclasses.replace(given, targets=targets, seed=seed)) as harness:
         say(
             f"{label}{profile.name}: harness up ({harness.backend.name} Toxiproxy, "
             f"seed {harness.seed}, targets {', '.join(t.name for t in targets)})"
@@ -364,6 +374,7 @@ def run_profile(
         if harness.backend.caveat:
             say(f"{label}{profile.name}: note: {harness.backend.caveat}")
         env = _command_env(harness, profile)
+        env.update(sink.env(env))  # a request that bypasses the harness meets the sink
         harness.apply(profile)
         applied_at = time.time()
         say(f"{label}{profile.name}: running {_shown(command)}")
@@ -384,6 +395,17 @@ def run_profile(
     )
     silent = _silent(profile, fired, seen)
     outcome, reason = _judge(result, silent, strict=strict, requests=len(records))
+    refused = sink.refused
+    if refused and outcome in ("passed", "inconclusive"):
+        shown = "; ".join(f"{r.method} {r.host}:{r.port}" for r in refused[:4])
+        outcome, reason = (
+            "failed",
+            (
+                f"{len(refused)} request(s) bypassed the harness and were refused by the sink "
+                f"({shown}): point the client at the harness (docs/routing.md)"
+                + ("" if given.seal else " or pass --allow-network")
+            ),
+        )
     run = ProfileRun(
         profile=profile.name,
         title=profile.title,
@@ -399,6 +421,7 @@ def run_profile(
         loaded=profile,
         started_at=started_at,
         verdict=verdict,
+        strays=sink.strays,
     )
     _count(run, verdict)
     say(f"{label}{profile.name}: {run.summary_line()}")
@@ -552,6 +575,7 @@ class GateReport:
             lines += ["", f"## {run.profile}: {run.outcome}", "", f"{run.title}", ""]
             lines.append(f"- why: {run.reason}")
             lines.append(f"- seed {run.seed}, backend {run.backend}")
+            lines += [f"- bypassed the harness: {s.line()}" for s in run.strays]
             lines.append(f"- phases reached: {', '.join(run.phases_seen) or 'none'}")
             if run.silent:
                 lines.append(f"- faults that never fired: {', '.join(run.silent)}")
@@ -610,6 +634,7 @@ class GateReport:
 def _junit_body(run: ProfileRun) -> str:
     lines = [run.reason, "", run.summary_line(), f"phases reached: {', '.join(run.phases_seen)}"]
     lines += [f"finding: {text}" for text in run.findings]
+    lines += [f"bypassed the harness: {s.line()}" for s in run.strays]
     if run.records:
         lines += ["", "calls:", run.journal_text]
     return "\n".join(lines)

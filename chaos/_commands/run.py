@@ -18,9 +18,11 @@ fired: inconclusive); 2 bad input (unknown profile, bad flag, no command).
 
 The command gets the harness's environment: ANTHROPIC_BASE_URL, OPENAI_BASE_URL,
 dummy API keys, LLM_CHAOS_ADMIN_URL (the gateway admin API), LLM_CHAOS_GATE_PROFILE
-(the profile's name or file) and LLM_CHAOS_GATE_SEED. A wall-clock profile's incident
-time starts at the first request the harness receives (start: first_request), so the
-command's start-up time does not eat into the replay.
+(the profile's name or file) and LLM_CHAOS_GATE_SEED; and HTTP(S)_PROXY/ALL_PROXY
+pointing at a local sink (NO_PROXY: loopback) that refuses and reports any request
+to a provider's API host that bypassed the harness (the profile then fails). A
+wall-clock profile's incident time starts at the first request the harness receives
+(start: first_request), so the command's start-up time does not eat into the replay.
 
 example: llm-chaos run -p claude-2026-03-02 -p provider-down --report chaos-reports -- pytest -q
 """
@@ -64,7 +66,13 @@ def register(subparsers: Any) -> None:
         opts.TOXIPROXY_URL,
         opts.Flag(
             opts.ALLOW_NETWORK,
-            help="allow --target URLs that are not on this machine (real providers)",
+            help="allow --target URLs that are not on this machine (real providers), and "
+            "the command's requests to providers' API hosts (else the sink refuses them)",
+        ),
+        opts.Flag(
+            opts.SEAL,
+            help="the sink refuses every non-loopback request of the command, not only "
+            "those to providers' API hosts",
         ),
     )
     parser.add_argument(

@@ -7,7 +7,9 @@ Prints one JSON line on stdout when ready::
 
 Set every ``env`` variable and remove every ``unset`` one in the app's environment:
 the official SDKs (Python, Node), the Vercel AI SDK and the frameworks then talk to
-the harness (docs/routing.md lists who reads what).
+the harness (docs/routing.md lists who reads what). ``env`` also points the proxy
+variables (``HTTP_PROXY``...; ``NO_PROXY``: loopback) at a local sink that refuses,
+and reports on stderr, any request to a provider's API host that bypasses the harness.
 
 then runs until SIGINT or SIGTERM and cleans up (proxies, Toxiproxy, listeners).
 Drive faults at run time through the admin API (``PUT /rules``).
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import signal
 import sys
 import threading
@@ -52,7 +55,16 @@ def register(subparsers: Any) -> None:
         opts.SEED,
         opts.BACKEND,
         opts.TOXIPROXY_URL,
-        opts.Flag(opts.ALLOW_NETWORK, help="allow forwarding to non-loopback upstreams"),
+        opts.Flag(
+            opts.ALLOW_NETWORK,
+            help="allow forwarding to non-loopback upstreams, and the app's requests to "
+            "providers' API hosts through the sink",
+        ),
+        opts.Flag(
+            opts.SEAL,
+            help="the sink refuses every non-loopback request of the app, not only those "
+            "to providers' API hosts",
+        ),
     )
     parser.add_argument(
         "--admin-port",
@@ -73,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
     """Start the harness, print the ready line, wait for a signal, stop."""
     from chaos import _options as opts
     from chaos._harness import Harness
+    from chaos._sink import Sink, Stray
 
     settings = opts.settings_from_args(
         args, name_prefix=args.name_prefix, admin_port=args.admin_port
@@ -93,14 +106,18 @@ def run(args: argparse.Namespace) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, on_signal)
 
+    def stray(request: Stray) -> None:
+        print(f"llm-chaos serve: sink: {request.line()}", file=sys.stderr, flush=True)
+
     harness = Harness(settings)
-    with harness:
+    sink = Sink(allow_providers=settings.allow_network, sealed=settings.seal, on_stray=stray)
+    with sink, harness:
         if profile is not None:
             harness.apply(profile)
         ready = {
             "admin": harness.admin_url,
             "targets": harness.endpoints,
-            "env": harness.env,
+            "env": {**harness.env, **sink.env(os.environ)},
             "unset": list(harness.env_unset),
         }
         print(json.dumps(ready), flush=True)
@@ -112,4 +129,11 @@ def run(args: argparse.Namespace) -> int:
         )
         while not stop.wait(1.0):
             pass
+    if sink.refused:
+        print(
+            f"llm-chaos serve: the sink refused {len(sink.refused)} request(s) that bypassed "
+            "the harness (see docs/routing.md)",
+            file=sys.stderr,
+            flush=True,
+        )
     return 0
