@@ -405,7 +405,8 @@ def _profile_names(config: pytest.Config, test_dir: Path | None) -> list[str]:
 
 @pytest.fixture(scope="session")
 def chaos_config() -> dict[str, Any]:
-    """Keyword arguments for the session's ``chaos.Harness`` (targets, backend, seed, ...).
+    """Fields of the ``chaos.Settings`` the session's ``chaos.Harness`` is built from
+    (targets, backend, seed, ...; an unknown name is an error).
 
     Override it in your root ``conftest.py`` (session scope). The command line
     and ``LLM_CHAOS_*`` variables win over it; it wins over the ini file.

@@ -89,7 +89,9 @@ def test_fixtures_are_documented(pytester: pytest.Pytester) -> None:
             "*The LLM chaos harness, for this test.*",
         ]
     )
-    result.stdout.fnmatch_lines(["chaos_config [[]session scope[]] -- *", "*Keyword arguments*"])
+    result.stdout.fnmatch_lines(
+        ["chaos_config [[]session scope[]] -- *", "*Fields of the*chaos.Settings*"]
+    )
     result.stdout.fnmatch_lines(["chaos_profile_dir -- *", "*The folder searched first*"])
 
 
