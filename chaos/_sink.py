@@ -21,7 +21,6 @@ proxy gets direct connections for the hosts the sink lets through.
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import selectors
 import socket
 import socketserver
@@ -32,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from chaos._guard import is_provider_host
+from chaos._guard import _is_loopback, is_provider_host
 
 __all__ = ["PROXY_VARIABLES", "Sink", "Stray"]
 
@@ -86,15 +85,6 @@ class Stray:
             "why": self.why,
             "at": self.at,
         }
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 class Sink:
