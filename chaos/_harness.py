@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from chaos._routing import Routing
     from chaos.gateway import Gateway
     from chaos.profiles import Profile
+    from chaos.providers import Dialect
     from chaos.toxiproxy import BackendInfo, RunningBackend, ToxiproxyClient
 
 __all__ = ["Harness", "Target"]
@@ -262,6 +263,17 @@ class Harness:
     async def __aexit__(self, *exc: object) -> None:
         await asyncio.to_thread(self.stop)
 
+    def begin_test(self) -> None:
+        """Nothing: a test's scope over a harness of its own starts clean (the scope
+        before it reset it)."""
+
+    def reseed(self, seed: int) -> None:
+        """Seed the faults set from now on: the profile timeline and the gateway's rule
+        RNGs are seeded when faults are set, so setting both seeds before that is enough."""
+        self.seed = seed
+        if self.gateway is not None:
+            self.gateway.seed = seed
+
     # -- where things are --------------------------------------------------------------
 
     def _gw(self) -> Gateway:
@@ -274,6 +286,15 @@ class Harness:
         """Target -> base URL the app should use (the Toxiproxy proxy before the gateway)."""
         self._gw()
         return dict(self._endpoints)
+
+    def dialect(self, target: str) -> Dialect:
+        """The dialect instance serving ``target``."""
+        return self._gw().dialect(target)
+
+    @property
+    def gate_profile(self) -> str | None:
+        """None: this harness is this process's own, not ``llm-chaos run``'s."""
+        return None
 
     @property
     def gateway_urls(self) -> dict[str, str]:

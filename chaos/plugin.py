@@ -29,6 +29,7 @@ from chaos import _options as opts
 from chaos._errors import ChaosError, ConfigError, did_you_mean
 
 if TYPE_CHECKING:
+    from chaos._contract import HarnessLike
     from chaos._fixture import ChaosFixture
     from chaos._guard import Guard
     from chaos._routing import EarlyRouting, Routing
@@ -168,7 +169,7 @@ class _Session:
     """What the plugin keeps for one pytest session (one per xdist worker)."""
 
     config: pytest.Config
-    harness: Any = None
+    harness: HarnessLike | None = None
     reporter: Reporter | None = None
     targets: dict[str, str] = field(default_factory=dict)
     # controller-side aggregation of every chaos test's summary (xdist-safe)
@@ -313,7 +314,7 @@ def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> 
     except (ChaosError, OSError):
         return  # the chaos fixture reports it, test by test
     state.harness = harness
-    routing = routing_for(list(state.targets), harness.endpoints, harness.gateway.dialect)
+    routing = routing_for(list(state.targets), harness.endpoints, harness.dialect)
     state.early = EarlyRouting(routing)
     state.early.apply()
 
@@ -417,7 +418,7 @@ def chaos_profile_dir(request: pytest.FixtureRequest) -> Path:
 @pytest.fixture(scope="session")
 def _llm_chaos_harness(
     pytestconfig: pytest.Config, chaos_config: Mapping[str, Any]
-) -> Generator[Any, None, None]:
+) -> Generator[HarnessLike, None, None]:
     """The session's harness, started on first use and stopped at the end."""
     state = pytestconfig.stash[_SESSION]
     harness = state.harness  # started early, while the test modules were imported
@@ -444,7 +445,7 @@ def _llm_chaos_harness(
             state.harness = None
 
 
-def _start_harness(config: pytest.Config, chaos_config: Mapping[str, Any]) -> Any:
+def _start_harness(config: pytest.Config, chaos_config: Mapping[str, Any]) -> HarnessLike:
     from chaos._gate_client import from_environ
     from chaos._harness import Harness, Target
     from chaos.providers import DIALECTS
@@ -592,26 +593,23 @@ def chaos(
         finally:
             del item.stash[_RUN]
             if run.session_seed is not None:
-                _reseed(harness, run.session_seed)
+                harness.reseed(run.session_seed)
             harness.reset()
 
 
 def _begin(
     request: pytest.FixtureRequest,
-    harness: Any,
+    harness: HarnessLike,
     options: MarkerOptions,
     profile_dir: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> _TestRun:
     from chaos._fixture import ChaosFixture
-    from chaos._gate_client import GateHarness
 
     config = request.config
     item = request.node
     state = config.stash[_SESSION]
-    gate = isinstance(harness, GateHarness)
-    if gate:
-        harness.reset()  # this test's journal starts now; the gate's goes on
+    harness.begin_test()  # a shared harness: this test's journal starts now
     # strictness is for tests that asked for chaos, not for ordinary tests run
     # under --chaos-profile-all (most of them never call a provider)
     asked = "chaos" in item.fixturenames or item.get_closest_marker("chaos") is not None
@@ -634,21 +632,21 @@ def _begin(
     session_seed = None
     if options.seed is not None:
         session_seed = harness.seed
-        _reseed(harness, options.seed)
+        harness.reseed(options.seed)
     env: dict[str, str] = {}
     if options.route_env:
         from chaos._routing import routing_for
 
         key = tuple(selected)
         if key not in state.env:
-            state.env[key] = routing_for(selected, harness.endpoints, harness.gateway.dialect)
+            state.env[key] = routing_for(selected, harness.endpoints, harness.dialect)
         routing = state.env[key]
         env = routing.set
         for var in routing.unset:
             monkeypatch.delenv(var, raising=False)
     for var, value in env.items():
         monkeypatch.setenv(var, value)
-    if gate and profile is not None:
+    if harness.gate_profile is not None and profile is not None:
         pytest.skip(
             f"chaos profile {profile!r}: this run is under llm-chaos run, whose harness replays "
             f"profile {harness.gate_profile!r}; the test runs outside the gate"
@@ -670,22 +668,14 @@ def _begin(
     return run
 
 
-def _reseed(harness: Any, seed: int) -> None:
-    """Seed this test's faults: the profile timeline and the gateway's rule RNGs are
-    seeded when faults are set, so setting both seeds before that is enough."""
-    harness.seed = seed
-    if harness.gateway is not None:
-        harness.gateway.seed = seed
-
-
-def _end(request: pytest.FixtureRequest, run: _TestRun, harness: Any) -> None:
+def _end(request: pytest.FixtureRequest, run: _TestRun, harness: HarnessLike) -> None:
     """Tell the reporter and leave the test's summary on its report (xdist-safe)."""
     item = request.node
     state = request.config.stash[_SESSION]
     verdict = run.verdict or run.fixture.verdict
     if state.reporter is not None:
         state.reporter.on_test_end(item, harness, verdict)
-    gate_profile = getattr(harness, "gate_profile", None)  # under llm-chaos run
+    gate_profile = harness.gate_profile  # under llm-chaos run
     data: dict[str, Any] = {
         "profile": run.profile
         or (f"{gate_profile} (llm-chaos run's)" if gate_profile else None)
@@ -748,7 +738,7 @@ def pytest_runtest_makereport(
         report.sections.append(("llm-chaos journal", run.fixture.verdict.describe()))
         from chaos.report._failure import lead_with_chaos
 
-        gate_profile = getattr(run.fixture.harness, "gate_profile", None)
+        gate_profile = run.fixture.harness.gate_profile
         lead_with_chaos(item, call, report, run.fixture, run.profile or gate_profile)
     return report
 
@@ -762,7 +752,7 @@ def _fail_on_bypass(item: pytest.Item) -> None:
     pytest.fail("\n".join(messages), pytrace=False)
 
 
-def _make_guard(config: pytest.Config, harness: Any) -> Guard:
+def _make_guard(config: pytest.Config, harness: HarnessLike) -> Guard:
     """The guard for one chaos test: provider hosts refused unless the network is
     allowed; with --chaos-seal every other non-loopback host but the harness's own."""
     from urllib.parse import urlsplit
@@ -771,8 +761,8 @@ def _make_guard(config: pytest.Config, harness: Any) -> Guard:
     from chaos.providers import DIALECTS
 
     state = config.stash[_SESSION]
-    own = [state.setting(opts.TOXIPROXY_URL), getattr(harness, "admin_url", None)]
-    own += [getattr(t, "upstream", None) for t in getattr(harness, "targets", ())]
+    own = [state.setting(opts.TOXIPROXY_URL), harness.admin_url]
+    own += [t.upstream for t in harness.targets]
     allowed = {urlsplit(u).hostname or "" for u in own if u and "://" in str(u)}
     hosts: dict[str, str] = {}
     for name, dialect in state.targets.items():
@@ -799,9 +789,9 @@ def _strict_check(run: _TestRun) -> None:
     Verdict(harness.journal, declared=declared).assert_all_faults_fired()
 
 
-def _unreached_faults(run: _TestRun, harness: Any) -> set[str]:
+def _unreached_faults(run: _TestRun, harness: HarnessLike) -> set[str]:
     """Faults of profile phases the test never reached: not the test's to fire."""
-    seen = set(harness.phases_seen()) if hasattr(harness, "phases_seen") else set()
+    seen = set(harness.phases_seen())
     out: set[str] = set()
     for profile in run.fixture.profiles:
         for phase in getattr(profile, "phases", ()):
