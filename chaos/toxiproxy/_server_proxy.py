@@ -22,6 +22,9 @@ from typing import Any
 from chaos.toxiproxy._events import ConnectionEvent, EventHub
 from chaos.toxiproxy._server_json import GoFloat32
 from chaos.toxiproxy._server_link import (
+    _REFUSE_KEEP,
+    _REFUSE_QUIET,
+    _REFUSE_WAIT,
     Connection,
     Direction,
     Link,
@@ -35,9 +38,6 @@ __all__ = ["ApiError", "Proxy", "resolve_listen"]
 log = logging.getLogger("chaos.toxiproxy.server")
 
 _LINGER_RESET = struct.pack("ii", 1, 0)
-_REFUSE_WAIT = 5.0  # seconds a refused connection waits at most for its client's request
-_REFUSE_QUIET = 0.02  # a client quiet this long has sent its request
-_REFUSE_KEEP = 256 * 1024  # bytes of a refused request kept for the event (the rest dropped)
 
 
 class ApiError(Exception):
