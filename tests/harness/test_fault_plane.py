@@ -280,14 +280,20 @@ KEY = "sk-refused-secret-0042"
 def _sdk_call(sdk: str, endpoint: str) -> None:
     """One call through the real SDK ``sdk`` (2 retries), expected to fail to connect."""
     if sdk == "anthropic":
-        with anthropic.Anthropic(
-            base_url=endpoint, api_key=KEY, max_retries=SDK_RETRIES, timeout=5
-        ) as client, pytest.raises(anthropic.APIConnectionError):
+        with (
+            anthropic.Anthropic(
+                base_url=endpoint, api_key=KEY, max_retries=SDK_RETRIES, timeout=5
+            ) as client,
+            pytest.raises(anthropic.APIConnectionError),
+        ):
             client.messages.create(**CLAUDE)
     else:
-        with openai.OpenAI(
-            base_url=endpoint + "/v1", api_key=KEY, max_retries=SDK_RETRIES, timeout=5
-        ) as client, pytest.raises(openai.APIConnectionError):
+        with (
+            openai.OpenAI(
+                base_url=endpoint + "/v1", api_key=KEY, max_retries=SDK_RETRIES, timeout=5
+            ) as client,
+            pytest.raises(openai.APIConnectionError),
+        ):
             client.chat.completions.create(**GPT)
 
 
@@ -318,7 +324,8 @@ def test_a_pooled_connection_refused_mid_way_names_its_call(
     naive(claude)  # the SDK keeps this connection for the next call
     with h.fault("anthropic", network="down"), pytest.raises(anthropic.APIConnectionError):
         naive(claude)  # its first attempt goes out on the pooled connection
-    ok, *refused = h.journal
+    first, *refused = h.journal
+    assert first.outcome == "ok"
     assert [(r.operation, r.retry_count) for r in refused] == [
         ("messages.create", n) for n in range(1 + SDK_RETRIES)
     ]
@@ -338,11 +345,13 @@ def test_a_refused_attempts_record_keeps_no_secret(h: Harness) -> None:
 
 def test_a_client_that_sends_nothing_is_a_blind_attempt(h: Harness) -> None:
     parts = urlsplit(h.endpoints["anthropic"])
-    with h.fault("anthropic", network="down") as down:
-        with socket.create_connection((parts.hostname, parts.port), timeout=5) as sock:
-            sock.shutdown(socket.SHUT_WR)  # connects, asks nothing
-            with contextlib.suppress(ConnectionResetError):
-                assert sock.recv(10) == b""
+    with (
+        h.fault("anthropic", network="down") as down,
+        socket.create_connection((parts.hostname, parts.port), timeout=5) as sock,
+    ):
+        sock.shutdown(socket.SHUT_WR)  # connects, asks nothing
+        with contextlib.suppress(ConnectionResetError):
+            assert sock.recv(10) == b""
     [record] = h.journal
     assert (record.outcome, record.network, record.method, record.operation) == (
         "refused",
