@@ -175,3 +175,12 @@ class HarnessLike(Protocol):
     def phases_seen(self) -> list[str]:
         """The profile phases attempts saw, in order."""
         ...
+
+
+if TYPE_CHECKING:
+    from chaos._gate_client import GateHarness
+    from chaos._harness import Harness
+
+    def _both_implement_it(local: Harness, shared: GateHarness) -> list[HarnessLike]:
+        # mypy (strict, on chaos/) checks here that both classes keep to the contract
+        return [local, shared]

@@ -637,7 +637,8 @@ class NetworkFaults:
         return (
             f"the {self.backend.name} Toxiproxy reports nothing per connection, so attempts "
             "a network fault refused, cut or reset before they reached the gateway are not "
-            "in the journal (only the embedded Toxiproxy reports them)"
+            "in the journal and do not advance a requests clock (only the embedded "
+            "Toxiproxy reports them)"
         )
 
     def close(self) -> None:

@@ -13,6 +13,7 @@ User guide: docs/plugin.md.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import inspect
 import os
@@ -198,11 +199,11 @@ class _Session:
 class _TestRun:
     """One chaos test in progress."""
 
-    fixture: ChaosFixture
     options: MarkerOptions
     strict: bool
     profile: str | None
-    session_seed: int | None = None
+    scope: dict[str, Any] = field(default_factory=dict)  # chaos._fixture.scope's arguments
+    fixture: ChaosFixture = field(init=False)
     verdict: Verdict | None = None
     guard: Guard | None = None
 
@@ -569,32 +570,32 @@ def chaos(
     if problem is not None:
         pytest.fail(problem, pytrace=False)
     # requested only now, so that a bad marker never starts the harness
-    harness = request.getfixturevalue("_llm_chaos_harness")
+    harness: HarnessLike = request.getfixturevalue("_llm_chaos_harness")
+    from chaos._fixture import scope
+
     item = request.node
-    try:
-        run = _begin(request, harness, options, chaos_profile_dir, monkeypatch)
-    except ChaosError as exc:
-        harness.reset()
-        problem = str(exc)
-    if problem is not None:
-        pytest.fail(problem, pytrace=False)
-    item.stash[_RUN] = run
-    state = request.config.stash[_SESSION]
-    assert run.guard is not None
-    try:
-        run.guard.install()
-        if state.reporter is not None:
-            state.reporter.on_test_start(item, harness, None)
-        yield run.fixture
-    finally:
-        run.guard.uninstall()
+    with contextlib.ExitStack() as stack:
+        try:  # the scope resets the harness on the way out, even when its way in failed
+            run = _begin(request, harness, options, chaos_profile_dir, monkeypatch)
+            run.fixture = stack.enter_context(scope(harness, **run.scope))
+        except ChaosError as exc:
+            problem = str(exc)
+        if problem is not None:
+            pytest.fail(problem, pytrace=False)
+        item.stash[_RUN] = run
+        state = request.config.stash[_SESSION]
+        assert run.guard is not None
         try:
-            _end(request, run, harness)
+            run.guard.install()
+            if state.reporter is not None:
+                state.reporter.on_test_start(item, harness, None)
+            yield run.fixture
         finally:
-            del item.stash[_RUN]
-            if run.session_seed is not None:
-                harness.reseed(run.session_seed)
-            harness.reset()
+            run.guard.uninstall()
+            try:
+                _end(request, run, harness)
+            finally:
+                del item.stash[_RUN]
 
 
 def _begin(
@@ -604,12 +605,10 @@ def _begin(
     profile_dir: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> _TestRun:
-    from chaos._fixture import ChaosFixture
-
+    """What this test's scope over the harness is: targets, environment, profile, seed."""
     config = request.config
     item = request.node
     state = config.stash[_SESSION]
-    harness.begin_test()  # a shared harness: this test's journal starts now
     # strictness is for tests that asked for chaos, not for ordinary tests run
     # under --chaos-profile-all (most of them never call a provider)
     asked = "chaos" in item.fixturenames or item.get_closest_marker("chaos") is not None
@@ -629,10 +628,6 @@ def _begin(
     profile = (
         _resolve(config, opts.PROFILE, **layers).value if layers else state.setting(opts.PROFILE)
     )
-    session_seed = None
-    if options.seed is not None:
-        session_seed = harness.seed
-        harness.reseed(options.seed)
     env: dict[str, str] = {}
     if options.route_env:
         from chaos._routing import routing_for
@@ -651,19 +646,15 @@ def _begin(
             f"chaos profile {profile!r}: this run is under llm-chaos run, whose harness replays "
             f"profile {harness.gate_profile!r}; the test runs outside the gate"
         )
-    dirs = [str(profile_dir), *_profile_dirs(config, None)]
-    fixture = ChaosFixture(
-        harness,
-        targets=selected,
-        env=env,
-        profile=profile,
-        profile_dirs=dirs,
-        params=options.params,
-    )
-    if profile is not None:
-        fixture.apply(profile)
-    run = _TestRun(fixture, options, strict=options.strict and asked, profile=profile)
-    run.session_seed = session_seed
+    run = _TestRun(options, strict=options.strict and asked, profile=profile)
+    run.scope = {
+        "targets": selected,
+        "env": env,
+        "profile": profile,
+        "profile_dirs": [str(profile_dir), *_profile_dirs(config, None)],
+        "params": options.params,
+        "seed": options.seed,
+    }
     run.guard = _make_guard(config, harness)
     return run
 
