@@ -25,12 +25,12 @@ import logging
 import os
 import random
 import threading
-import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from chaos import _vtime
 from chaos._errors import ChaosError, ConfigError, HarnessStartError, VerdictError
 from chaos._harness_admin import admin_routes
 from chaos._journal import JournalRecord
@@ -195,6 +195,7 @@ class Harness:
         self._waiting: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
         self._started = False
         self._profile_replies: list[tuple[str, Reply]] = []
+        self._unwatch: Callable[[], None] = lambda: None  # the virtual clock's hooks
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -223,6 +224,7 @@ class Harness:
             self._teardown()
             raise
         self._started = True
+        self._unwatch = _vtime.watch(gateway.busy, self._clock_jumped)
         self._ticking = True
         self._ticker = threading.Thread(target=self._tick, name="llm-chaos-ticker", daemon=True)
         self._ticker.start()
@@ -270,6 +272,7 @@ class Harness:
             return
         self._started = False
         atexit.unregister(self.stop)
+        self._unwatch()
         self._ticking = False
         self._wake.set()
         if self._ticker is not None:
@@ -392,7 +395,7 @@ class Harness:
         started = gateway.clock_started
         if started is None:
             return None
-        return time.time() - (time.monotonic() - started)
+        return _vtime.wall() - (_vtime.monotonic() - started)
 
     # -- faults ------------------------------------------------------------------------
 
@@ -635,7 +638,7 @@ class Harness:
             return active
         if timeline.profile.clock == "wall":
             started = self.gateway.clock_started if self.gateway is not None else None
-            elapsed = 0.0 if started is None else time.monotonic() - started
+            elapsed = 0.0 if started is None else _vtime.monotonic() - started
             phase = timeline.phase_at(elapsed=elapsed)
         else:
             name = self._request_phase
@@ -699,6 +702,13 @@ class Harness:
                         loop.call_soon_threadsafe(_settle, ready)
             self._wake.wait(timeout)
 
+    def _clock_jumped(self) -> None:
+        # a virtual sleep skipped time (chaos._vtime): a wall clock profile may be in its
+        # next phase; its network faults are in place before the app's sleep returns
+        with self._net_lock:
+            if self._timeline is not None and self._net is not None:
+                self._sync_network(self._timeline, self._net)
+
     def _sync_network(self, timeline: Timeline, net: NetworkFaults) -> float:
         profile = timeline.profile
         timeout = 0.5
@@ -706,7 +716,7 @@ class Harness:
             # the gateway's clock: from apply, or (start: first_request) from the first
             # request; until then the phase at 0 holds (the first request wakes us)
             started = self.gateway.clock_started if self.gateway is not None else None
-            elapsed = 0.0 if started is None else time.monotonic() - started
+            elapsed = 0.0 if started is None else _vtime.monotonic() - started
             phase = timeline.phase_at(elapsed=elapsed)
             name = phase.name if phase is not None else None
             later = [b for b in timeline.boundaries() if b > elapsed]

@@ -36,6 +36,7 @@ __all__ = [
     "SEED",
     "SETTINGS",
     "TARGETS",
+    "TIME",
     "TOXIPROXY_URL",
     "Resolved",
     "Setting",
@@ -347,6 +348,29 @@ PROFILES_DIRS: Setting[tuple[str, ...]] = Setting(
     ini_type="linelist",
 )
 
+
+def _time(raw: object) -> str:
+    text = str(raw).strip().lower()
+    if text not in ("real", "virtual"):
+        raise ValueError("unknown clock; valid choices: real, virtual")
+    return text
+
+
+TIME: Setting[str] = Setting(
+    "time",
+    "The clock of chaos tests: real, or virtual (the test process's sleeps, the SDKs' "
+    "retry back-offs among them, take no time; the journal still shows them; "
+    "docs/virtual-time.md)",
+    _time,
+    "real",
+    cli="--chaos-time",
+    env=("LLM_CHAOS_TIME",),
+    ini="chaos_time",
+    marker=True,
+    metavar="real|virtual",
+    choices=("real", "virtual"),
+)
+
 SETTINGS: tuple[Setting[Any], ...] = (
     PROFILE,
     PROFILE_ALL,
@@ -358,5 +382,6 @@ SETTINGS: tuple[Setting[Any], ...] = (
     REPORT,
     TARGETS,
     PROFILES_DIRS,
+    TIME,
 )
 """Every setting, in the order ``--help`` lists them."""
