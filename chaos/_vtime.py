@@ -61,9 +61,10 @@ MODES: tuple[str, ...] = ("real", "virtual")
 _HARNESS_THREADS = ("llm-chaos", "toxiproxy")
 # a sleeper that may not jump yet re-checks after this many real seconds
 _STEP = 0.001
-# after another sleeper woke, wait this long (real) before jumping: its next request
-# must have time to reach the harness (and count as in flight) first
-_QUIET = 0.002
+# after another sleeper woke, or an answer left the harness while someone slept, wait
+# this long (real) before jumping: the woken one's next request must have time to reach
+# the harness, the answer to reach the app
+_QUIET = 0.01
 
 _real_monotonic = time.monotonic
 _real_monotonic_ns = time.monotonic_ns
@@ -97,6 +98,7 @@ class _Clock:
         self.listeners: list[Callable[[], None]] = []
         self.woke_at = -math.inf  # real monotonic time a sleeper last woke
         self.woke_who = 0
+        self.busy_at = -math.inf  # real monotonic time a request was last seen in flight
         self.local = threading.local()
 
     def here(self) -> bool:
@@ -151,9 +153,13 @@ class _Clock:
     def _may_jump(self, sleeper: _Sleeper) -> bool:
         if any(s.deadline < sleeper.deadline for s in self.sleepers if s is not sleeper):
             return False  # another sleeper wakes first
-        if self.woke_who != sleeper.who and _real_monotonic() - self.woke_at < _QUIET:
+        now = _real_monotonic()
+        if self.woke_who != sleeper.who and now - self.woke_at < _QUIET:
             return False  # another sleeper just woke: let its next request show up
-        return not any(probe() for probe in self.busy)
+        if any(probe() for probe in self.busy):
+            self.busy_at = now
+            return False
+        return now - self.busy_at >= _QUIET  # an answer just left: let it arrive
 
 
 _CLOCK = _Clock()
@@ -284,8 +290,8 @@ def _install() -> None:
     time.monotonic_ns = _monotonic_ns
     time.perf_counter = _perf_counter
     time.perf_counter_ns = _perf_counter_ns
-    time.sleep = _sleep
-    asyncio.base_events.BaseEventLoop.call_later = _call_later  # type: ignore[method-assign]
+    time.sleep = _sleep  # type: ignore[assignment]
+    asyncio.base_events.BaseEventLoop.call_later = _call_later  # type: ignore[method-assign,assignment]
 
 
 def _time_machine() -> Any:
