@@ -587,7 +587,7 @@ def chaos(
     state = request.config.stash[_SESSION]
     assert run.guard is not None
     # under llm-chaos run the harness (and its clock) is the gate's: real time
-    virtual = clock == "virtual" and getattr(harness, "gate_profile", None) is None
+    virtual = clock == "virtual" and not hasattr(harness, "gate_profile")
     if virtual:
         from chaos import _vtime
 
