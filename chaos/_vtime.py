@@ -14,10 +14,11 @@ While a chaos test runs with ``time="virtual"`` (docs/virtual-time.md), in this 
 Virtual time is real time plus the seconds skipped: whatever really takes time (a
 socket timeout, the harness's latency and delays, the app's own work) still does, and
 counts. A sleep is skipped only when skipping cannot change what the app sees: while a
-request is in flight at the gateway (a ``hang``, a ``delay``, a slow stream), or
-another sleeper's deadline comes first, it waits in real time, in small steps,
-re-checking; so a sleep never ends early on the virtual clock, and a watchdog racing
-a slow answer loses the race it would lose in real time.
+request is in flight at the gateway (a ``hang``, a ``delay``, a slow stream), another
+sleeper's deadline comes first, or an asyncio task woken before is still at work, it
+waits in real time, in small steps, re-checking; so a sleep never ends early on the
+virtual clock, and a watchdog racing a slow answer loses the race it would lose in real
+time.
 
 The harness's own threads (names starting ``llm-chaos`` or ``toxiproxy``) keep real
 sleeps and real loop timers: its latency, delays and timeouts are real.
@@ -98,6 +99,7 @@ class _Clock:
         self.woke_at = -math.inf  # real monotonic time a sleeper last woke
         self.woke_who = 0
         self.busy_at = -math.inf  # real monotonic time a request was last seen in flight
+        self.awake: set[int] = set()  # asyncio tasks woken, not asleep again nor done
         self.local = threading.local()
 
     def _harness_thread(self) -> bool:
@@ -119,6 +121,7 @@ class _Clock:
         sleeper = _Sleeper(deadline, who)
         with self.lock:
             self.sleepers.append(sleeper)
+            self.awake.discard(who)
         return sleeper
 
     def leave(self, sleeper: _Sleeper) -> None:
@@ -155,6 +158,8 @@ class _Clock:
         now = _real_monotonic()
         if self.woke_who != sleeper.who and now - self.woke_at < _QUIET:
             return False  # another sleeper just woke: let its next request show up
+        if self.awake - {sleeper.who}:
+            return False  # a task woken before is at work: no jump until it waits again
         if any(probe() for probe in self.busy):
             self.busy_at = now
             return False
@@ -234,7 +239,8 @@ class _VirtualTimer:
         self._callback = callback
         self._args = args
         self._context = context
-        self._sleeper = _CLOCK.enter(monotonic() + delay, id(asyncio.current_task(loop)))
+        self._task = asyncio.current_task(loop)
+        self._sleeper = _CLOCK.enter(monotonic() + delay, id(self._task))
         self._handle: asyncio.Handle = loop.call_soon(self._poll)
         self._cancelled = False
 
@@ -244,6 +250,12 @@ class _VirtualTimer:
             self._handle = _real_call_later(self._loop, wait, self._poll)  # type: ignore[arg-type]
             return
         _CLOCK.leave(self._sleeper)
+        task = self._task
+        if task is not None and not task.done():
+            # at work until it sleeps again or ends: other sleepers of the app wait for it
+            with _CLOCK.lock:
+                _CLOCK.awake.add(id(task))
+            task.add_done_callback(_task_done)
         self._handle = self._loop.call_soon(self._callback, *self._args, context=self._context)
 
     def cancel(self) -> None:
@@ -259,6 +271,11 @@ class _VirtualTimer:
     def when(self) -> float:
         """The deadline, on the loop's (virtual) clock."""
         return self._sleeper.deadline
+
+
+def _task_done(task: asyncio.Task[Any]) -> None:
+    with _CLOCK.lock:
+        _CLOCK.awake.discard(id(task))
 
 
 def _call_later(
@@ -319,6 +336,7 @@ def activate() -> None:
         if _CLOCK.depth == 0:
             _CLOCK.skipped = 0.0
             _CLOCK.sleepers.clear()  # a loop abandoned mid-sleep must not hold the clock
+            _CLOCK.awake.clear()
             _CLOCK.traveller = time_machine.travel(time.time(), tick=True)
             _CLOCK.coordinates = _CLOCK.traveller.start()
         _CLOCK.depth += 1

@@ -26,6 +26,7 @@ tenacity = pytest.importorskip("tenacity")
 
 QUESTION = [{"role": "user", "content": "What is our refund policy?"}]
 TARGETS = {"anthropic": "anthropic", "openai": "openai"}
+SONNET, HAIKU, OPUS = "claude-sonnet-4-6", "claude-haiku-4-5", "claude-opus-4-6"
 
 
 @pytest.fixture(scope="module")
@@ -288,3 +289,26 @@ def test_a_wall_clock_profile_moves_on_with_the_skipped_time(h: Any, tmp_path: A
     assert answered.status == 200
     assert refused.layer == "network"
     assert refused.time - answered.time >= 10
+
+
+@pytest.mark.usefixtures("virtual")
+def test_concurrent_sleepers_wake_in_the_order_of_their_deadlines(h: Any) -> None:
+    # three tasks back off 8 s, 1 s and 4 s at once, then ask: the journal has their
+    # requests 1 s, 4 s and 8 s after the start, each on its own deadline
+    async def task(delay: float, model: str) -> None:
+        await asyncio.sleep(delay)
+        async with anthropic.AsyncAnthropic(
+            base_url=h.endpoints["anthropic"], api_key="x", max_retries=0
+        ) as c:
+            await c.messages.create(model=model, max_tokens=8, messages=QUESTION)
+
+    async def main() -> float:
+        start = time.time()
+        await asyncio.gather(task(8, OPUS), task(1, SONNET), task(4, HAIKU))
+        return start
+
+    start = asyncio.run(main())
+    records = h.journal
+    assert [r.model for r in records] == [SONNET, HAIKU, OPUS]
+    for record, deadline in zip(records, (1, 4, 8), strict=True):
+        assert deadline <= record.time - start < deadline + 1  # late by real work only
