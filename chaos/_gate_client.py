@@ -22,6 +22,7 @@ from urllib.parse import quote
 
 from chaos._errors import ConfigError, GateProfileConflict, HarnessStartError
 from chaos._journal import JournalRecord
+from chaos._target import Target
 from chaos.faults import Fault
 
 __all__ = ["ADMIN_ENV", "GateHarness", "GateProfileConflict", "from_environ"]
@@ -36,12 +37,6 @@ class _Backend:
     name: str
     reason: str
     caveat: str | None = None
-
-
-@dataclass(frozen=True)
-class _Target:
-    name: str
-    dialect_name: str
 
 
 class _Dialects:
@@ -71,7 +66,7 @@ class GateHarness:
         self.admin_url = admin_url.rstrip("/")
         self.gate_profile = profile_label(profile) if profile else profile
         self.seed = 0
-        self.targets: tuple[_Target, ...] = ()
+        self.targets: tuple[Target, ...] = ()
         self.gateway: _Dialects | None = None
         self._endpoints: dict[str, str] = {}
         self._env: dict[str, str] = {}
@@ -89,7 +84,7 @@ class GateHarness:
         info = self._call("GET", "/harness")
         self.seed = int(info["seed"])
         targets: dict[str, str] = dict(info["targets"])
-        self.targets = tuple(_Target(name, dialect) for name, dialect in targets.items())
+        self.targets = tuple(Target(name, dialect) for name, dialect in targets.items())
         self.gateway = _Dialects(targets, self.seed)
         self._endpoints = dict(info["endpoints"])
         self._env = dict(info["env"])

@@ -27,15 +27,16 @@ import random
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from chaos import _vtime
 from chaos._errors import ChaosError, ConfigError, HarnessStartError, VerdictError
 from chaos._harness_admin import admin_routes
 from chaos._journal import JournalRecord
+from chaos._options import Settings
 from chaos._plane import NetworkFaults
 from chaos._reaper import Reaper
+from chaos._target import Target, as_targets
 from chaos.faults import Fault
 from chaos.providers._replies import Delivered, Reply, reply_from_kwargs, reply_routes
 
@@ -50,35 +51,7 @@ __all__ = ["Harness", "Target"]
 log = logging.getLogger("chaos.harness")
 
 
-@dataclass(frozen=True)
-class Target:
-    """One LLM endpoint the app under test talks to.
-
-    :param name: the target's name, used by faults and reports (``anthropic``, ``backup``...).
-    :param dialect: the provider dialect it speaks; defaults to ``name``.
-    :param upstream: ``"fake"`` (the built-in fake provider) or an ``http(s)://`` URL.
-    """
-
-    name: str
-    dialect: str | None = None
-    upstream: str = "fake"
-
-    @property
-    def dialect_name(self) -> str:
-        """The dialect, ``name`` when none was given."""
-        return self.dialect or self.name
-
-
-def _targets(targets: Iterable[Target | str] | Mapping[str, str] | None) -> list[Target]:
-    if targets is None:
-        return [Target("anthropic"), Target("openai")]
-    if isinstance(targets, Mapping):
-        return [Target(name, dialect) for name, dialect in targets.items()]
-    out = [t if isinstance(t, Target) else Target(t) for t in targets]
-    names = [t.name for t in out]
-    if not out or len(set(names)) != len(names):
-        raise ConfigError(f"targets must be one or more distinct names, got {names}")
-    return out
+_DEFAULT_TARGETS = (Target("anthropic"), Target("openai"))
 
 
 def _answers(address: str) -> bool:
@@ -136,8 +109,14 @@ class Harness:
     A context manager (sync and async) with :meth:`start` / :meth:`stop`; stop
     is idempotent and leaves no proxy, thread or port behind.
 
-    :param targets: the targets (``Target`` objects, names, or name -> dialect);
-        default ``anthropic`` and ``openai`` on their fakes.
+    Build it from :class:`~chaos.Settings` (what the plugin and the CLI verbs do), or
+    with keywords, a shorthand for the same settings::
+
+        Harness(Settings(targets=(Target("anthropic"),), seed=7))
+        Harness(["anthropic"], seed=7)                      # the same
+
+    :param targets: a :class:`~chaos.Settings`, or the targets (``Target`` objects,
+        names, or name -> dialect); default ``anthropic`` and ``openai`` on their fakes.
     :param backend: the Toxiproxy backend: ``auto``, ``embedded``, ``binary``,
         ``docker`` or ``external``.
     :param toxiproxy_url: the external Toxiproxy's URL (else ``TOXIPROXY_URL``).
@@ -146,29 +125,52 @@ class Harness:
     :param name_prefix: Toxiproxy proxy names are ``<prefix>-<target>``.
     :param admin_port: the gateway admin API's port (0: a free one).
     :param journal_size: journal records kept (older ones are dropped and counted).
+
+    A keyword given with a :class:`~chaos.Settings` overrides its field.
     """
 
     def __init__(
         self,
-        targets: Iterable[Target | str] | Mapping[str, str] | None = None,
+        targets: Settings | Iterable[Target | str] | Mapping[str, str] | None = None,
         *,
-        backend: str = "auto",
+        backend: str | None = None,
         toxiproxy_url: str | None = None,
         seed: int | None = None,
-        allow_network: bool = False,
-        name_prefix: str = "llm-chaos",
-        admin_port: int = 0,
-        journal_size: int = 10_000,
+        allow_network: bool | None = None,
+        name_prefix: str | None = None,
+        admin_port: int | None = None,
+        journal_size: int | None = None,
     ) -> None:
-        self.targets: tuple[Target, ...] = tuple(_targets(targets))
-        self.backend_name = backend
-        self.toxiproxy_url = toxiproxy_url
-        self.seed: int = seed if seed is not None else random.SystemRandom().randrange(2**32)
+        given = targets if isinstance(targets, Settings) else Settings(targets=as_targets(targets))
+        changes: dict[str, Any] = {
+            k: v
+            for k, v in (
+                ("backend", backend),
+                ("toxiproxy_url", toxiproxy_url),
+                ("seed", seed),
+                ("allow_network", allow_network),
+                ("name_prefix", name_prefix),
+                ("admin_port", admin_port),
+                ("journal_size", journal_size),
+            )
+            if v is not None
+        }
+        settings = dataclasses.replace(given, **changes)
+        self.settings: Settings = settings
+        """The settings it was built from."""
+        if targets is not None and not isinstance(targets, Settings) and not settings.targets:
+            raise ConfigError("targets must be one or more distinct names, got []")
+        self.targets: tuple[Target, ...] = settings.targets or _DEFAULT_TARGETS
+        self.backend_name = settings.backend
+        self.toxiproxy_url = settings.toxiproxy_url
+        self.seed: int = (
+            settings.seed if settings.seed is not None else random.SystemRandom().randrange(2**32)
+        )
         """The seed in use (print it: the same seed replays the same faults)."""
-        self.allow_network = allow_network
-        self.name_prefix = name_prefix
-        self.admin_port = admin_port
-        self.journal_size = journal_size
+        self.allow_network = settings.allow_network
+        self.name_prefix = settings.name_prefix
+        self.admin_port = settings.admin_port
+        self.journal_size = settings.journal_size
         self.gateway: Gateway | None = None
         """The fault gateway (None until started)."""
         self._toxi: RunningBackend | None = None

@@ -244,7 +244,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             group.addoption(s.cli, action="store_true", default=None, dest=s.name, help=s.help)
         elif s.cli:
             group.addoption(
-                s.cli, dest=s.name, default=None, metavar=s.metavar, choices=s.choices, help=s.help
+                s.cli,
+                dest=s.name,
+                default=None,
+                metavar=s.metavar,
+                choices=s.valid,
+                action="append" if s.many else "store",
+                help=s.help,
             )
         if s.ini:
             env = f" (env {', '.join(s.env)})" if s.env else ""
@@ -404,7 +410,8 @@ def _profile_names(config: pytest.Config, test_dir: Path | None) -> list[str]:
 
 @pytest.fixture(scope="session")
 def chaos_config() -> dict[str, Any]:
-    """Keyword arguments for the session's ``chaos.Harness`` (targets, backend, seed, ...).
+    """Fields of the ``chaos.Settings`` the session's ``chaos.Harness`` is built from
+    (targets, backend, seed, ...; an unknown name is an error).
 
     Override it in your root ``conftest.py`` (session scope). The command line
     and ``LLM_CHAOS_*`` variables win over it; it wins over the ini file.
@@ -474,9 +481,9 @@ def _start_harness(config: pytest.Config, chaos_config: Mapping[str, Any]) -> An
                 specs[spec.name] = spec
             else:
                 dialect = getattr(item, "dialect_name", None) or item.dialect
-                specs[item.name] = opts.TargetSpec(item.name, dialect, item.upstream)
+                specs[item.name] = Target(item.name, dialect, item.upstream)
     if not specs:
-        specs = {name: opts.TargetSpec(name, name) for name in DIALECTS}
+        specs = {name: Target(name) for name in DIALECTS}
     for spec in specs.values():
         if spec.dialect not in DIALECTS:
             raise ConfigError(
@@ -484,21 +491,13 @@ def _start_harness(config: pytest.Config, chaos_config: Mapping[str, Any]) -> An
                 + did_you_mean(spec.dialect, DIALECTS, parens=True)
                 + f"; valid dialects: {', '.join(sorted(DIALECTS))}"
             )
-    targets = code_targets or [
-        Target(name=s.name, dialect=s.dialect, upstream=s.upstream) for s in specs.values()
-    ]
-    kwargs: dict[str, Any] = {
-        "targets": targets,
-        "backend": setting(opts.BACKEND),
-        "toxiproxy_url": setting(opts.TOXIPROXY_URL),
-        "seed": setting(opts.SEED),
-        "allow_network": setting(opts.ALLOW_NETWORK),
-        "name_prefix": f"llm-chaos-{_worker_id()}",
-    }
-    for s in (opts.PROFILE, opts.PROFILE_ALL, opts.REPORT, opts.PROFILES_DIRS):
-        code.pop(s.name, None)
-    kwargs.update(code)
-    harness = Harness(**kwargs)
+    values = {s.name: setting(s) for s in opts.SETTINGS if s is not opts.TARGETS}
+    targets = code_targets or tuple(specs.values())
+    code = {k: v for k, v in code.items() if k not in values}
+    settings = opts.Settings.of(
+        {**values, "targets": targets, "name_prefix": f"llm-chaos-{_worker_id()}", **code}
+    )
+    harness = Harness(settings)
     harness.start()
     config.stash[_SESSION].targets = {t.name: t.dialect_name for t in harness.targets}
     return harness
