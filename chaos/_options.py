@@ -435,6 +435,8 @@ class Settings:
     :param profile_all: the plugin runs the whole suite under the profile.
     :param report: where reports are written.
     :param profiles_dirs: folders searched for profiles by name.
+    :param time: the clock of chaos tests, ``real`` or ``virtual`` (the plugin switches
+        it per test; the harness always reads ``chaos._vtime``'s clock).
     :param name_prefix: Toxiproxy proxy names are ``<prefix>-<target>``.
     :param admin_port: the gateway admin API's port (0: a free one).
     :param journal_size: journal records kept (older ones are dropped and counted).
@@ -450,6 +452,7 @@ class Settings:
     profile_all: bool = False
     report: str | None = None
     profiles_dirs: tuple[str, ...] = ()
+    time: str = "real"
     name_prefix: str = "llm-chaos"
     admin_port: int = 0
     journal_size: int = 10_000
