@@ -13,12 +13,12 @@ While a chaos test runs with ``time="virtual"`` (docs/virtual-time.md), in this 
 
 Virtual time is real time plus the seconds skipped: whatever really takes time (a
 socket timeout, the harness's latency and delays, the app's own work) still does, and
-counts. A sleep is skipped only when skipping cannot change what the app sees: while a
+counts. A sleep is skipped only when nothing the harness sees could notice: while a
 request is in flight at the gateway (a ``hang``, a ``delay``, a slow stream), another
 sleeper's deadline comes first, or an asyncio task woken before is still at work, it
 waits in real time, in small steps, re-checking; so a sleep never ends early on the
-virtual clock, and a watchdog racing a slow answer loses the race it would lose in real
-time.
+virtual clock, and a watchdog cannot outrun a slow answer already at the harness (it
+waits for the answer, and 50 ms more for it to reach the app).
 
 The harness's own threads (names starting ``llm-chaos`` or ``toxiproxy``) keep real
 sleeps and real loop timers: its latency, delays and timeouts are real.
@@ -61,10 +61,12 @@ log = logging.getLogger("chaos.vtime")
 _HARNESS_THREADS = ("llm-chaos", "toxiproxy")
 # a sleeper that may not jump yet re-checks after this many real seconds
 _STEP = 0.001
-# after another sleeper woke, or an answer left the harness while someone slept, wait
-# this long (real) before jumping: the woken one's next request must have time to reach
-# the harness, the answer to reach the app
+# after another sleeper woke, wait this long (real) before jumping: its next request
+# must have time to reach the harness
 _QUIET = 0.01
+# after an answer left the harness while someone slept: it must have time to reach the
+# app (and the app to read it) before a jump could outrun it
+_ANSWER_QUIET = 0.05
 
 _real_monotonic = time.monotonic
 _real_monotonic_ns = time.monotonic_ns
@@ -100,6 +102,7 @@ class _Clock:
         self.woke_who = 0
         self.busy_at = -math.inf  # real monotonic time a request was last seen in flight
         self.awake: set[int] = set()  # asyncio tasks woken, not asleep again nor done
+        self.tracked: set[int] = set()  # tasks whose end is watched (one callback each)
         self.local = threading.local()
 
     def _harness_thread(self) -> bool:
@@ -163,7 +166,7 @@ class _Clock:
         if any(probe() for probe in self.busy):
             self.busy_at = now
             return False
-        return now - self.busy_at >= _QUIET  # an answer just left: let it arrive
+        return now - self.busy_at >= _ANSWER_QUIET  # an answer just left: let it arrive
 
 
 _CLOCK = _Clock()
@@ -255,7 +258,10 @@ class _VirtualTimer:
             # at work until it sleeps again or ends: other sleepers of the app wait for it
             with _CLOCK.lock:
                 _CLOCK.awake.add(id(task))
-            task.add_done_callback(_task_done)
+                first = id(task) not in _CLOCK.tracked
+                _CLOCK.tracked.add(id(task))
+            if first:
+                task.add_done_callback(_task_done)
         self._handle = self._loop.call_soon(self._callback, *self._args, context=self._context)
 
     def cancel(self) -> None:
@@ -276,6 +282,7 @@ class _VirtualTimer:
 def _task_done(task: asyncio.Task[Any]) -> None:
     with _CLOCK.lock:
         _CLOCK.awake.discard(id(task))
+        _CLOCK.tracked.discard(id(task))
 
 
 def _call_later(

@@ -216,9 +216,10 @@ def test_no_sleep_is_skipped_while_a_request_is_in_flight(h: Any, run_async: boo
     # wins in real time against a 5 s watchdog, though the watchdog's sleep is virtual
     h.inject("anthropic", delay=400)
     answered = threading.Event()
+    client = anthropic.Anthropic(base_url=h.endpoints["anthropic"], api_key="x", max_retries=0)
 
     def call() -> None:
-        ask(h, "anthropic", run_async=False, max_retries=0)
+        client.messages.create(model=SONNET, max_tokens=8, messages=QUESTION)
         answered.set()
 
     worker = threading.Thread(target=call)
@@ -232,6 +233,7 @@ def test_no_sleep_is_skipped_while_a_request_is_in_flight(h: Any, run_async: boo
     woke = time.time()
     won = answered.is_set()
     worker.join()
+    client.close()
 
     (record,) = h.journal
     # the clock did not jump while the answer was in flight: it took its 0.4 s, not 5 s,
