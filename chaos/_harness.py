@@ -28,10 +28,11 @@ import dataclasses
 import logging
 import os
 import random
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from chaos import _vtime
 from chaos._errors import ChaosError, ConfigError, HarnessStartError, VerdictError
 from chaos._journal import JournalRecord
 from chaos._options import Settings
@@ -149,6 +150,7 @@ class Harness:
         """The fault plane: the faults in force, the profile and its clock (None until
         started)."""
         self._started = False
+        self._unwatch: Callable[[], None] = lambda: None  # the virtual clock's hooks
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -179,6 +181,7 @@ class Harness:
         gateway.admin_api = AdminAPI(self.plane, self)
         self.plane.start()
         self._started = True
+        self._unwatch = _vtime.watch(gateway.busy, self.plane.clock_jumped)
         atexit.register(self.stop)
         return self
 
@@ -223,6 +226,7 @@ class Harness:
             return
         self._started = False
         atexit.unregister(self.stop)
+        self._unwatch()
         self._teardown()
 
     def _teardown(self) -> None:

@@ -47,6 +47,7 @@ __all__ = [
     "SEED",
     "SETTINGS",
     "TARGETS",
+    "TIME",
     "TOXIPROXY_URL",
     "Flag",
     "Resolved",
@@ -371,6 +372,29 @@ PROFILES_DIRS: Setting[tuple[str, ...]] = Setting(
     many=True,
 )
 
+
+def _time(raw: object) -> str:
+    text = str(raw).strip().lower()
+    if text not in ("real", "virtual"):
+        raise ValueError("unknown clock; valid choices: real, virtual")
+    return text
+
+
+TIME: Setting[str] = Setting(
+    "time",
+    "The clock of chaos tests: real, or virtual (the test process's sleeps, the SDKs' "
+    "retry back-offs among them, take no time; the journal still shows them; "
+    "docs/virtual-time.md)",
+    _time,
+    "real",
+    cli="--chaos-time",
+    env=("LLM_CHAOS_TIME",),
+    ini="chaos_time",
+    marker=True,
+    metavar="real|virtual",
+    choices=("real", "virtual"),
+)
+
 SETTINGS: tuple[Setting[Any], ...] = (
     PROFILE,
     PROFILE_ALL,
@@ -382,6 +406,7 @@ SETTINGS: tuple[Setting[Any], ...] = (
     REPORT,
     TARGETS,
     PROFILES_DIRS,
+    TIME,
 )
 """Every setting, in the order ``--help`` lists them."""
 
@@ -410,6 +435,8 @@ class Settings:
     :param profile_all: the plugin runs the whole suite under the profile.
     :param report: where reports are written.
     :param profiles_dirs: folders searched for profiles by name.
+    :param time: the clock of chaos tests, ``real`` or ``virtual`` (the plugin switches
+        it per test; the harness always reads ``chaos._vtime``'s clock).
     :param name_prefix: Toxiproxy proxy names are ``<prefix>-<target>``.
     :param admin_port: the gateway admin API's port (0: a free one).
     :param journal_size: journal records kept (older ones are dropped and counted).
@@ -425,6 +452,7 @@ class Settings:
     profile_all: bool = False
     report: str | None = None
     profiles_dirs: tuple[str, ...] = ()
+    time: str = "real"
     name_prefix: str = "llm-chaos"
     admin_port: int = 0
     journal_size: int = 10_000

@@ -44,10 +44,10 @@ import logging
 import os
 import re
 import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
+from chaos import _vtime
 from chaos._errors import ConfigError, ProxyNotFound, ToxiproxyError
 from chaos.faults import Fault, NetworkAction
 from chaos.faults._executors import check_executors
@@ -439,11 +439,11 @@ class FaultPlane:
         started = self.gateway.clock_started
         if self._timeline is None or started is None:
             return None
-        return time.time() - (time.monotonic() - started)
+        return _vtime.wall() - (_vtime.monotonic() - started)
 
     def _elapsed(self) -> float:
         started = self.gateway.clock_started
-        return 0.0 if started is None else time.monotonic() - started
+        return 0.0 if started is None else _vtime.monotonic() - started
 
     # -- what happened ----------------------------------------------------------------------
 
@@ -547,6 +547,13 @@ class FaultPlane:
                     with contextlib.suppress(RuntimeError):  # that loop has closed
                         loop.call_soon_threadsafe(_settle, ready)
             self._wake.wait(timeout)
+
+    def clock_jumped(self) -> None:
+        """A virtual sleep skipped time (:mod:`chaos._vtime`): a wall clock profile may be
+        in its next phase, whose network faults are in place before the app's sleep returns."""
+        with self._lock:
+            if self._timeline is not None and self.network is not None:
+                self._sync_network(self._timeline, self.network)
 
     def _sync_network(self, timeline: Timeline, net: NetworkFaults) -> float:
         profile = timeline.profile

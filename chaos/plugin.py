@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from chaos import _hookspecs
+from chaos import _hookspecs, _vtime
 from chaos import _options as opts
 from chaos._errors import ChaosError, ConfigError, did_you_mean
 
@@ -56,6 +56,7 @@ def _marker_signature(
     seed: int | None = None,
     params: Mapping[str, Any] | None = None,
     route_env: bool = True,
+    time: str | None = None,
 ) -> None:
     """The ``chaos`` marker's signature: the one list of its keywords and defaults
     (``MARKER_HELP`` spells it out; a test keeps the two in step)."""
@@ -65,11 +66,12 @@ _MARKER_ARGS: tuple[str, ...] = tuple(inspect.signature(_marker_signature).param
 
 MARKER_HELP = (
     "chaos(*, profile=None, profiles=None, targets=None, strict=True, seed=None, "
-    "params=None, route_env=True): run the test under the LLM chaos harness. "
+    "params=None, route_env=True, time=None): run the test under the LLM chaos harness. "
     "profile: a fault profile applied for the test; profiles: a list or glob, one run "
     "per profile; targets: only route these targets; strict: fail as inconclusive when "
     "a declared fault never fired; seed: the fault seed; params: profile parameters; "
-    f"route_env: point the SDKs' environment at the harness. See {_DOCS}"
+    "route_env: point the SDKs' environment at the harness; time: 'real' or 'virtual' "
+    f"(sleeps take no time; docs/virtual-time.md). See {_DOCS}"
 )
 
 
@@ -84,6 +86,7 @@ class MarkerOptions:
     seed: int | None = None
     params: Mapping[str, Any] | None = None
     route_env: bool = True
+    time: str | None = None
 
 
 _TYPES: Mapping[str, tuple[type, ...]] = {
@@ -92,6 +95,7 @@ _TYPES: Mapping[str, tuple[type, ...]] = {
     "seed": (int,),
     "params": (Mapping,),
     "route_env": (bool,),
+    "time": (str,),
 }
 
 
@@ -155,6 +159,7 @@ def marker_options(node: pytest.Item | pytest.Function) -> MarkerOptions:
         seed=kwargs.get("seed"),
         params=kwargs.get("params"),
         route_env=kwargs.get("route_env", True),
+        time=kwargs.get("time"),
     )
 
 
@@ -564,6 +569,7 @@ def chaos(
     problem = None
     try:
         options = _check_request(request, chaos_profile_dir)
+        clock = _clock(request.config, options)
     except ConfigError as exc:
         problem = str(exc)
     if problem is not None:
@@ -584,12 +590,22 @@ def chaos(
         item.stash[_RUN] = run
         state = request.config.stash[_SESSION]
         assert run.guard is not None
+        # under llm-chaos run the harness (and its clock) is the gate's: real time
+        virtual = clock == "virtual" and harness.gate_profile is None
+        if virtual:
+            try:
+                _vtime.activate()
+            except ConfigError as exc:
+                del item.stash[_RUN]
+                pytest.fail(str(exc), pytrace=False)
         try:
             run.guard.install()
             if state.reporter is not None:
                 state.reporter.on_test_start(item, harness, None)
             yield run.fixture
         finally:
+            if virtual:
+                _vtime.deactivate()
             run.guard.uninstall()
             try:
                 _end(request, run, harness)
@@ -656,6 +672,13 @@ def _begin(
     }
     run.guard = _make_guard(config, harness)
     return run
+
+
+def _clock(config: pytest.Config, options: MarkerOptions) -> str:
+    """The test's clock, ``real`` or ``virtual``: its marker's, else the session's."""
+    if options.time is not None:
+        return str(_resolve(config, opts.TIME, marker=options.time).value)
+    return str(config.stash[_SESSION].setting(opts.TIME))
 
 
 def _end(request: pytest.FixtureRequest, run: _TestRun, harness: HarnessLike) -> None:

@@ -132,6 +132,7 @@ SAMPLES: dict[str, tuple[str, str, Any, Any]] = {
     "report": ("r1", "r2", "r1", "r2"),
     "targets": ("a=openai", "b=gemini", (Target("a", "openai"),), (Target("b", "gemini"),)),
     "profiles_dirs": ("d1", "d2", ("d1",), ("d2",)),
+    "time": ("virtual", "real", "virtual", "real"),
 }
 
 

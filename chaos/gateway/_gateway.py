@@ -9,11 +9,11 @@ import logging
 import os
 import random
 import threading
-import time
 from collections.abc import Callable, Coroutine, Generator, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from chaos import _vtime
 from chaos._errors import ConfigError, HarnessStartError, did_you_mean
 from chaos._journal import JournalRecord
 from chaos._redact import redact_path
@@ -190,7 +190,7 @@ class _TargetHandler:
         gw, target = self.gateway, self.target
         rules = gw._rules
         request_index, target_index = gw._count(target)
-        now = time.monotonic()
+        now = _vtime.monotonic()
         started = rules.started
         if started is None:  # a clock that starts at the first request: this one
             started = rules.started = now
@@ -297,7 +297,7 @@ class Gateway:
         self.admin_url: str | None = None
         """The admin API's base URL once started (None if disabled)."""
         self._conns: set[Connection] = set()
-        self._rules = RuleSet(StaticRules(), self.seed, time.monotonic())
+        self._rules = RuleSet(StaticRules(), self.seed, _vtime.monotonic())
         self._retired: dict[str, int] = {}
         self.admin_api: AdminAPI | None = None
         """The admin API (``chaos.gateway._admin``) over the fault plane that drives this
@@ -506,7 +506,7 @@ class Gateway:
 
     def _apply(self, source: RuleSource, *, keep_counts: bool, keep_clock: bool = False) -> None:
         old = self._rules
-        new = RuleSet(source, self.seed, time.monotonic(), previous=old if keep_counts else None)
+        new = RuleSet(source, self.seed, _vtime.monotonic(), previous=old if keep_counts else None)
         if keep_clock:
             new.started = old.started
         kept = new.fired()
@@ -523,8 +523,8 @@ class Gateway:
 
     @property
     def clock_started(self) -> float | None:
-        """When the rule source's clock started (``time.monotonic()``): when it was set or,
-        for a source that starts at the first request, then; None until that request."""
+        """When the rule source's clock started (``chaos._vtime.monotonic()``): when it was
+        set or, for a source that starts at the first request, then; None until that request."""
         return self._rules.started
 
     def _count(self, target: _TargetRuntime) -> tuple[int, int]:
@@ -572,6 +572,11 @@ class Gateway:
             None,
         )
         return _build_record(0, fields)
+
+    def busy(self) -> bool:
+        """Whether a request is being received or answered now (from any thread: virtual
+        time skips no sleep while one is in flight)."""
+        return any(conn._busy or conn._buf for conn in list(self._conns))
 
     def on_phase(self, callback: Callable[[str | None], None]) -> None:
         """Call ``callback(phase)`` when the phase requests see changes (on the gateway's

@@ -76,7 +76,7 @@ def test_marker_is_registered_with_its_signature(pytester: pytest.Pytester) -> N
     result.stdout.fnmatch_lines(
         [
             "@pytest.mark.chaos(*, profile=None, profiles=None, targets=None, strict=True, "
-            "seed=None, params=None, route_env=True): run the test under the LLM chaos*"
+            "seed=None, params=None, route_env=True, time=None): run the test under the LLM chaos*"
         ]
     )
 
@@ -285,6 +285,7 @@ def test_every_env_twin_is_read(setting: opts.Setting[object], var: str) -> None
         "report": "out",
         "targets": "a = openai",
         "profiles_dirs": "x",
+        "time": "virtual",
     }[setting.name]
     resolved = opts.resolve(setting, environ={var: raw})
     assert resolved.source == var
