@@ -179,7 +179,8 @@ def test_openai_chat_plain_bytes_are_a_tool_calls_array(gw: Gateway) -> None:
     assert [c["type"] for c in calls] == ["function", "function"]
     assert [c["function"]["name"] for c in calls] == NAMES
     assert [json.loads(c["function"]["arguments"]) for c in calls] == ARGS
-    assert all(c["id"].startswith("call_") for c in calls) and calls[0]["id"] != calls[1]["id"]
+    assert all(c["id"].startswith("call_") for c in calls)
+    assert calls[0]["id"] != calls[1]["id"]
     assert "index" not in calls[0]  # only stream deltas carry an index
     assert choice["finish_reason"] == "tool_calls"
 
