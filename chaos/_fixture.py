@@ -108,6 +108,13 @@ class ChaosFixture:
         """
         return self.harness.reply(target, **reply)
 
+    def cassette(
+        self, target: str, path: Any, *, record: bool = False, upstream: str | None = None
+    ) -> None:
+        """Replay ``target``'s answers from a cassette file (until the test ends); with
+        ``record``, record what ``upstream`` answers into it (see ``Harness.use_cassette``)."""
+        self.harness.use_cassette(target, path, record=record, upstream=upstream)
+
     def assert_noticed_content_faults(self, answers: Sequence[str]) -> None:
         """Fail if the app passed a truncated, empty, refused or malformed answer on as
         complete: ``answers`` are what the app returned (see

@@ -57,11 +57,16 @@ class Target:
     :param name: the target's name, used by faults and reports (``anthropic``, ``backup``...).
     :param dialect: the provider dialect it speaks; defaults to ``name``.
     :param upstream: ``"fake"`` (the built-in fake provider) or an ``http(s)://`` URL.
+    :param cassette: a cassette file: answers are replayed from it, offline (see
+        :meth:`Harness.use_cassette`).
+    :param record: forward to ``upstream`` (a URL) and record every answer into ``cassette``.
     """
 
     name: str
     dialect: str | None = None
     upstream: str = "fake"
+    cassette: str | os.PathLike[str] | None = None
+    record: bool = False
 
     @property
     def dialect_name(self) -> str:
@@ -195,6 +200,7 @@ class Harness:
         self._waiting: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
         self._started = False
         self._profile_replies: list[tuple[str, Reply]] = []
+        self._cassettes: dict[str, str] = {}  # target -> who set its cassette: hand, profile
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -205,7 +211,12 @@ class Harness:
         from chaos.gateway import Gateway, TargetConfig
 
         gateway = Gateway(
-            {t.name: TargetConfig(t.dialect_name, t.upstream) for t in self.targets},
+            {
+                t.name: TargetConfig(
+                    t.dialect_name, t.upstream, cassette=t.cassette, record=t.record
+                )
+                for t in self.targets
+            },
             seed=self.seed,
             admin_port=self.admin_port,
             allow_network=self.allow_network,
@@ -423,6 +434,7 @@ class Harness:
                 f"does not have; its targets: {', '.join(t.name for t in self.targets)}"
             )
         gateway.check(loaded.faults())
+        self._set_profile_cassettes(loaded)
         with self._net_lock:
             if self._net is not None:
                 self._net.remove("profile")
@@ -503,6 +515,41 @@ class Harness:
             (target, self.gateway.dialect(target).replies.add(dataclasses.replace(reply)))
             for target, reply in replies
         ]
+
+    def use_cassette(
+        self,
+        target: str,
+        path: str | os.PathLike[str] | None,
+        *,
+        record: bool = False,
+        upstream: str | None = None,
+    ) -> None:
+        """Replay ``target``'s answers from the cassette at ``path`` (offline) until
+        :meth:`reset`; with ``record``, forward to ``upstream`` (default: the target's
+        own upstream URL; non-loopback needs ``allow_network``) and record every answer
+        into it. Faults layer over replayed answers as over the fake's. ``path=None`` goes
+        back to the target's own upstream.
+
+        ``h.use_cassette("anthropic", "cassettes/triage.yaml")``;
+        ``h.use_cassette("anthropic", "cassettes/triage.yaml", record=True,
+        upstream="https://api.anthropic.com")``.
+        """
+        self._gw().use_cassette(target, path, record=record, upstream=upstream)
+        if path is None:
+            self._cassettes.pop(target, None)
+        else:
+            self._cassettes[target] = "hand"
+
+    def _set_profile_cassettes(self, profile: Profile | None) -> None:
+        # a profile's cassettes replace the previous profile's and leave with it
+        for target, source in list(self._cassettes.items()):
+            if source == "profile":
+                self.use_cassette(target, None)
+        for spec in profile.targets.values() if profile is not None else ():
+            if spec.cassette is not None:
+                upstream = spec.upstream if spec.upstream != "fake" else None
+                self.use_cassette(spec.name, spec.cassette, record=spec.record, upstream=upstream)
+                self._cassettes[spec.name] = "profile"
 
     def replies(self, target: str | None = None) -> dict[str, list[Reply]]:
         """Target -> its scripted replies, in order (every target, or just ``target``)."""
@@ -586,6 +633,8 @@ class Harness:
             self._injected = []
             self._profile = None
             self._set_profile_replies(())
+            if self.gateway is not None:
+                self._set_profile_cassettes(None)
             self._timeline = None
             if self._net is not None:
                 self._net.remove("inject")
@@ -600,6 +649,8 @@ class Harness:
         self.clear()
         self.clear_replies()
         if self.gateway is not None:
+            for target in list(self._cassettes):
+                self.use_cassette(target, None)
             self.gateway.reset()
         self._declared = []
         if self._net is not None:

@@ -35,11 +35,17 @@ class TargetSpec:
     :param name: the name faults refer to (``anthropic``, ``openai``, ``backup``...).
     :param dialect: the provider dialect it speaks (a ``chaos.providers.DIALECTS`` name).
     :param upstream: ``fake`` (the built-in fake provider) or an http(s) URL.
+    :param cassette: a cassette file (resolved against the profile's folder): while the
+        profile is applied the target replays its answers from it, offline.
+    :param record: instead record into ``cassette`` what ``upstream`` (or the harness
+        target's own upstream URL) answers.
     """
 
     name: str
     dialect: str
     upstream: str = "fake"
+    cassette: str | None = None
+    record: bool = False
 
 
 @dataclass(frozen=True, slots=True)

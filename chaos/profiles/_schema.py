@@ -204,6 +204,15 @@ def _target() -> dict[str, Any]:
             "description": "fake (the built-in fake provider) or an http(s) URL.",
             "anyOf": [{"const": "fake"}, {"type": "string", "pattern": "^https?://"}],
         },
+        "cassette": {
+            "type": "string",
+            "minLength": 1,
+            "description": "A cassette file (relative to this file): answers replayed offline.",
+        },
+        "record": {
+            "type": "boolean",
+            "description": "Record the upstream's answers into the cassette instead.",
+        },
     }
     assert tuple(properties) == TARGET_KEYS
     return {
