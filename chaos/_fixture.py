@@ -103,8 +103,8 @@ class ChaosFixture:
         """Script what ``target``'s fake answers (until the test ends).
 
         ``chaos.reply("anthropic", json={"label": "bug"}, match={"contains": "crash"})``;
-        keys: ``text``, ``json``, ``tool_call``, ``stop_reason``, ``usage``, ``match``,
-        ``times`` / ``once``, ``name`` (see docs/profiles.md). Returns the reply.
+        keys: ``text``, ``json``, ``tool_call``, ``tool_calls``, ``stop_reason``, ``usage``,
+        ``match``, ``times`` / ``once``, ``name`` (see docs/replies.md). Returns the reply.
         """
         return self.harness.reply(target, **reply)
 
