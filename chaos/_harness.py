@@ -415,8 +415,9 @@ class Harness:
         params: Mapping[str, Any] | None = None,
     ) -> Profile:
         """Replay ``profile`` from now on: its timeline drives the gateway's rules, and the
-        network faults of the active phase are applied as toxics. Replaces any profile
-        applied before (injected faults stay).
+        network faults of the active phase are applied as toxics; its scripted replies and
+        its targets' cassettes are in use until it leaves. Replaces any profile applied
+        before (injected faults stay).
 
         :param profile: a :class:`~chaos.profiles.Profile`, a built-in name or a path.
         :param dirs: extra folders to look profile names up in.
