@@ -30,7 +30,7 @@ anthropic = pytest.importorskip("anthropic")
 
 SECRET = "sk-ant-api03-REAL-LOOKING-SECRET-0123456789"
 ANSWER = '{"label": "billing"}'
-MODEL = "claude-sonnet-4-5"
+MODEL = "claude-sonnet-4-6"
 
 
 @contextmanager
@@ -177,7 +177,7 @@ import anthropic, sys
 prompt = sys.argv[1] if len(sys.argv) > 1 else "label this ticket"
 client = anthropic.Anthropic(max_retries=0)
 answer = client.messages.create(
-    model="claude-sonnet-4-5", max_tokens=50, messages=[{"role": "user", "content": prompt}]
+    model="claude-sonnet-4-6", max_tokens=50, messages=[{"role": "user", "content": prompt}]
 )
 print(answer.content[0].text)
 """

@@ -23,12 +23,14 @@ from chaos.gateway import Gateway, TargetConfig
 from chaos.providers import AnthropicDialect, GeminiDialect, OpenAIDialect
 from chaos.providers._replies import ToolCall, parse_reply, reply_from_kwargs
 
+pytestmark = pytest.mark.sdk
+
 anthropic = pytest.importorskip("anthropic")
 openai = pytest.importorskip("openai")
 genai = pytest.importorskip("google.genai")
 gtypes = pytest.importorskip("google.genai.types")
 
-CLAUDE = "claude-sonnet-4-5"
+CLAUDE = "claude-sonnet-4-6"
 GPT = "gpt-4o-mini"
 GEMINI = "gemini-2.5-flash"
 CALLS = [
