@@ -124,19 +124,25 @@ def run(args: argparse.Namespace) -> int:
             f"cassette {path} does not exist; record it first: llm-chaos cassette record "
             f"--cassette {path} --target {name}=URL -- COMMAND"
         )
-    from chaos._gate import run_command
+    from chaos._gate import _with_profile_targets, run_command
     from chaos._harness import Harness, Target
 
-    target = Target(name, dialect, upstream, cassette=path, record=record)
+    targets = [Target(name, dialect, upstream, cassette=path, record=record)]
+    profile = None
+    if getattr(args, "profile", None):
+        from chaos.profiles import load_profile
+
+        profile = load_profile(args.profile)  # checked before anything starts
+        targets = _with_profile_targets(targets, profile)  # its other targets on the fakes
     harness = Harness(
-        [target],
+        targets,
         seed=args.seed,
         allow_network=getattr(args, "allow_network", False),
         name_prefix=f"llm-chaos-cassette-{os.getpid()}",
     )
     with harness:
-        if getattr(args, "profile", None):
-            harness.apply(args.profile)
+        if profile is not None:
+            harness.apply(profile)
         env = _command_env(harness, record=record)
         result = run_command(command, env=env)
         found = harness.gateway.cassette(name) if harness.gateway is not None else None

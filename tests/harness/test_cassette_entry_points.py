@@ -213,8 +213,9 @@ def test_the_cli_records_replays_under_a_fault_and_names_a_miss(
 
     profile = tmp_path / "overloaded.yaml"
     profile.write_text(
-        "version: 1\nname: overloaded\ntitle: t\ntargets: {anthropic: {dialect: anthropic}}\n"
-        "phases: [{name: down, at: 0, faults: [{error: overloaded}]}]\n"
+        "version: 1\nname: overloaded\ntitle: t\n"
+        "targets: {anthropic: {dialect: anthropic}, openai: {dialect: openai}}\n"
+        "phases: [{name: down, at: 0, faults: [{target: anthropic, error: overloaded}]}]\n"
     )
     assert main([*replay, "-p", str(profile), "--", sys.executable, str(app)]) == 1
     assert "overloaded" in capfd.readouterr().err.lower()
