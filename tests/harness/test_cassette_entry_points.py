@@ -31,6 +31,7 @@ anthropic = pytest.importorskip("anthropic")
 SECRET = "sk-ant-api03-REAL-LOOKING-SECRET-0123456789"
 ANSWER = '{"label": "billing"}'
 MODEL = "claude-sonnet-4-6"
+REAL = "https://api.anthropic.com"
 
 
 @contextmanager
@@ -241,6 +242,10 @@ def test_the_cli_refuses_bad_input_with_exit_2(
     record = ["cassette", "record", "--cassette", str(missing), "--target", "anthropic"]
     assert main([*record, "--", "true"]) == 2
     assert "expected NAME=URL or NAME=DIALECT,URL" in capfd.readouterr().err
+    real = ["cassette", "record", "--cassette", str(missing), "--target", f"anthropic={REAL}"]
+    assert main([*real, "--", "true"]) == 1  # a real provider only with --allow-network
+    assert "network access is off by default" in capfd.readouterr().err
+    assert not missing.exists()
     bad = tmp_path / "old.yaml"
     bad.write_text(json.dumps({"interactions": []}))
     assert main(["cassette", "show", str(bad)]) == 2
