@@ -160,6 +160,17 @@ class HarnessLike(Protocol):
         """Fail if the app passed an answer a content fault changed on as complete."""
         ...
 
+    def use_cassette(
+        self,
+        target: str,
+        path: str | os.PathLike[str] | None,
+        *,
+        record: bool = False,
+        upstream: str | None = None,
+    ) -> None:
+        """Replay ``target``'s answers from a cassette (``None``: its own upstream again)."""
+        ...
+
     def clear(self) -> None:
         """Remove the faults in force (a shared harness: those this test added)."""
         ...

@@ -160,10 +160,17 @@ class ChaosFixture:
         """Script what ``target``'s fake answers (until the test ends).
 
         ``chaos.reply("anthropic", json={"label": "bug"}, match={"contains": "crash"})``;
-        keys: ``text``, ``json``, ``tool_call``, ``stop_reason``, ``usage``, ``match``,
-        ``times`` / ``once``, ``name`` (see docs/profiles.md). Returns the reply.
+        keys: ``text``, ``json``, ``tool_call``, ``tool_calls``, ``stop_reason``, ``usage``,
+        ``match``, ``times`` / ``once``, ``name`` (see docs/replies.md). Returns the reply.
         """
         return self.harness.reply(target, **reply)
+
+    def cassette(
+        self, target: str, path: Any, *, record: bool = False, upstream: str | None = None
+    ) -> None:
+        """Replay ``target``'s answers from a cassette file (until the test ends); with
+        ``record``, record what ``upstream`` answers into it (see ``Harness.use_cassette``)."""
+        self.harness.use_cassette(target, path, record=record, upstream=upstream)
 
     def assert_noticed_content_faults(self, answers: Sequence[str]) -> None:
         """Fail if the app passed a truncated, empty, refused or malformed answer on as

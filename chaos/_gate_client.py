@@ -209,6 +209,22 @@ class GateHarness:
             "outside the gate"
         )
 
+    def use_cassette(
+        self,
+        target: str,
+        path: str | os.PathLike[str] | None,
+        *,
+        record: bool = False,
+        upstream: str | None = None,
+    ) -> None:
+        """Refused: the gate's targets are set when it starts; a cassette goes in the
+        gate's profile (its target's ``cassette:``) or on ``llm-chaos cassette``."""
+        raise ConfigError(
+            "a cassette cannot be switched under llm-chaos run: the gate's harness set its "
+            "targets when it started; give the cassette in the gate's profile (a target's "
+            "'cassette:') or run the command under 'llm-chaos cassette replay'"
+        )
+
     def reset(self) -> None:
         """:meth:`clear`, then start a new journal and fired count for the next test."""
         self.clear()

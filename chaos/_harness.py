@@ -161,7 +161,10 @@ class Harness:
         from chaos.gateway import Gateway, TargetConfig
 
         gateway = Gateway(
-            {t.name: TargetConfig(t.dialect_name, t.upstream) for t in self.targets},
+            {
+                t.name: TargetConfig(t.dialect, t.upstream, cassette=t.cassette, record=t.record)
+                for t in self.targets
+            },
             seed=self.seed,
             admin_port=self.admin_port,
             allow_network=self.allow_network,
@@ -518,6 +521,26 @@ class Harness:
                 f"the app passed {len(passed)} faulted answer(s) on as complete "
                 f"(of {len(delivered)} content fault(s)):\n{lines}"
             )
+
+    def use_cassette(
+        self,
+        target: str,
+        path: str | os.PathLike[str] | None,
+        *,
+        record: bool = False,
+        upstream: str | None = None,
+    ) -> None:
+        """Replay ``target``'s answers from the cassette at ``path`` (offline) until
+        :meth:`reset`; with ``record``, forward to ``upstream`` (default: the target's
+        own upstream URL; non-loopback needs ``allow_network``) and record every answer
+        into it. Faults layer over replayed answers as over the fake's. ``path=None`` goes
+        back to the target's own upstream.
+
+        ``h.use_cassette("anthropic", "cassettes/triage.yaml")``;
+        ``h.use_cassette("anthropic", "cassettes/triage.yaml", record=True,
+        upstream="https://api.anthropic.com")``.
+        """
+        self._fp().use_cassette(target, path, record=record, upstream=upstream)
 
     def clear_replies(self, target: str | None = None) -> None:
         """Forget the scripted replies (of every target, or just ``target``)."""

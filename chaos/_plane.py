@@ -232,6 +232,7 @@ class FaultPlane:
         self._timeline: Timeline | None = None
         self._declared: list[str] = []
         self._profile_replies: list[tuple[str, Any]] = []
+        self._cassettes: dict[str, str] = {}  # target -> who set its cassette: hand, profile
         self._phases: list[str] = []
         self._phase_lock = threading.Lock()
         self._lock = threading.RLock()  # one change of the faults in force at a time
@@ -323,6 +324,7 @@ class FaultPlane:
             self.executor(fault)
         for executor in self.executors:
             executor.check(self._of(executor, faults))
+        self._set_profile_cassettes(loaded)
         with self._lock:
             for executor in self.executors:
                 if executor is not self.http:
@@ -379,6 +381,7 @@ class FaultPlane:
             self._profile = None
             self._timeline = None
             self._set_profile_replies(())
+            self._set_profile_cassettes(None)
             self._net_phase = self._request_phase = None
             problems: list[ToxiproxyError] = []
             for executor in self.executors:
@@ -394,6 +397,8 @@ class FaultPlane:
         """:meth:`clear`, then forget the journal, fired counts and phases seen; the
         requests clock starts again from 0."""
         self.clear()
+        for target in list(self._cassettes):
+            self.use_cassette(target, None)
         self.gateway.reset()
         self._declared = []
         for executor in self.executors:
@@ -410,6 +415,33 @@ class FaultPlane:
             (target, gateway.dialect(target).replies.add(dataclasses.replace(reply)))
             for target, reply in replies
         ]
+
+    def use_cassette(
+        self,
+        target: str,
+        path: str | os.PathLike[str] | None,
+        *,
+        record: bool = False,
+        upstream: str | None = None,
+    ) -> None:
+        """Replay ``target``'s answers from a cassette (see :meth:`chaos.Harness.use_cassette`);
+        ``path=None`` goes back to the target's own upstream."""
+        self.gateway.use_cassette(target, path, record=record, upstream=upstream)
+        if path is None:
+            self._cassettes.pop(target, None)
+        else:
+            self._cassettes[target] = "hand"
+
+    def _set_profile_cassettes(self, profile: Profile | None) -> None:
+        # a profile's cassettes replace the previous profile's and leave with it
+        for target, source in list(self._cassettes.items()):
+            if source == "profile":
+                self.use_cassette(target, None)
+        for spec in profile.targets.values() if profile is not None else ():
+            if spec.cassette is not None:
+                upstream = spec.upstream if spec.upstream != "fake" else None
+                self.use_cassette(spec.name, spec.cassette, record=spec.record, upstream=upstream)
+                self._cassettes[spec.name] = "profile"
 
     # -- what is in force (the admin API's GET /rules) ---------------------------------------
 

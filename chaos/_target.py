@@ -16,6 +16,7 @@ No heavy import here: the plugin and ``profiles`` use it.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -39,11 +40,16 @@ class Target:
     :param name: the target's name, used by faults and reports (``anthropic``, ``backup``...).
     :param dialect: the provider dialect it speaks; defaults to ``name``.
     :param upstream: ``"fake"`` (the built-in fake provider) or an ``http(s)://`` URL.
+    :param cassette: a cassette file: answers are replayed from it, offline (see
+        :meth:`chaos.Harness.use_cassette`); in a profile, relative to the profile's folder.
+    :param record: forward to ``upstream`` (a URL) and record every answer into ``cassette``.
     """
 
     name: str
     dialect: str = ""
     upstream: str = "fake"
+    cassette: str | os.PathLike[str] | None = None
+    record: bool = False
 
     def __post_init__(self) -> None:
         if not self.dialect:

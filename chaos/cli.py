@@ -24,7 +24,7 @@ from chaos._errors import ChaosError, ConfigError, did_you_mean
 __all__ = ["main"]
 
 # verb module names under chaos._commands, in the order --help lists them
-_VERBS: tuple[str, ...] = ("demo", "profiles", "run", "serve", "toxiproxy_server")
+_VERBS: tuple[str, ...] = ("demo", "profiles", "run", "serve", "toxiproxy_server", "cassette")
 
 _EXIT_BAD_INPUT = 2
 

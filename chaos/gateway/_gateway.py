@@ -25,7 +25,7 @@ from chaos.gateway._journal import Journal, NetworkNote
 from chaos.gateway._rules import RuleSet, RuleSource, StaticRules
 from chaos.gateway._upstream import FakeUpstream, HttpUpstream, check_upstream
 from chaos.providers._base import DIALECTS, Dialect, Request, Response
-from chaos.providers._cassette import Cassette, CassetteUpstream, RecordingUpstream
+from chaos.providers._cassette import Cassette, CassetteMiss, CassetteUpstream, RecordingUpstream
 
 if TYPE_CHECKING:
     from chaos.gateway._admin import AdminAPI
@@ -106,6 +106,9 @@ class _Done:
         yield
 
 
+Upstream = FakeUpstream | HttpUpstream | CassetteUpstream | RecordingUpstream
+
+
 class _TargetRuntime:
     """A target while the gateway runs: dialect, upstream, listener, counters."""
 
@@ -116,29 +119,45 @@ class _TargetRuntime:
         self.config = config
         self.dialect = _make_dialect(name, config.dialect)
         self.journal = journal
-        self.upstream: FakeUpstream | HttpUpstream | CassetteUpstream | RecordingUpstream
-        if config.record and (config.cassette is None or config.upstream == "fake"):
-            raise ConfigError(
-                f"target {name!r}: record needs a cassette file and a real upstream URL"
-            )
-        if config.cassette is not None and not config.record:
-            self.upstream = CassetteUpstream(Cassette(config.cassette))
-        elif config.upstream == "fake":
-            self.upstream = FakeUpstream(self.dialect)
-        else:
-            url = check_upstream(name, config.upstream, allow_network=allow_network)
-            self.upstream = HttpUpstream(url)
-            if config.record and config.cassette is not None:
-                self.upstream = RecordingUpstream(self.upstream, Cassette(config.cassette))
+        self.allow_network = allow_network
+        self.upstream: Upstream = self.make_upstream(
+            config.upstream, config.cassette, config.record
+        )
+        self.base = self.upstream  # the configured upstream, back after use_cassette(None)
         self.forwards = not isinstance(self.upstream, FakeUpstream)
         """Whether answers come from elsewhere (an upstream URL, a cassette), not the fake."""
         self.count = 0
         self.url = ""
         self.server: asyncio.Server | None = None
 
+    def make_upstream(
+        self, upstream: str, cassette: str | os.PathLike[str] | None, record: bool
+    ) -> Upstream:
+        """Where requests go: the fake, a URL, a cassette replayed, or a URL recorded."""
+        name = self.name
+        if record and (cassette is None or upstream == "fake"):
+            raise ConfigError(
+                f"target {name!r}: record needs a cassette file and a real upstream URL"
+            )
+        if cassette is not None and not record:
+            if not os.path.exists(cassette):
+                raise ConfigError(
+                    f"target {name!r}: cassette {os.fspath(cassette)} does not exist; record it "
+                    "first (record mode, with the target's real upstream URL)"
+                )
+            return CassetteUpstream(Cassette(cassette))
+        if upstream == "fake":
+            return FakeUpstream(self.dialect)
+        url = check_upstream(name, upstream, allow_network=self.allow_network)
+        if record and cassette is not None:
+            return RecordingUpstream(HttpUpstream(url), Cassette(cassette))
+        return HttpUpstream(url)
+
     def upstream_failure(self, exc: BaseException) -> Response:
-        """The 502 the gateway answers when the upstream cannot be reached."""
-        body = f"llm-chaos gateway: upstream {self.upstream.description} failed: {exc!r}\n"
+        """The 502 the gateway answers when the upstream cannot be reached (or, replaying a
+        cassette, has no recording of the request: then its message, which says how)."""
+        detail = str(exc) if isinstance(exc, CassetteMiss) else repr(exc)
+        body = f"llm-chaos gateway: upstream {self.upstream.description} failed: {detail}\n"
         return Response(502, [("content-type", "text/plain; charset=utf-8")], body.encode())
 
 
@@ -332,6 +351,42 @@ class Gateway:
         """The dialect instance serving ``target``."""
         return self._targets[target].dialect
 
+    def cassette(self, target: str) -> Cassette | None:
+        """The cassette ``target`` replays from or records into now, if any."""
+        upstream = self._targets[target].upstream
+        return getattr(upstream, "cassette", None)
+
+    def use_cassette(
+        self,
+        target: str,
+        cassette: str | os.PathLike[str] | None,
+        *,
+        record: bool = False,
+        upstream: str | None = None,
+    ) -> None:
+        """Answer ``target``'s requests from ``cassette`` from now on (offline), or with
+        ``record`` forward them to ``upstream`` (default: the target's own upstream URL) and
+        record every answer into it; None goes back to the target's configured upstream.
+
+        :raises ConfigError: an unknown target, a replayed cassette that does not exist,
+            or recording without a real upstream URL.
+        :raises NetworkNotAllowed: recording from a non-loopback host without network access.
+        """
+        runtime = self._targets.get(target)
+        if runtime is None:
+            raise ConfigError(
+                f"use_cassette: unknown target {target!r}; targets: {', '.join(self._targets)}"
+            )
+        if cassette is None:
+            new = runtime.base
+        else:
+            new = runtime.make_upstream(upstream or runtime.config.upstream, cassette, record)
+        old, runtime.upstream = runtime.upstream, new
+        runtime.forwards = not isinstance(new, FakeUpstream)
+        loop = self._loop
+        if old is not runtime.base and loop is not None and loop.is_running():
+            asyncio.run_coroutine_threadsafe(old.aclose(), loop)
+
     @property
     def loop(self) -> asyncio.AbstractEventLoop | None:
         """The event loop the gateway runs on (None before start)."""
@@ -446,6 +501,8 @@ class Gateway:
         for target in self._targets.values():
             target.server = None
             await target.upstream.aclose()
+            if target.base is not target.upstream:
+                await target.base.aclose()
         self._admin_server = None
         await asyncio.sleep(0)  # let cancelled answers record themselves
 

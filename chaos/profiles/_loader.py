@@ -72,7 +72,7 @@ TOP_KEYS: tuple[str, ...] = (
     "phases",
     "replies",
 )
-TARGET_KEYS: tuple[str, ...] = ("dialect", "upstream")
+TARGET_KEYS: tuple[str, ...] = ("dialect", "upstream", "cassette", "record")
 PHASE_KEYS: tuple[str, ...] = ("name", "at", "duration", "description", "ramp", "faults")
 RAMP_KEYS: tuple[str, ...] = ("rate", "every")
 SUFFIXES: tuple[str, ...] = (".yaml", ".yml")
@@ -548,8 +548,27 @@ class _Loader:
                         (*where, "upstream"), f"expected 'fake' or an http(s) URL, got {upstream!r}"
                     )
                     ok = False
+                cassette = spec.get("cassette")
+                if cassette is not None and (not isinstance(cassette, str) or not cassette):
+                    file.problems.add(
+                        (*where, "cassette"), f"expected a cassette file path, got {cassette!r}"
+                    )
+                    ok = False
+                record = spec.get("record", False)
+                if not isinstance(record, bool):
+                    file.problems.add((*where, "record"), f"expected true or false, got {record!r}")
+                    ok = False
+                elif record and cassette is None:
+                    file.problems.add(
+                        (*where, "record"), "record: true needs a 'cassette' file to record into"
+                    )
+                    ok = False
                 if ok:
-                    merged[name] = TargetSpec(name, cast("str", dialect), upstream)
+                    # a relative cassette path is relative to the profile file that names it
+                    found = None if cassette is None else str(file.folder / cast("str", cassette))
+                    merged[name] = TargetSpec(
+                        name, cast("str", dialect), upstream, cassette=found, record=record
+                    )
 
         return merged, tuple(names)
 

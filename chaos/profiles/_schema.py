@@ -139,19 +139,28 @@ def _top() -> dict[str, Any]:
 
 def _reply() -> dict[str, Any]:
     text = {"type": "string"}
+    call = {
+        "type": "object",
+        "required": ["name"],
+        "additionalProperties": False,
+        "properties": {
+            "name": text,
+            "arguments": {"type": ["object", "string"]},
+        },
+    }
     properties: dict[str, Any] = {
         "target": {"type": "string", "description": "The target whose fake answers."},
         "text": {**text, "description": "The answer's text."},
         "json": {"description": "A value sent as the answer's JSON text."},
         "tool_call": {
-            "type": "object",
-            "required": ["name"],
-            "additionalProperties": False,
-            "properties": {
-                "name": text,
-                "arguments": {"type": ["object", "string"]},
-            },
+            **call,
             "description": "A tool call: arguments as a mapping, or a raw string sent as is.",
+        },
+        "tool_calls": {
+            "type": "array",
+            "minItems": 1,
+            "items": call,
+            "description": "Several tool calls in one answer (parallel tool use), in order.",
         },
         "stop_reason": {"enum": list(STOP_REASONS), "description": "Rendered natively."},
         "usage": {
@@ -194,6 +203,15 @@ def _target() -> dict[str, Any]:
         "upstream": {
             "description": "fake (the built-in fake provider) or an http(s) URL.",
             "anyOf": [{"const": "fake"}, {"type": "string", "pattern": "^https?://"}],
+        },
+        "cassette": {
+            "type": "string",
+            "minLength": 1,
+            "description": "A cassette file (relative to this file): answers replayed offline.",
+        },
+        "record": {
+            "type": "boolean",
+            "description": "Record the upstream's answers into the cassette instead.",
         },
     }
     assert tuple(properties) == TARGET_KEYS

@@ -72,6 +72,8 @@ class Cassette:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self.interactions: list[dict[str, Any]] = []
+        self.misses: list[str] = []
+        """What replaying found no recording of (``METHOD path``), in order."""
         self._uses: dict[str, int] = {}
         self._lock = threading.Lock()
         if self.path.exists():
@@ -138,10 +140,14 @@ class Cassette:
                 == wanted
             ]
             if not found:
+                self.misses.append(f"{request.method} {path}")
                 raise CassetteMiss(
                     f"cassette {self.path} has no recording of {request.method} {path} "
-                    f"(body {json.dumps(body)[:120]}); record it by running once with the "
-                    "target's cassette in record mode and its real upstream (network allowed)"
+                    f"(body {json.dumps(body)[:120]}); record it by running once in record "
+                    "mode against the real provider: `llm-chaos cassette record`, "
+                    "Target(cassette=..., record=True), chaos.cassette(..., record=True) or "
+                    "'record: true' on the profile's target, with its upstream URL and network "
+                    "access allowed (keys come from the environment and are never written)"
                 )
             use = self._uses.get(wanted, 0)
             self._uses[wanted] = use + 1

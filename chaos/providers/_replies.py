@@ -1,8 +1,9 @@
 """Scripted replies: what a fake provider answers instead of its echo.
 
-A :class:`Reply` says *what* the model answers (text, JSON, one tool call with its
-arguments, a stop reason, usage) in provider-neutral terms; each dialect renders it
-exactly as its provider would send it, streamed or not. A :class:`ReplyMatch` says
+A :class:`Reply` says *what* the model answers (text, JSON, tool calls with their
+arguments: one, or several in one answer as parallel tool use; a stop reason, usage)
+in provider-neutral terms; each dialect renders it exactly as its provider would
+send it, streamed or not. A :class:`ReplyMatch` says
 *when*: on the request's last user message (substring or regex), its model, its
 operation, or whether it declares tools. Replies are tried in the order they were
 added; one with ``times`` is used that many times, then skipped (so several
@@ -74,6 +75,7 @@ REPLY_KEYS: tuple[str, ...] = (
     "text",
     "json",
     "tool_call",
+    "tool_calls",
     "stop_reason",
     "usage",
     "match",
@@ -177,6 +179,8 @@ class Reply:
 
     :param text: the answer's text (with ``tool_call``: text said before the call).
     :param tool_call: a tool call the model makes.
+    :param tool_calls: several tool calls the model makes in one answer (parallel tool
+        use), in order; after ``tool_call`` when both are given (see :attr:`calls`).
     :param stop_reason: a neutral stop reason (:data:`STOP_REASONS`); default
         ``tool_use`` with a tool call, else ``end_turn`` (``max_tokens`` when the
         request's own token limit cuts the text).
@@ -190,10 +194,17 @@ class Reply:
     tool_call: ToolCall | None = None
     stop_reason: str | None = None
     usage: Mapping[str, int] = field(default_factory=dict)
+    tool_calls: tuple[ToolCall, ...] = ()
     match: ReplyMatch = field(default_factory=ReplyMatch)
     times: int | None = None
     name: str | None = None
     used: int = 0
+
+    @property
+    def calls(self) -> tuple[ToolCall, ...]:
+        """Every tool call of the answer, in the order the provider sends them."""
+        first = (self.tool_call,) if self.tool_call is not None else ()
+        return (*first, *self.tool_calls)
 
     def stop_for(self, dialect: str, *, truncated: bool = False) -> str:
         """The native stop reason ``dialect`` sends for this reply."""
@@ -201,13 +212,17 @@ class Reply:
             return native_stop(dialect, self.stop_reason)
         if truncated:
             return native_stop(dialect, "max_tokens")
-        return native_stop(dialect, "tool_use" if self.tool_call else "end_turn")
+        return native_stop(dialect, "tool_use" if self.calls else "end_turn")
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready description (``GET /replies``)."""
         out: dict[str, object] = {"name": self.name, "text": self.text}
         if self.tool_call is not None:
             out["tool_call"] = {"name": self.tool_call.name, "arguments": self.tool_call.arguments}
+        if self.tool_calls:
+            out["tool_calls"] = [
+                {"name": c.name, "arguments": c.arguments} for c in self.tool_calls
+            ]
         if self.stop_reason is not None:
             out["stop_reason"] = self.stop_reason
         if self.usage:
@@ -279,7 +294,8 @@ def parse_reply(data: Mapping[str, Any], *, source: str) -> Reply:
     """A :class:`Reply` from its mapping form, or a :class:`ConfigError` naming ``source``.
 
     ``{"text": "hi"}``, ``{"json": {"label": "bug"}, "match": {"contains": "crash"},
-    "once": true}``, ``{"tool_call": {"name": "lookup", "arguments": {"id": 7}}}``.
+    "once": true}``, ``{"tool_call": {"name": "lookup", "arguments": {"id": 7}}}``,
+    ``{"tool_calls": [{"name": "weather", "arguments": {"city": "Paris"}}, {...}]}``.
     """
     for key in data:
         if key not in REPLY_KEYS:
@@ -298,6 +314,7 @@ def parse_reply(data: Mapping[str, Any], *, source: str) -> Reply:
     if not isinstance(text, str):
         raise ConfigError(f"{source}: 'text' must be a string, got {text!r}")
     tool = _tool_call(data.get("tool_call"), source)
+    calls = _tool_calls(data.get("tool_calls"), source)
     stop = data.get("stop_reason")
     if stop is not None and stop not in STOP_REASONS:
         hint = did_you_mean(str(stop), STOP_REASONS, parens=True)
@@ -327,6 +344,7 @@ def parse_reply(data: Mapping[str, Any], *, source: str) -> Reply:
         tool_call=tool,
         stop_reason=stop,
         usage=dict(usage),
+        tool_calls=calls,
         match=_match(data.get("match"), source),
         times=times,
         name=name,
@@ -337,22 +355,39 @@ def _count(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def _tool_call(raw: object, source: str) -> ToolCall | None:
+def _tool_call(raw: object, source: str, key: str = "tool_call") -> ToolCall | None:
     if raw is None:
         return None
+    if isinstance(raw, ToolCall):
+        return raw
     if not isinstance(raw, Mapping) or not isinstance(raw.get("name"), str):
-        raise ConfigError(
-            f"{source}: 'tool_call' takes {{name: ..., arguments: {{...}}}}, got {raw!r}"
-        )
+        raise ConfigError(f"{source}: '{key}' takes {{name: ..., arguments: {{...}}}}, got {raw!r}")
     unknown = sorted(set(raw) - {"name", "arguments"})
     if unknown:
-        raise ConfigError(f"{source}: unknown tool_call key(s) {unknown}; valid: name, arguments")
+        raise ConfigError(f"{source}: unknown {key} key(s) {unknown}; valid: name, arguments")
     arguments = raw.get("arguments", {})
     if not isinstance(arguments, Mapping | str):
         raise ConfigError(
-            f"{source}: tool_call 'arguments' must be a mapping or a string, got {arguments!r}"
+            f"{source}: {key} 'arguments' must be a mapping or a string, got {arguments!r}"
         )
     return ToolCall(raw["name"], arguments)
+
+
+def _tool_calls(raw: object, source: str) -> tuple[ToolCall, ...]:
+    if raw is None:
+        return ()
+    if isinstance(raw, str | bytes | Mapping) or not isinstance(raw, Sequence) or not raw:
+        raise ConfigError(
+            f"{source}: 'tool_calls' takes a non-empty list of {{name: ..., arguments: {{...}}}}, "
+            f"got {raw!r}"
+        )
+    found = []
+    for index, item in enumerate(raw):
+        call = _tool_call(item, source, f"tool_calls[{index}]")
+        if call is None:
+            raise ConfigError(f"{source}: 'tool_calls[{index}]' is empty; give {{name, arguments}}")
+        found.append(call)
+    return tuple(found)
 
 
 def _match(raw: object, source: str) -> ReplyMatch:
@@ -382,10 +417,8 @@ def _match(raw: object, source: str) -> ReplyMatch:
 
 
 def reply_from_kwargs(source: str, **spec: Any) -> Reply:
-    """:func:`parse_reply` for keyword arguments, also accepting ``tool_call=ToolCall``."""
-    tool = spec.get("tool_call")
-    if isinstance(tool, ToolCall):
-        spec["tool_call"] = {"name": tool.name, "arguments": tool.arguments}
+    """:func:`parse_reply` for keyword arguments, also accepting :class:`ToolCall` objects
+    for ``tool_call`` and in ``tool_calls``."""
     return parse_reply(spec, source=source)
 
 

@@ -416,6 +416,8 @@ class _Answer:
     tool_raw: str | None = None  # a scripted tool call's argument text, sent as is
     output_override: int | None = None  # a scripted reply's usage.output_tokens
     malformed: bool = False  # malformed_tool_args: the non-streamed input is the cut text
+    # a scripted reply's further tool calls (parallel tool use): (id, name, input, input text)
+    more_tools: tuple[tuple[str, str, object, str], ...] = ()
 
     @property
     def tool_json(self) -> str:
@@ -429,21 +431,29 @@ class _Answer:
     def output_tokens(self) -> int:
         if self.output_override is not None:
             return self.output_override
-        return len(self.text_tokens) + _fake.count_tokens(self.tool_json)
+        more = sum(_fake.count_tokens(text) for *_, text in self.more_tools)
+        return len(self.text_tokens) + _fake.count_tokens(self.tool_json) + more
+
+    def tool_blocks(self) -> list[tuple[str, str, object, str]]:
+        """Every tool call as (id, name, input as sent in a whole message, input text)."""
+        if self.tool is None:
+            return []
+        tool_id, name, arguments = self.tool
+        first = (tool_id, name, self.tool_json if self.malformed else arguments, self.tool_json)
+        return [first, *self.more_tools]
 
     def content(self) -> list[dict[str, object]]:
         blocks: list[dict[str, object]] = []
         if self.text_tokens:
             blocks.append({"type": "text", "text": "".join(self.text_tokens)})
-        if self.tool is not None:
-            tool_id, name, arguments = self.tool
+        for tool_id, name, arguments, _ in self.tool_blocks():
             blocks.append(
                 {
                     "type": "tool_use",
                     "id": tool_id,
                     "name": name,
                     "caller": {"type": "direct"},
-                    "input": self.tool_json if self.malformed else arguments,
+                    "input": arguments,
                 }
             )
         return blocks
@@ -862,10 +872,14 @@ class AnthropicDialect(Dialect):
             return None
         tokens, truncated = _fake.limit_tokens(reply.text, body["max_tokens"])
         tool = raw = None
-        if reply.tool_call is not None and not truncated:
-            call = reply.tool_call
+        more: list[tuple[str, str, object, str]] = []
+        if reply.calls and not truncated:
+            call, *rest = reply.calls
             tool = (_fake.random_id("toolu_01", 22), call.name, call.arguments_object())
             raw = call.arguments_json
+            for extra in rest:
+                tool_id = _fake.random_id("toolu_01", 22)
+                more.append((tool_id, extra.name, extra.arguments_object(), extra.arguments_json))
         return _Answer(
             model=_resolve(body["model"]),
             input_tokens=reply.usage.get("input_tokens", _input_tokens(body)),
@@ -875,6 +889,7 @@ class AnthropicDialect(Dialect):
             stop_sequence=None,
             tool_raw=raw,
             output_override=reply.usage.get("output_tokens"),
+            more_tools=tuple(more),
         )
 
     def _content_fault(
@@ -890,6 +905,7 @@ class AnthropicDialect(Dialect):
             self.replies.delivered(fault.kind, changed.tool_raw)
             return changed
         changed.tool = changed.tool_raw = None
+        changed.more_tools = ()
         if fault.kind == "truncate_answer":
             changed.text_tokens = answer.text_tokens[: fault.tokens]
             changed.stop_reason = "max_tokens"
@@ -923,8 +939,7 @@ class AnthropicDialect(Dialect):
                 frames.append(self._block_delta(index, delta))
             frames.append(self._block_stop(index))
             index += 1
-        if answer.tool is not None:
-            tool_id, name, _ = answer.tool
+        for tool_id, name, _, text in answer.tool_blocks():
             block = {
                 "type": "tool_use",
                 "id": tool_id,
@@ -935,10 +950,11 @@ class AnthropicDialect(Dialect):
             frames.append(self._block_start(index, block))
             if index == 0:
                 frames.append(ping)
-            for piece in ["", *_chunks(answer.tool_json, 12)]:
+            for piece in ["", *_chunks(text, 12)]:
                 delta = {"type": "input_json_delta", "partial_json": piece}
                 frames.append(self._block_delta(index, delta))
             frames.append(self._block_stop(index))
+            index += 1
         usage = {
             "input_tokens": answer.input_tokens,
             "cache_creation_input_tokens": 0,

@@ -411,12 +411,12 @@ class GeminiDialect(Dialect):
             self.replies.delivered(fault.kind, broken)
             message = f"Malformed function call: {reply.call.get('name')}({broken}"
             return dataclasses.replace(
-                reply, pieces=[], call=None, finish="MALFORMED_FUNCTION_CALL", bare=message
+                reply, pieces=[], call=None, more=(), finish="MALFORMED_FUNCTION_CALL", bare=message
             )
         if fault.kind == "refusal":
             self.replies.delivered(fault.kind, "")
             return dataclasses.replace(
-                reply, pieces=[], call=None, finish="SAFETY", bare="", output_override=None
+                reply, pieces=[], call=None, more=(), finish="SAFETY", bare="", output_override=None
             )
         pieces = reply.pieces[: fault.tokens] if fault.kind == "truncate_answer" else []
         finish = "MAX_TOKENS" if fault.kind == "truncate_answer" else "STOP"
@@ -424,7 +424,7 @@ class GeminiDialect(Dialect):
             pieces = []  # a cut function call arrives as no call at all
         self.replies.delivered(fault.kind, "".join(pieces))
         return dataclasses.replace(
-            reply, pieces=pieces, call=None, finish=finish, output_override=None
+            reply, pieces=pieces, call=None, more=(), finish=finish, output_override=None
         )
 
     def _scripted(
@@ -442,12 +442,14 @@ class GeminiDialect(Dialect):
             return None
         prompt_tokens = scripted.usage.get("input_tokens", _prompt_tokens(payload))
         output = scripted.usage.get("output_tokens")
-        call = scripted.tool_call
-        if call is not None:
-            args = call.arguments_object()
-            found: dict[str, object] = {"name": call.name, "args": args}
+        if scripted.calls:
+            calls: list[dict[str, object]] = [
+                {"name": c.name, "args": c.arguments_object()} for c in scripted.calls
+            ]
+            first, *rest = calls
             finish = scripted.stop_for("gemini")
-            return _Reply(_fake.tokenize(_spaced(args)), found, finish, prompt_tokens, output)
+            pieces = _fake.tokenize(_spaced(first["args"]))
+            return _Reply(pieces, first, finish, prompt_tokens, output, more=tuple(rest))
         limit = _field(_field(payload, "generationConfig"), "maxOutputTokens")
         budget = limit if isinstance(limit, int) and not isinstance(limit, bool) else None
         pieces, truncated = _fake.limit_tokens(scripted.text, budget)
@@ -537,10 +539,13 @@ class _Reply:
     prompt_tokens: int
     output_override: int | None = None  # a scripted reply's usage.output_tokens
     bare: str | None = None  # SAFETY / MALFORMED_FUNCTION_CALL: no content; the finishMessage
+    more: tuple[dict[str, object], ...] = ()  # a scripted reply's further calls (parallel)
 
     @property
     def output_tokens(self) -> int:
-        return self.output_override if self.output_override is not None else len(self.pieces)
+        if self.output_override is not None:
+            return self.output_override
+        return len(self.pieces) + sum(_fake.count_tokens(_spaced(c["args"])) for c in self.more)
 
     def candidate(self) -> dict[str, object]:
         """The whole answer's candidate (content unless blocked, finish reason, index)."""
@@ -554,7 +559,7 @@ class _Reply:
 
     def parts(self) -> list[dict[str, object]]:
         if self.call is not None:
-            return [{"functionCall": self.call}]
+            return [{"functionCall": call} for call in (self.call, *self.more)]
         return [{"text": "".join(self.pieces)}]
 
     def usage(self, *, final: bool = True) -> dict[str, object]:

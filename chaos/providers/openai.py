@@ -256,10 +256,18 @@ class _Reply:
     finish: str | None = None  # a scripted reply's finish_reason
     output_override: int | None = None  # a scripted reply's usage.output_tokens
     refusal: str | None = None  # a refusal fault: the refusal text, sent instead of content
+    more: tuple[_ToolCall, ...] = ()  # a scripted reply's further tool calls (parallel tool use)
 
     @property
     def output_tokens(self) -> int:
-        return self.output_override if self.output_override is not None else len(self.pieces)
+        if self.output_override is not None:
+            return self.output_override
+        return len(self.pieces) + sum(_fake.count_tokens(c.arguments) for c in self.more)
+
+    @property
+    def calls(self) -> tuple[_ToolCall, ...]:
+        """Every tool call, in order (the first one's argument text is :attr:`pieces`)."""
+        return (self.tool, *self.more) if self.tool is not None else ()
 
 
 class OpenAIDialect(Dialect):
@@ -600,12 +608,11 @@ class OpenAIDialect(Dialect):
         input_tokens = scripted.usage.get("input_tokens", counted)
         output = scripted.usage.get("output_tokens")
         budget = limit if isinstance(limit, int) and not isinstance(limit, bool) else None
-        call = scripted.tool_call
-        if call is not None:
-            tool = _ToolCall(call.name, call.arguments_json)
+        if scripted.calls:
+            tool, *more = (_ToolCall(c.name, c.arguments_json) for c in scripted.calls)
             pieces = _fake.tokenize(tool.arguments)
             finish = scripted.stop_for("openai")
-            return _Reply("", tool, pieces, False, input_tokens, finish, output)
+            return _Reply("", tool, pieces, False, input_tokens, finish, output, more=tuple(more))
         pieces, truncated = _fake.limit_tokens(scripted.text, budget)
         finish = scripted.stop_for("openai", truncated=truncated)
         return _Reply("".join(pieces), None, pieces, truncated, input_tokens, finish, output)
@@ -634,6 +641,7 @@ class OpenAIDialect(Dialect):
             reply,
             text=text,
             tool=None,
+            more=(),
             pieces=pieces,
             truncated=truncated,
             finish=finish,
@@ -671,7 +679,7 @@ class OpenAIDialect(Dialect):
         finish = reply.finish or (
             "tool_calls" if reply.tool else "length" if reply.truncated else "stop"
         )
-        call_id = _fake.random_id("call_", 24)
+        call_ids = [_fake.random_id("call_", 24) for _ in reply.calls]
         if stream:
             options = payload.get("stream_options")
             options = options if isinstance(options, dict) else {}
@@ -687,7 +695,7 @@ class OpenAIDialect(Dialect):
                 _chat_frames(
                     head,
                     reply,
-                    call_id,
+                    call_ids,
                     finish,
                     usage,
                     include_usage=options.get("include_usage") is True,
@@ -701,8 +709,14 @@ class OpenAIDialect(Dialect):
             "annotations": [],
         }
         if reply.tool:
-            function = {"name": reply.tool.name, "arguments": reply.tool.arguments}
-            message["tool_calls"] = [{"id": call_id, "type": "function", "function": function}]
+            message["tool_calls"] = [
+                {
+                    "id": ident,
+                    "type": "function",
+                    "function": {"name": c.name, "arguments": c.arguments},
+                }
+                for ident, c in zip(call_ids, reply.calls, strict=True)
+            ]
         choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": finish}
         return _ok(
             {
@@ -748,15 +762,20 @@ class OpenAIDialect(Dialect):
         reply = self._content_fault(reply)
         base = _response_object("resp_" + secrets.token_hex(24), model, payload)
         item: dict[str, object]
+        output: list[dict[str, object]]
         if reply.tool:
-            item = {
-                "id": "fc_" + secrets.token_hex(24),
-                "type": "function_call",
-                "status": "completed",
-                "arguments": reply.tool.arguments,
-                "call_id": _fake.random_id("call_", 24),
-                "name": reply.tool.name,
-            }
+            output = [
+                {
+                    "id": "fc_" + secrets.token_hex(24),
+                    "type": "function_call",
+                    "status": "completed",
+                    "arguments": call.arguments,
+                    "call_id": _fake.random_id("call_", 24),
+                    "name": call.name,
+                }
+                for call in reply.calls
+            ]
+            item = output[0]
         else:
             part = (
                 {"type": "refusal", "refusal": reply.refusal}
@@ -775,10 +794,11 @@ class OpenAIDialect(Dialect):
                 "content": [part],
                 "role": "assistant",
             }
+            output = [item]
         final: dict[str, object] = {
             **base,
             "status": "incomplete" if reply.truncated else "completed",
-            "output": [item],
+            "output": output,
             "usage": {
                 "input_tokens": reply.input_tokens,
                 "input_tokens_details": {"cached_tokens": 0},
@@ -793,7 +813,7 @@ class OpenAIDialect(Dialect):
             return _ok(final)
         state = _ResponsesStream(str(base["id"]), model)
         _CURRENT_STREAM.set(state)
-        return self._stream(_responses_frames(base, final, item, reply, state))
+        return self._stream(_responses_frames(base, final, output, reply, state))
 
     # embeddings and legacy completions ---------------------------------------------
 
@@ -933,7 +953,7 @@ def _pick_tool(tools: object, choice: object, last: dict[str, Any], seed: str) -
 def _chat_frames(
     head: dict[str, object],
     reply: _Reply,
-    call_id: str,
+    call_ids: list[str],
     finish: str,
     usage: dict[str, object],
     *,
@@ -954,11 +974,17 @@ def _chat_frames(
 
     if reply.tool:
         yield chunk({"role": "assistant", "content": None, "refusal": None}, None)
-        function = {"name": reply.tool.name, "arguments": ""}
-        call = {"index": 0, "id": call_id, "type": "function", "function": function}
-        yield chunk({"tool_calls": [call]}, None)
-        for piece in reply.pieces:
-            yield chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}, None)
+        # parallel calls arrive one after the other, each delta naming its call's index
+        for index, (ident, tool) in enumerate(zip(call_ids, reply.calls, strict=True)):
+            function = {"name": tool.name, "arguments": ""}
+            call = {"index": index, "id": ident, "type": "function", "function": function}
+            yield chunk({"tool_calls": [call]}, None)
+            pieces = reply.pieces if index == 0 else _fake.tokenize(tool.arguments)
+            for piece in pieces:
+                delta: dict[str, object] = {
+                    "tool_calls": [{"index": index, "function": {"arguments": piece}}]
+                }
+                yield chunk(delta, None)
     elif reply.refusal is not None:
         yield chunk({"role": "assistant", "content": None, "refusal": ""}, None)
         for piece in reply.pieces:
@@ -979,11 +1005,12 @@ def _chat_frames(
 def _responses_frames(
     base: dict[str, object],
     final: dict[str, object],
-    item: dict[str, object],
+    items: list[dict[str, object]],
     reply: _Reply,
     state: _ResponsesStream,
 ) -> Iterator[bytes]:
     """The Responses API events (providers.md §2.5), ``sequence_number`` from 0 up."""
+    item = items[0]
     item_id = item["id"]
 
     def event(kind: str, **fields: object) -> bytes:
@@ -994,21 +1021,25 @@ def _responses_frames(
     yield event("response.created", response=base)
     yield event("response.in_progress", response=base)
     if reply.tool:
-        added = {**item, "status": "in_progress", "arguments": ""}
-        yield event("response.output_item.added", output_index=0, item=added)
-        for piece in reply.pieces:
+        # one function_call output item after the other, each added, streamed and done
+        for index, (call, tool) in enumerate(zip(items, reply.calls, strict=True)):
+            added = {**call, "status": "in_progress", "arguments": ""}
+            yield event("response.output_item.added", output_index=index, item=added)
+            for piece in reply.pieces if index == 0 else _fake.tokenize(tool.arguments):
+                yield event(
+                    "response.function_call_arguments.delta",
+                    item_id=call["id"],
+                    output_index=index,
+                    delta=piece,
+                )
             yield event(
-                "response.function_call_arguments.delta",
-                item_id=item_id,
-                output_index=0,
-                delta=piece,
+                "response.function_call_arguments.done",
+                item_id=call["id"],
+                output_index=index,
+                arguments=tool.arguments,
             )
-        yield event(
-            "response.function_call_arguments.done",
-            item_id=item_id,
-            output_index=0,
-            arguments=reply.tool.arguments,
-        )
+            if index + 1 < len(items):
+                yield event("response.output_item.done", output_index=index, item=call)
     else:
         added = {**item, "status": "in_progress", "content": []}
         yield event("response.output_item.added", output_index=0, item=added)
@@ -1028,7 +1059,8 @@ def _responses_frames(
                 yield event("response.output_text.delta", **where, delta=piece, logprobs=[])
             yield event("response.output_text.done", **where, text=reply.text, logprobs=[])
             yield event("response.content_part.done", **where, part={**part, "text": reply.text})
-    yield event("response.output_item.done", output_index=0, item=item)
+    last = len(items) - 1
+    yield event("response.output_item.done", output_index=last, item=items[last])
     terminal = "response.incomplete" if final["status"] == "incomplete" else "response.completed"
     yield event(terminal, response=final)
 

@@ -104,6 +104,48 @@ def test_admin_api_adds_lists_and_clears_replies(h: Harness) -> None:
     assert ask(h, "crash") == "Echo: crash"
 
 
+PARALLEL = [
+    {"name": "get_weather", "arguments": {"city": "Paris"}},
+    {"name": "get_time", "arguments": {"timezone": "Europe/Paris"}},
+]
+
+
+def tool_uses(h: Harness) -> list[tuple[str, object]]:
+    with anthropic.Anthropic(base_url=h.endpoints["anthropic"], api_key="k", max_retries=0) as c:
+        message = c.messages.create(
+            model="claude-sonnet-4-5",
+            max_tokens=100,
+            messages=[{"role": "user", "content": "weather and time in Paris?"}],
+        )
+    return [(b.name, b.input) for b in message.content if b.type == "tool_use"]
+
+
+def test_parallel_tool_calls_from_a_profile_and_the_admin_api(h: Harness, tmp_path: Path) -> None:
+    wanted = [(c["name"], c["arguments"]) for c in PARALLEL]
+    path = tmp_path / "parallel.yaml"
+    path.write_text(
+        PROFILE.replace(
+            "    json: {label: billing}\n",
+            "    json: {label: billing}\n"
+            "  - target: anthropic\n"
+            "    tool_calls:\n"
+            "      - {name: get_weather, arguments: {city: Paris}}\n"
+            "      - {name: get_time, arguments: {timezone: Europe/Paris}}\n",
+        )
+    )
+    h.apply(path)
+    assert tool_uses(h) == wanted
+    h.clear()
+    url = h.admin_url + "/replies"
+    added = httpx.post(url, json={"target": "anthropic", "tool_calls": PARALLEL, "once": True})
+    assert added.json()["added"][0]["tool_calls"] == PARALLEL
+    assert tool_uses(h) == wanted
+    assert httpx.get(url).json()["anthropic"][0]["used"] == 1
+    bad = httpx.post(url, json={"target": "anthropic", "tool_calls": [{"arguments": {}}]})
+    assert bad.status_code == 400
+    assert "'tool_calls[0]' takes {name: ..." in bad.json()["error"]
+
+
 def test_the_shipped_schema_takes_profile_replies() -> None:
     import jsonschema
     import yaml
