@@ -25,7 +25,7 @@ from chaos._errors import ConfigError
 
 __all__ = ["TARGET_GRAMMAR", "Target", "as_targets", "parse_target", "parse_targets"]
 
-TARGET_GRAMMAR = "NAME=DIALECT, NAME=URL or NAME=DIALECT URL"
+TARGET_GRAMMAR = "NAME=DIALECT, NAME=URL or NAME=DIALECT URL (or a dialect's NAME alone)"
 """The grammar, as error messages and help texts spell it."""
 
 _EXAMPLES = "e.g. anthropic=anthropic, backup=openai, local=openai http://127.0.0.1:9000/v1"
@@ -67,7 +67,8 @@ class Target:
 
 
 def parse_target(text: str) -> Target:
-    """One target from ``NAME=DIALECT``, ``NAME=URL`` or ``NAME=DIALECT URL``.
+    """One target from ``NAME=DIALECT``, ``NAME=URL`` or ``NAME=DIALECT URL``; a
+    dialect's name alone (``anthropic``) is the target of that name on its fake.
 
     :raises ValueError: what is wrong with ``text`` and what is valid (the caller
         adds where the text came from).
@@ -75,6 +76,8 @@ def parse_target(text: str) -> Target:
     name, eq, rest = text.partition("=")
     name = name.strip()
     words = rest.replace(",", " ").split()
+    if not eq and name in _dialect_names():
+        return Target(name)
     if not eq or not name or not words:
         raise ValueError(f"target {text.strip()!r}: expected {TARGET_GRAMMAR} ({_EXAMPLES})")
     if not _NAME.match(name):
@@ -98,6 +101,12 @@ def parse_target(text: str) -> Target:
             "such as http://127.0.0.1:9000"
         )
     return Target(name, dialects[0] if dialects else name, upstream)
+
+
+def _dialect_names() -> frozenset[str]:
+    from chaos.providers import DIALECTS
+
+    return frozenset(DIALECTS)
 
 
 def parse_targets(texts: Iterable[str]) -> tuple[Target, ...]:

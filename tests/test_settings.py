@@ -42,6 +42,8 @@ ROOT = Path(__file__).resolve().parents[1]
             Target("local", "openai", "http://127.0.0.1:9/v1"),
         ),
         ("g = gemini fake", Target("g", "gemini")),
+        ("anthropic", Target("anthropic")),  # a dialect's name alone
+        ("gemini", Target("gemini", "gemini")),
     ],
 )
 def test_the_target_grammar(text: str, target: Target) -> None:
@@ -52,7 +54,7 @@ def test_the_target_grammar(text: str, target: Target) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("oops", "target 'oops': expected NAME=DIALECT, NAME=URL or NAME=DIALECT URL (e.g."),
+        ("oops", "target 'oops': expected NAME=DIALECT, NAME=URL or NAME=DIALECT URL (or a "),
         ("a=", "target 'a=': expected NAME=DIALECT"),
         ("=openai", "target '=openai': expected NAME=DIALECT"),
         ("9x=openai", "bad name '9x' (a letter, then letters, digits"),

@@ -249,7 +249,7 @@ def test_marker_layer_only_for_settings_the_marker_may_set() -> None:
         (opts.BACKEND, "k8s", "valid choices: auto, binary, docker, embedded, external"),
         (opts.ALLOW_NETWORK, "maybe", "expected a boolean"),
         (opts.TOXIPROXY_URL, "localhost:8474", "expected an http(s) URL"),
-        (opts.TARGETS, "anthropic", "expected NAME=DIALECT, NAME=URL or NAME=DIALECT URL"),
+        (opts.TARGETS, "mystery", "expected NAME=DIALECT, NAME=URL or NAME=DIALECT URL"),
         (opts.TARGETS, "a = openai; a = openai", "target 'a' is given twice"),
         (opts.TARGETS, "a = openai ftp://x", "bad upstream 'ftp://x'"),
     ],
