@@ -135,6 +135,7 @@ def test_uses_the_harness(chaos):
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "opt_in",
     [None, ("cli", "--chaos-allow-network"), ("env", "1"), ("ini", "true")],
