@@ -41,7 +41,8 @@ _LAZY: dict[str, str] = {
     "JournalRecord": "chaos._journal",
     "Phase": "chaos.profiles",
     "Profile": "chaos.profiles",
-    "Target": "chaos._harness",
+    "Settings": "chaos._options",
+    "Target": "chaos._target",
     "TargetSummary": "chaos.verdict",
     "Verdict": "chaos.verdict",
 }
@@ -69,6 +70,7 @@ __all__ = [
     "ProfileError",
     "ProxyConflict",
     "ProxyNotFound",
+    "Settings",
     "Target",
     "TargetSummary",
     "ToxiproxyError",

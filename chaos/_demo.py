@@ -35,6 +35,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chaos._errors import ConfigError, HarnessStartError
+from chaos._options import Settings
+from chaos._target import Target
 
 if TYPE_CHECKING:
     from chaos._harness import Harness
@@ -425,8 +427,7 @@ def replay(
     apps: Sequence[DemoApp],
     profile: Profile,
     *,
-    seed: int,
-    backend: str = "auto",
+    settings: Settings,
     interval: float = 0.2,
     tail: float = 0.6,
     progress: Callable[[str], None] | None = None,
@@ -435,6 +436,9 @@ def replay(
     """Run every app through ``profile`` (a wall-clock profile) at the same time, each
     in its own process against its own fresh harness.
 
+    :param settings: each harness's settings (its seed is required here: the
+        apps' questions and the faults replay the same with it); the targets are
+        always ``anthropic`` and ``openai``, the two the example apps call.
     :param interval: seconds between two questions (a slow answer delays the next).
     :param tail: seconds to keep asking after the last phase began.
     :param progress: receives one line per app and phase, as each phase ends.
@@ -444,13 +448,14 @@ def replay(
     from chaos.profiles import Timeline
 
     say = progress or (lambda _text: None)
+    if settings.seed is None:
+        raise ConfigError("the demo's replay needs a seed in its settings")
+    seed = settings.seed
+    settings = dataclasses.replace(settings, targets=(Target("anthropic"), Target("openai")))
     timeline = Timeline(profile, seed=seed)
     duration = _length(profile) + tail
     with contextlib.ExitStack() as stack:
-        harnesses = [
-            stack.enter_context(Harness(["anthropic", "openai"], backend=backend, seed=seed))
-            for _ in apps
-        ]
+        harnesses = [stack.enter_context(Harness(settings)) for _ in apps]
         drivers = [
             stack.enter_context(_Driver(app, harness.env, interval, duration, seed))
             for app, harness in zip(apps, harnesses, strict=True)
@@ -890,8 +895,7 @@ def _user_outcomes(run: AppRun) -> list[UserOutcome]:
 def run_demo(
     *,
     profile: str = DEFAULT_PROFILE,
-    seed: int | None = None,
-    backend: str = "auto",
+    settings: Settings | None = None,
     time_scale: float | None = DEMO_TIME_SCALE,
     interval: float = 0.2,
     apps: Sequence[DemoApp] = APPS,
@@ -899,6 +903,8 @@ def run_demo(
 ) -> DemoResult:
     """Replay ``profile`` against every app at once, each with its own harness.
 
+    :param settings: the harnesses' settings (backend, seed...; the seed defaults
+        to the profile's, else 0, so two runs tell the same story).
     :param time_scale: incident seconds per second of replay, instead of the
         profile's (None: the profile's own).
     :param interval: seconds between two questions to one app.
@@ -914,8 +920,10 @@ def run_demo(
             raise ConfigError(f"--time-scale must be positive, got {time_scale:g}")
         loaded = dataclasses.replace(loaded, time_scale=float(time_scale))
     _length(loaded)
-    used = seed if seed is not None else (loaded.seed if loaded.seed is not None else 0)
-    runs = replay(apps, loaded, seed=used, backend=backend, interval=interval, progress=progress)
+    given = settings or Settings()
+    used = given.seed if given.seed is not None else (loaded.seed or 0)
+    given = dataclasses.replace(given, seed=used)
+    runs = replay(apps, loaded, settings=given, interval=interval, progress=progress)
     return DemoResult(loaded, runs, used)
 
 

@@ -1,15 +1,71 @@
-"""The object the ``chaos`` fixture gives a test: the harness, scoped to one test."""
+"""The ``chaos`` fixture's scope over a running harness, and the object it gives a test.
+
+The fixture is a thin scope (``with scope(harness, ...) as chaos: yield chaos``)
+over anything that keeps to the harness contract (:class:`~chaos._contract.HarnessLike`):
+a harness of this process or the one ``llm-chaos run`` shares.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chaos._journal import JournalRecord
 from chaos.verdict import Verdict
 
-__all__ = ["ChaosFixture"]
+if TYPE_CHECKING:
+    from chaos._contract import HarnessLike
+    from chaos.faults import Fault
+    from chaos.profiles import Profile
+    from chaos.providers._replies import Reply
+
+__all__ = ["ChaosFixture", "scope"]
+
+
+@contextmanager
+def scope(
+    harness: HarnessLike,
+    *,
+    targets: Mapping[str, str],
+    env: Mapping[str, str],
+    profile: str | None = None,
+    profile_dirs: Sequence[str] = (),
+    params: Mapping[str, Any] | None = None,
+    seed: int | None = None,
+) -> Iterator[ChaosFixture]:
+    """One test's scope over ``harness``: in, the test begins (a shared harness starts
+    its journal), takes its seed and its profile; out, pass or fail, and when the way
+    in failed too, the seed goes back and the harness is reset, so nothing leaks into
+    the next test.
+
+    :param targets: target name -> dialect, the targets the test routes to.
+    :param env: the variables set for the test.
+    :param profile: a profile applied first, if any.
+    :param profile_dirs: folders profile names are looked up in.
+    :param params: profile parameters.
+    :param seed: the test's seed (its marker's), else the harness's.
+    """
+    session_seed = harness.seed
+    try:
+        harness.begin_test()
+        if seed is not None:
+            harness.reseed(seed)
+        fixture = ChaosFixture(
+            harness,
+            targets=targets,
+            env=env,
+            profile=profile,
+            profile_dirs=profile_dirs,
+            params=params,
+        )
+        if profile is not None:
+            fixture.apply(profile)
+        yield fixture
+    finally:
+        if seed is not None:
+            harness.reseed(session_seed)
+        harness.reset()
 
 
 class ChaosFixture:
@@ -21,7 +77,7 @@ class ChaosFixture:
 
     def __init__(
         self,
-        harness: Any,
+        harness: HarnessLike,
         *,
         targets: Mapping[str, str],
         env: Mapping[str, str],
@@ -31,7 +87,8 @@ class ChaosFixture:
     ) -> None:
         """Private: the plugin builds it."""
         self.harness = harness
-        """The session's running ``chaos.Harness``."""
+        """The session's running harness (``chaos.Harness``, or the one ``llm-chaos run``
+        shares)."""
         self.targets: Mapping[str, str] = dict(targets)
         """Target name -> dialect, for the targets this test routes to."""
         self.profile = profile
@@ -39,7 +96,7 @@ class ChaosFixture:
         self._env = dict(env)
         self._dirs = list(profile_dirs)
         self._params = dict(params or {})
-        self._profiles: list[Any] = []
+        self._profiles: list[Profile] = []
 
     @property
     def endpoints(self) -> dict[str, str]:
@@ -54,7 +111,7 @@ class ChaosFixture:
     @property
     def seed(self) -> int:
         """The seed in use: the same seed and the same requests give the same faults."""
-        return int(self.harness.seed)
+        return self.harness.seed
 
     @property
     def journal(self) -> list[JournalRecord]:
@@ -62,7 +119,7 @@ class ChaosFixture:
         return list(self.harness.journal)
 
     @property
-    def profiles(self) -> list[Any]:
+    def profiles(self) -> list[Profile]:
         """The profiles applied in this test, as loaded (``chaos.profiles.Profile``)."""
         return list(self._profiles)
 
@@ -76,7 +133,7 @@ class ChaosFixture:
             unseen=self.harness.network_unseen,
         )
 
-    def apply(self, profile: Any, *, params: Mapping[str, Any] | None = None) -> Any:
+    def apply(self, profile: Profile | str, *, params: Mapping[str, Any] | None = None) -> Profile:
         """Apply a fault profile: a built-in name, a YAML path, or a loaded ``Profile``.
 
         Names are looked up in the ``chaos_profile_dir`` fixture's folder, then
@@ -91,7 +148,7 @@ class ChaosFixture:
         self._profiles.append(loaded)
         return loaded
 
-    def inject(self, target: str, **fault: Any) -> Any:
+    def inject(self, target: str, **fault: Any) -> Fault:
         """Add one fault, with the keys a profile fault has.
 
         ``chaos.inject("anthropic", error="overloaded", first=3)`` fails the first
@@ -99,7 +156,7 @@ class ChaosFixture:
         """
         return self.harness.inject(target, **fault)
 
-    def reply(self, target: str, **reply: Any) -> Any:
+    def reply(self, target: str, **reply: Any) -> Reply:
         """Script what ``target``'s fake answers (until the test ends).
 
         ``chaos.reply("anthropic", json={"label": "bug"}, match={"contains": "crash"})``;
@@ -115,7 +172,7 @@ class ChaosFixture:
         self.harness.assert_noticed_content_faults(answers)
 
     @contextmanager
-    def fault(self, target: str, **fault: Any) -> Iterator[Any]:
+    def fault(self, target: str, **fault: Any) -> Iterator[Fault]:
         """A fault for the duration of a ``with`` block (same keys as :meth:`inject`)."""
         with self.harness.fault(target, **fault) as spec:
             yield spec

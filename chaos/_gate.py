@@ -16,6 +16,7 @@ write. Everything here is usable from a script.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import shlex
@@ -27,36 +28,34 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
 from chaos._errors import ConfigError
+from chaos._options import Settings
 from chaos._reaper import Reaper
+from chaos._sink import Sink, Stray
+from chaos._target import Target
 
 if TYPE_CHECKING:
-    from chaos._harness import Harness, Target
+    from chaos._harness import Harness
     from chaos._journal import JournalRecord
     from chaos.profiles import Profile
     from chaos.verdict import Verdict
 
 __all__ = [
-    "BACKEND_CHOICES",
     "CommandResult",
     "GateReport",
     "Outcome",
     "ProfileRun",
     "load_profiles",
-    "parse_targets",
     "run_command",
     "run_gate",
 ]
 
 Outcome = Literal["passed", "failed", "inconclusive", "crashed", "timeout", "error"]
 
-BACKEND_CHOICES: tuple[str, ...] = ("auto", "embedded", "binary", "docker", "external")
-"""The Toxiproxy backends ``--backend`` accepts."""
-
-DEFAULT_TARGETS: tuple[tuple[str, str], ...] = (("anthropic", "anthropic"), ("openai", "openai"))
+DEFAULT_TARGETS: tuple[Target, ...] = (Target("anthropic"), Target("openai"))
+"""The gate's targets when none are given (a profile's own are added)."""
 
 EXIT_NOT_FOUND = 127
 EXIT_NOT_EXECUTABLE = 126
@@ -79,41 +78,6 @@ def load_profiles(names: Sequence[str]) -> list[Profile]:
     if not names:
         raise ConfigError("no profile given: pass --profile NAME (see llm-chaos profiles list)")
     return [load_profile(name) for name in names]
-
-
-def parse_targets(specs: Sequence[str]) -> list[Target]:
-    """The harness's targets from ``NAME=DIALECT`` or ``NAME=URL`` specs.
-
-    No spec: ``anthropic`` and ``openai`` on their fakes, so an app that fails
-    over from one to the other never reaches a real provider. (:func:`run_gate`
-    adds the targets a profile declares and the specs omit.)
-
-    :raises chaos.ConfigError: a spec that is not ``NAME=DIALECT|URL``, or a name
-        given twice.
-    """
-    from chaos._harness import Target
-
-    targets: dict[str, Target] = {}
-    if not specs:
-        targets = {name: Target(name, dialect) for name, dialect in DEFAULT_TARGETS}
-    for spec in specs:
-        name, sep, value = spec.partition("=")
-        name, value = name.strip(), value.strip()
-        if not sep or not name or not value:
-            raise ConfigError(
-                f"--target {spec!r}: expected NAME=DIALECT or NAME=URL, e.g. anthropic=anthropic, "
-                "backup=openai, or anthropic=https://api.anthropic.com"
-            )
-        if name in targets:
-            raise ConfigError(f"--target {spec!r}: target {name!r} is given twice")
-        if "://" in value:
-            scheme = urlsplit(value).scheme
-            if scheme not in ("http", "https"):
-                raise ConfigError(f"--target {spec!r}: the upstream must be an http(s) URL")
-            targets[name] = Target(name, name, upstream=value)
-        else:
-            targets[name] = Target(name, value)
-    return list(targets.values())
 
 
 # -- the command --------------------------------------------------------------------------
@@ -254,6 +218,8 @@ class ProfileRun:
     :param started_at: epoch seconds when the profile's clock started (its first request,
         for a ``wall`` clock profile with ``start: first_request``; else when it was applied).
     :param files: report files written for this profile (kind -> path).
+    :param strays: requests of the command that went to the stray-request sink
+        instead of the harness (:mod:`chaos._sink`): refused, or let through.
     """
 
     profile: str
@@ -279,6 +245,7 @@ class ProfileRun:
     journal_text: str = field(default="", repr=False)
     started_at: float = 0.0
     files: dict[str, str] = field(default_factory=dict)
+    strays: list[Stray] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -332,6 +299,7 @@ class ProfileRun:
             "phases_seen": list(self.phases_seen),
             "findings": list(self.findings),
             "files": dict(self.files),
+            "bypassed": [s.to_dict() for s in self.strays],
         }
 
 
@@ -376,28 +344,28 @@ def run_profile(
     profile: Profile,
     command: Sequence[str],
     *,
-    targets: Sequence[Target],
-    seed: int | None = None,
-    backend: str = "auto",
-    toxiproxy_url: str | None = None,
-    allow_network: bool = False,
+    settings: Settings | None = None,
     timeout: float | None = None,
     strict: bool = True,
     progress: Progress | None = None,
     label: str = "",
 ) -> ProfileRun:
-    """Run ``command`` once under ``profile`` with a fresh harness; see :func:`run_gate`."""
+    """Run ``command`` once under ``profile`` with a fresh harness built from
+    ``settings`` (its targets, the profile's added; its seed, else the profile's);
+    see :func:`run_gate`."""
     from chaos._harness import Harness
     from chaos.verdict import Verdict
 
+    given = settings or Settings()
+    targets = _with_profile_targets(given.targets or DEFAULT_TARGETS, profile)
+    seed = given.seed if given.seed is not None else profile.seed
     say = progress or (lambda _line: None)
-    with Harness(
-        targets,
-        backend=backend,
-        toxiproxy_url=toxiproxy_url,
-        seed=seed if seed is not None else profile.seed,
-        allow_network=allow_network,
-    ) as harness:
+
+    def stray(request: Stray) -> None:
+        say(f"{label}{profile.name}: sink: {request.line()}")
+
+    sink = Sink(allow_providers=given.allow_network, sealed=given.seal, on_stray=stray)
+    with sink, Harness(dataclasses.replace(given, targets=targets, seed=seed)) as harness:
         say(
             f"{label}{profile.name}: harness up ({harness.backend.name} Toxiproxy, "
             f"seed {harness.seed}, targets {', '.join(t.name for t in targets)})"
@@ -405,6 +373,7 @@ def run_profile(
         if harness.backend.caveat:
             say(f"{label}{profile.name}: note: {harness.backend.caveat}")
         env = _command_env(harness, profile)
+        env.update(sink.env(env))  # a request that bypasses the harness meets the sink
         harness.apply(profile)
         applied_at = time.time()
         say(f"{label}{profile.name}: running {_shown(command)}")
@@ -425,6 +394,17 @@ def run_profile(
     )
     silent = _silent(profile, fired, seen)
     outcome, reason = _judge(result, silent, strict=strict, requests=len(records))
+    refused = sink.refused
+    if refused and outcome in ("passed", "inconclusive"):
+        shown = "; ".join(f"{r.method} {r.host}:{r.port}" for r in refused[:4])
+        outcome, reason = (
+            "failed",
+            (
+                f"{len(refused)} request(s) bypassed the harness and were refused by the sink "
+                f"({shown}): point the client at the harness (docs/routing.md)"
+                + ("" if given.seal else " or pass --allow-network")
+            ),
+        )
     run = ProfileRun(
         profile=profile.name,
         title=profile.title,
@@ -440,6 +420,7 @@ def run_profile(
         loaded=profile,
         started_at=started_at,
         verdict=verdict,
+        strays=sink.strays,
     )
     _count(run, verdict)
     say(f"{label}{profile.name}: {run.summary_line()}")
@@ -593,6 +574,7 @@ class GateReport:
             lines += ["", f"## {run.profile}: {run.outcome}", "", f"{run.title}", ""]
             lines.append(f"- why: {run.reason}")
             lines.append(f"- seed {run.seed}, backend {run.backend}")
+            lines += [f"- bypassed the harness: {s.line()}" for s in run.strays]
             lines.append(f"- phases reached: {', '.join(run.phases_seen) or 'none'}")
             if run.silent:
                 lines.append(f"- faults that never fired: {', '.join(run.silent)}")
@@ -651,6 +633,7 @@ class GateReport:
 def _junit_body(run: ProfileRun) -> str:
     lines = [run.reason, "", run.summary_line(), f"phases reached: {', '.join(run.phases_seen)}"]
     lines += [f"finding: {text}" for text in run.findings]
+    lines += [f"bypassed the harness: {s.line()}" for s in run.strays]
     if run.records:
         lines += ["", "calls:", run.journal_text]
     return "\n".join(lines)
@@ -660,11 +643,7 @@ def run_gate(
     profiles: Sequence[Profile],
     command: Sequence[str],
     *,
-    targets: Sequence[Target] | None = None,
-    seed: int | None = None,
-    backend: str = "auto",
-    toxiproxy_url: str | None = None,
-    allow_network: bool = False,
+    settings: Settings | None = None,
     timeout: float | None = None,
     strict: bool = True,
     progress: Progress | None = None,
@@ -673,11 +652,11 @@ def run_gate(
 
     :param profiles: loaded profiles (see :func:`load_profiles`).
     :param command: the program and its arguments (no shell).
-    :param targets: the harness's targets (default: see :func:`parse_targets`).
-    :param seed: the seed for every profile (default: the profile's, else random).
-    :param backend: the Toxiproxy backend (see :data:`BACKEND_CHOICES`).
-    :param toxiproxy_url: the external Toxiproxy's URL.
-    :param allow_network: allow targets whose upstream is a real provider.
+    :param settings: the harness's settings (targets, seed, backend, Toxiproxy URL,
+        allow_network). No targets: ``anthropic`` and ``openai`` on their fakes, so an
+        app that fails over from one to the other never reaches a real provider; the
+        targets a profile declares and the settings omit are added. No seed: the
+        profile's, else random.
     :param timeout: seconds the command may run per profile (None: no limit).
     :param strict: fail a profile whose declared faults (of the phases it reached)
         never fired.
@@ -685,40 +664,26 @@ def run_gate(
     """
     if not command:
         raise ConfigError("no command to run: put it after --, e.g. llm-chaos run -p X -- pytest")
-    if backend not in BACKEND_CHOICES:
-        raise ConfigError(
-            f"unknown backend {backend!r}; choose one of: {', '.join(BACKEND_CHOICES)}"
+    runs = [
+        run_profile(
+            profile,
+            command,
+            settings=settings,
+            timeout=timeout,
+            strict=strict,
+            progress=progress,
+            label=f"[{index}/{len(profiles)}] ",
         )
-    runs: list[ProfileRun] = []
-    for index, profile in enumerate(profiles, 1):
-        chosen = list(targets) if targets is not None else parse_targets(())
-        runs.append(
-            run_profile(
-                profile,
-                command,
-                targets=_with_profile_targets(chosen, profile),
-                seed=seed,
-                backend=backend,
-                toxiproxy_url=toxiproxy_url,
-                allow_network=allow_network,
-                timeout=timeout,
-                strict=strict,
-                progress=progress,
-                label=f"[{index}/{len(profiles)}] ",
-            )
-        )
+        for index, profile in enumerate(profiles, 1)
+    ]
     return GateReport(list(command), runs, strict=strict)
 
 
-def _with_profile_targets(targets: Sequence[Target], profile: Profile) -> list[Target]:
-    from chaos._harness import Target
-
+def _with_profile_targets(targets: Sequence[Target], profile: Profile) -> tuple[Target, ...]:
     out = list(targets)
     names = {t.name for t in out}
-    for name, spec in profile.targets.items():
-        if name not in names:
-            out.append(Target(name, spec.dialect, upstream=spec.upstream))
-    return out
+    out += [spec for name, spec in profile.targets.items() if name not in names]
+    return tuple(out)
 
 
 # -- files --------------------------------------------------------------------------------

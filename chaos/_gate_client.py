@@ -17,12 +17,21 @@ import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import quote
 
 from chaos._errors import ConfigError, GateProfileConflict, HarnessStartError
 from chaos._journal import JournalRecord
+from chaos._target import Target
 from chaos.faults import Fault
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Sequence
+
+    from chaos.profiles import Profile
+    from chaos.providers import Dialect
+    from chaos.providers._replies import Reply
 
 __all__ = ["ADMIN_ENV", "GateHarness", "GateProfileConflict", "from_environ"]
 
@@ -38,25 +47,6 @@ class _Backend:
     caveat: str | None = None
 
 
-@dataclass(frozen=True)
-class _Target:
-    name: str
-    dialect_name: str
-
-
-class _Dialects:
-    """``gateway.dialect(name)`` and ``gateway.seed``, as the plugin reads them."""
-
-    def __init__(self, targets: Mapping[str, str], seed: int) -> None:
-        self._targets = dict(targets)
-        self.seed = seed
-
-    def dialect(self, target: str) -> Any:
-        from chaos.gateway._gateway import _make_dialect
-
-        return _make_dialect(target, self._targets[target])
-
-
 class GateHarness:
     """The running gate's harness, through its admin API (see the module's docstring).
 
@@ -69,10 +59,12 @@ class GateHarness:
         from chaos.profiles import profile_label
 
         self.admin_url = admin_url.rstrip("/")
-        self.gate_profile = profile_label(profile) if profile else profile
+        self.gate_profile: str = profile_label(profile) if profile else "(the gate's profile)"
+        """The profile the gate replays (never None: this harness is shared)."""
         self.seed = 0
-        self.targets: tuple[_Target, ...] = ()
-        self.gateway: _Dialects | None = None
+        self.targets: tuple[Target, ...] = ()
+        self._dialects: dict[str, Dialect] = {}
+        self._replied: set[str] = set()  # targets this test scripted replies for
         self._endpoints: dict[str, str] = {}
         self._env: dict[str, str] = {}
         self._backend = _Backend("gate", f"the harness of llm-chaos run at {self.admin_url}")
@@ -89,8 +81,10 @@ class GateHarness:
         info = self._call("GET", "/harness")
         self.seed = int(info["seed"])
         targets: dict[str, str] = dict(info["targets"])
-        self.targets = tuple(_Target(name, dialect) for name, dialect in targets.items())
-        self.gateway = _Dialects(targets, self.seed)
+        self.targets = tuple(Target(name, dialect) for name, dialect in targets.items())
+        from chaos.gateway._gateway import _make_dialect
+
+        self._dialects = {name: _make_dialect(name, d) for name, d in targets.items()}
         self._endpoints = dict(info["endpoints"])
         self._env = dict(info["env"])
         if info.get("backend"):
@@ -107,6 +101,18 @@ class GateHarness:
 
     def stop(self) -> None:
         """Nothing to stop: the gate owns its harness."""
+
+    def begin_test(self) -> None:
+        """A test begins: its journal and fired counts start now (the gate's go on)."""
+        self.reset()
+
+    def reseed(self, seed: int) -> None:
+        """Only this client's :attr:`seed`: the gate's harness keeps its own seed."""
+        self.seed = seed
+
+    def dialect(self, target: str) -> Dialect:
+        """The dialect the gate's ``target`` speaks."""
+        return self._dialects[target]
 
     # -- where things are --------------------------------------------------------------
 
@@ -132,7 +138,13 @@ class GateHarness:
 
     # -- faults ------------------------------------------------------------------------
 
-    def apply(self, profile: Any, **_: Any) -> Any:
+    def apply(
+        self,
+        profile: Profile | str | os.PathLike[str],
+        *,
+        dirs: Sequence[str | os.PathLike[str]] = (),
+        params: Mapping[str, Any] | None = None,
+    ) -> NoReturn:
         """Refused: the gate already replays its profile on this harness."""
         name = getattr(profile, "name", profile)
         raise GateProfileConflict(
@@ -175,9 +187,34 @@ class GateHarness:
         for name in self._mine:
             self._call("DELETE", f"/inject?name={quote(name)}")
 
+    def reply(self, target: str, **reply: Any) -> Reply:
+        """Script what the gate's fake answers on ``target`` (``POST /replies``); the
+        test's end forgets the replies of the targets it scripted."""
+        from chaos.providers._replies import reply_from_kwargs
+
+        if target not in self._dialects:
+            raise ConfigError(
+                f"reply: unknown target {target!r}; targets: {', '.join(self._dialects)}"
+            )
+        parsed = reply_from_kwargs(f"reply({target!r})", **reply)
+        self._call("POST", "/replies", {**reply, "target": target})
+        self._replied.add(target)
+        return parsed
+
+    def assert_noticed_content_faults(self, answers: Sequence[str]) -> None:
+        """Refused: the answers content faults changed are kept in the gate's process."""
+        raise ConfigError(
+            "assert_noticed_content_faults is not available under llm-chaos run: the "
+            "answers a content fault changed are kept by the gate's harness; run the test "
+            "outside the gate"
+        )
+
     def reset(self) -> None:
         """:meth:`clear`, then start a new journal and fired count for the next test."""
         self.clear()
+        for target in sorted(self._replied):
+            self._call("DELETE", f"/replies?target={quote(target)}")
+        self._replied = set()
         info = self._call("GET", "/harness")
         self._since = int(info["next_seq"])
         self._fired_before = dict(info["fired"])

@@ -13,36 +13,40 @@ Plain Python, no pytest: the plugin's fixture, the CLI (``llm-chaos serve``,
 Per target, the app's connection goes app -> Toxiproxy proxy (network faults:
 latency, resets, ``network: down``) -> gateway listener (HTTP faults, the
 journal) -> the fake provider in process (or a forwarded upstream).
+
+This module is the lifecycle: start, stop, what is where. The faults in force,
+the profile and its clock are the fault plane's (:mod:`chaos._plane`); the
+Harness's fault methods hand over to it, and the admin API
+(:mod:`chaos.gateway._admin`) drives the same plane.
 """
 
 from __future__ import annotations
 
 import asyncio
 import atexit
-import contextlib
 import dataclasses
 import logging
 import os
 import random
-import threading
-import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from chaos import _vtime
 from chaos._errors import ChaosError, ConfigError, HarnessStartError, VerdictError
-from chaos._harness_admin import admin_routes
 from chaos._journal import JournalRecord
-from chaos._plane import NetworkFaults
+from chaos._options import Settings
+from chaos._plane import FaultPlane, NetworkFaults
 from chaos._reaper import Reaper
+from chaos._target import Target, as_targets
 from chaos.faults import Fault
 from chaos.providers._replies import Delivered, Reply, reply_from_kwargs, reply_routes
 
 if TYPE_CHECKING:
     from chaos._routing import Routing
     from chaos.gateway import Gateway
-    from chaos.profiles import Profile, Timeline
+    from chaos.profiles import Profile
+    from chaos.providers import Dialect
     from chaos.toxiproxy import BackendInfo, RunningBackend, ToxiproxyClient
 
 __all__ = ["Harness", "Target"]
@@ -50,35 +54,7 @@ __all__ = ["Harness", "Target"]
 log = logging.getLogger("chaos.harness")
 
 
-@dataclass(frozen=True)
-class Target:
-    """One LLM endpoint the app under test talks to.
-
-    :param name: the target's name, used by faults and reports (``anthropic``, ``backup``...).
-    :param dialect: the provider dialect it speaks; defaults to ``name``.
-    :param upstream: ``"fake"`` (the built-in fake provider) or an ``http(s)://`` URL.
-    """
-
-    name: str
-    dialect: str | None = None
-    upstream: str = "fake"
-
-    @property
-    def dialect_name(self) -> str:
-        """The dialect, ``name`` when none was given."""
-        return self.dialect or self.name
-
-
-def _targets(targets: Iterable[Target | str] | Mapping[str, str] | None) -> list[Target]:
-    if targets is None:
-        return [Target("anthropic"), Target("openai")]
-    if isinstance(targets, Mapping):
-        return [Target(name, dialect) for name, dialect in targets.items()]
-    out = [t if isinstance(t, Target) else Target(t) for t in targets]
-    names = [t.name for t in out]
-    if not out or len(set(names)) != len(names):
-        raise ConfigError(f"targets must be one or more distinct names, got {names}")
-    return out
+_DEFAULT_TARGETS = (Target("anthropic"), Target("openai"))
 
 
 def _answers(address: str) -> bool:
@@ -95,49 +71,20 @@ def _answers(address: str) -> bool:
         return probe.connect_ex((host.strip("[]"), int(port))) == 0
 
 
-def _settle(ready: asyncio.Future[None]) -> None:
-    if not ready.done():
-        ready.set_result(None)
-
-
-class _Layered:
-    """A rule source: injected faults first, then the profile timeline's."""
-
-    def __init__(self, injected: tuple[Fault, ...], timeline: Timeline | None) -> None:
-        self.injected = injected
-        self.timeline = timeline
-        self._joined: dict[int, tuple[Sequence[Fault], tuple[Fault, ...]]] = {}
-
-    @property
-    def start(self) -> str:
-        """The timeline's clock start (the gateway reads it)."""
-        return self.timeline.start if self.timeline is not None else "apply"
-
-    def select(
-        self, *, target: str, request_index: int, target_index: int, elapsed: float
-    ) -> tuple[str | None, Sequence[Fault]]:
-        if self.timeline is None:
-            return None, self.injected
-        phase, faults = self.timeline.select(
-            target=target, request_index=request_index, target_index=target_index, elapsed=elapsed
-        )
-        if not self.injected:
-            return phase, faults
-        cached = self._joined.get(id(faults))
-        if cached is None or cached[0] is not faults:
-            cached = (faults, (*self.injected, *faults))
-            self._joined[id(faults)] = cached
-        return phase, cached[1]
-
-
 class Harness:
     """Toxiproxy + the fault gateway + fake providers for a set of targets.
 
     A context manager (sync and async) with :meth:`start` / :meth:`stop`; stop
     is idempotent and leaves no proxy, thread or port behind.
 
-    :param targets: the targets (``Target`` objects, names, or name -> dialect);
-        default ``anthropic`` and ``openai`` on their fakes.
+    Build it from :class:`~chaos.Settings` (what the plugin and the CLI verbs do), or
+    with keywords, a shorthand for the same settings::
+
+        Harness(Settings(targets=(Target("anthropic"),), seed=7))
+        Harness(["anthropic"], seed=7)                      # the same
+
+    :param targets: a :class:`~chaos.Settings`, or the targets (``Target`` objects,
+        names, or name -> dialect); default ``anthropic`` and ``openai`` on their fakes.
     :param backend: the Toxiproxy backend: ``auto``, ``embedded``, ``binary``,
         ``docker`` or ``external``.
     :param toxiproxy_url: the external Toxiproxy's URL (else ``TOXIPROXY_URL``).
@@ -146,29 +93,52 @@ class Harness:
     :param name_prefix: Toxiproxy proxy names are ``<prefix>-<target>``.
     :param admin_port: the gateway admin API's port (0: a free one).
     :param journal_size: journal records kept (older ones are dropped and counted).
+
+    A keyword given with a :class:`~chaos.Settings` overrides its field.
     """
 
     def __init__(
         self,
-        targets: Iterable[Target | str] | Mapping[str, str] | None = None,
+        targets: Settings | Iterable[Target | str] | Mapping[str, str] | None = None,
         *,
-        backend: str = "auto",
+        backend: str | None = None,
         toxiproxy_url: str | None = None,
         seed: int | None = None,
-        allow_network: bool = False,
-        name_prefix: str = "llm-chaos",
-        admin_port: int = 0,
-        journal_size: int = 10_000,
+        allow_network: bool | None = None,
+        name_prefix: str | None = None,
+        admin_port: int | None = None,
+        journal_size: int | None = None,
     ) -> None:
-        self.targets: tuple[Target, ...] = tuple(_targets(targets))
-        self.backend_name = backend
-        self.toxiproxy_url = toxiproxy_url
-        self.seed: int = seed if seed is not None else random.SystemRandom().randrange(2**32)
+        given = targets if isinstance(targets, Settings) else Settings(targets=as_targets(targets))
+        changes: dict[str, Any] = {
+            k: v
+            for k, v in (
+                ("backend", backend),
+                ("toxiproxy_url", toxiproxy_url),
+                ("seed", seed),
+                ("allow_network", allow_network),
+                ("name_prefix", name_prefix),
+                ("admin_port", admin_port),
+                ("journal_size", journal_size),
+            )
+            if v is not None
+        }
+        settings = dataclasses.replace(given, **changes)
+        self.settings: Settings = settings
+        """The settings it was built from."""
+        if targets is not None and not isinstance(targets, Settings) and not settings.targets:
+            raise ConfigError("targets must be one or more distinct names, got []")
+        self.targets: tuple[Target, ...] = settings.targets or _DEFAULT_TARGETS
+        self.backend_name = settings.backend
+        self.toxiproxy_url = settings.toxiproxy_url
+        self.seed: int = (
+            settings.seed if settings.seed is not None else random.SystemRandom().randrange(2**32)
+        )
         """The seed in use (print it: the same seed replays the same faults)."""
-        self.allow_network = allow_network
-        self.name_prefix = name_prefix
-        self.admin_port = admin_port
-        self.journal_size = journal_size
+        self.allow_network = settings.allow_network
+        self.name_prefix = settings.name_prefix
+        self.admin_port = settings.admin_port
+        self.journal_size = settings.journal_size
         self.gateway: Gateway | None = None
         """The fault gateway (None until started)."""
         self._toxi: RunningBackend | None = None
@@ -176,25 +146,11 @@ class Harness:
         self._client: ToxiproxyClient | None = None
         self._proxies: dict[str, str] = {}  # target -> proxy name
         self._endpoints: dict[str, str] = {}
-        self._injected: list[Fault] = []
-        self._names = 0
-        self._profile: Profile | None = None
-        self._timeline: Timeline | None = None
-        self._declared: list[str] = []
-        self._ruled_timeline: Timeline | None = None  # the timeline the gateway's rules use
-        self._net: NetworkFaults | None = None  # network faults on the proxies, what they met
-        self._phases: list[str] = []
-        self._phase_lock = threading.Lock()
-        self._net_lock = threading.RLock()
-        self._wake = threading.Event()
-        self._ticker: threading.Thread | None = None
-        self._ticking = False
-        self._request_phase: str | None = None  # requests clock: the next request's phase
-        self._net_phase: str | None = None  # the phase whose network faults are in place
-        # answers waiting until the ticker has put the next request's network faults in place
-        self._waiting: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+        self.plane: FaultPlane | None = None
+        """The fault plane: the faults in force, the profile and its clock (None until
+        started)."""
         self._started = False
-        self._profile_replies: list[tuple[str, Reply]] = []
+        self._unwatch: Callable[[], None] = lambda: None  # the virtual clock's hooks
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -211,25 +167,25 @@ class Harness:
             allow_network=self.allow_network,
             journal_size=self.journal_size,
         )
-        gateway.on_phase(self._on_request_phase)
-        gateway.before_answer(self._before_answer)
-        gateway.admin_routes.update(admin_routes(self))
+        from chaos.gateway._admin import AdminAPI
+
         gateway.admin_routes.update(reply_routes(self.reply, self.clear_replies, self.replies))
         self.gateway = gateway
         try:
             gateway.start_in_thread()
-            self._start_toxiproxy(gateway)
+            network = self._start_toxiproxy(gateway)
         except BaseException:
             self._teardown()
             raise
+        self.plane = FaultPlane(gateway, network)
+        gateway.admin_api = AdminAPI(self.plane, self)
+        self.plane.start()
         self._started = True
-        self._ticking = True
-        self._ticker = threading.Thread(target=self._tick, name="llm-chaos-ticker", daemon=True)
-        self._ticker.start()
+        self._unwatch = _vtime.watch(gateway.busy, self.plane.clock_jumped)
         atexit.register(self.stop)
         return self
 
-    def _start_toxiproxy(self, gateway: Gateway) -> None:
+    def _start_toxiproxy(self, gateway: Gateway) -> NetworkFaults:
         from chaos.toxiproxy import start_backend
 
         self._toxi = start_backend(self.backend_name, url=self.toxiproxy_url, seed=self.seed)
@@ -260,8 +216,8 @@ class Harness:
                     self._reaper = Reaper()
                 self._reaper.watch(kind="proxy", api=self._toxi.url, name=name)
             self._endpoints[target.name] = f"http://{proxy.listen_host}:{proxy.listen_port}"
-        self._net = NetworkFaults(
-            client, dict(self._proxies), self._toxi.info, gateway._journal, self._toxi.events
+        return NetworkFaults(
+            client, dict(self._proxies), self._toxi.info, gateway, self._toxi.events
         )
 
     def stop(self) -> None:
@@ -270,18 +226,14 @@ class Harness:
             return
         self._started = False
         atexit.unregister(self.stop)
-        self._ticking = False
-        self._wake.set()
-        if self._ticker is not None:
-            self._ticker.join(timeout=5)
-            self._ticker = None
+        self._unwatch()
         self._teardown()
 
     def _teardown(self) -> None:
         errors: list[BaseException] = []
-        if self._net is not None:
-            self._net.close()
-            self._net = None
+        if self.plane is not None:
+            self.plane.close()
+            self.plane = None
         if self._client is not None:
             try:
                 self._client.cleanup()
@@ -318,6 +270,17 @@ class Harness:
     async def __aexit__(self, *exc: object) -> None:
         await asyncio.to_thread(self.stop)
 
+    def begin_test(self) -> None:
+        """Nothing: a test's scope over a harness of its own starts clean (the scope
+        before it reset it)."""
+
+    def reseed(self, seed: int) -> None:
+        """Seed the faults set from now on: the profile timeline and the gateway's rule
+        RNGs are seeded when faults are set, so setting both seeds before that is enough."""
+        self.seed = seed
+        if self.gateway is not None:
+            self.gateway.seed = seed
+
     # -- where things are --------------------------------------------------------------
 
     def _gw(self) -> Gateway:
@@ -330,6 +293,15 @@ class Harness:
         """Target -> base URL the app should use (the Toxiproxy proxy before the gateway)."""
         self._gw()
         return dict(self._endpoints)
+
+    def dialect(self, target: str) -> Dialect:
+        """The dialect instance serving ``target``."""
+        return self._gw().dialect(target)
+
+    @property
+    def gate_profile(self) -> str | None:
+        """None: this harness is this process's own, not ``llm-chaos run``'s."""
+        return None
 
     @property
     def gateway_urls(self) -> dict[str, str]:
@@ -376,25 +348,24 @@ class Harness:
             raise HarnessStartError("the harness is not started: use `with harness:` or start()")
         return self._client
 
+    def _fp(self) -> FaultPlane:
+        if self.plane is None:
+            raise HarnessStartError("the harness is not started: use `with harness:` or start()")
+        return self.plane
+
     @property
     def profile(self) -> Profile | None:
         """The applied profile, if any."""
-        return self._profile
+        return self.plane.profile if self.plane is not None else None
 
     @property
     def clock_started(self) -> float | None:
         """When the applied profile's clock started, in epoch seconds (``time.time()``):
         at :meth:`apply`, or at the first request after it for a ``wall`` clock profile
         with ``start: first_request``. None before that request, or without a profile."""
-        gateway = self.gateway
-        if gateway is None or self._timeline is None:
-            return None
-        started = gateway.clock_started
-        if started is None:
-            return None
-        return time.time() - (time.monotonic() - started)
+        return self.plane.clock_started if self.plane is not None else None
 
-    # -- faults ------------------------------------------------------------------------
+    # -- faults: the fault plane's -----------------------------------------------------
 
     def apply(
         self,
@@ -411,35 +382,7 @@ class Harness:
         :param dirs: extra folders to look profile names up in.
         :param params: values for the profile's ``parameters``.
         """
-        from chaos.profiles import Timeline, load_profile
-
-        gateway = self._gw()
-        loaded = load_profile(profile, dirs=dirs, params=params)
-        known = {t.name for t in self.targets}
-        missing = sorted(set(loaded.targets) - known)
-        if missing:
-            raise ConfigError(
-                f"profile {loaded.name!r} uses target(s) {', '.join(missing)} that this harness "
-                f"does not have; its targets: {', '.join(t.name for t in self.targets)}"
-            )
-        gateway.check(loaded.faults())
-        with self._net_lock:
-            if self._net is not None:
-                self._net.remove("profile")
-            self._profile = loaded
-            self._set_profile_replies(loaded.replies)
-            self._timeline = Timeline(loaded, seed=self.seed)
-            self._declared = [f.name or "" for f in loaded.faults()]
-            # requests clock: the phase the first request will see holds from now on, so
-            # its network faults (e.g. `network: down` at 0) are in place before it comes
-            first = None if loaded.clock == "wall" else self._timeline.phase_at(requests=0)
-            self._request_phase = first.name if first is not None else None
-            self._net_phase = None
-            self._refresh_rules()
-            if self._net is not None:  # in place before apply returns, for the first request
-                self._sync_network(self._timeline, self._net)
-        self._wake.set()
-        return loaded
+        return self._fp().apply(profile, dirs=dirs, params=params)
 
     def inject(self, target: str, **fault: Any) -> Fault:
         """Add one fault, in the mapping form a profile uses, until :meth:`clear` or
@@ -449,33 +392,70 @@ class Harness:
         first=3)``; ``h.inject("openai", network={"toxic": "latency", "latency": 500})``;
         ``h.inject("anthropic", network="down")``.
         """
-        from chaos.profiles import parse_fault
+        return self._fp().inject(target, **fault)
 
-        gateway = self._gw()
-        if target not in self._proxies:
-            raise ConfigError(
-                f"inject: unknown target {target!r}; targets: {', '.join(self._proxies)}"
-            )
-        parsed = parse_fault(
-            {**fault, "target": target},
-            source=f"inject({target!r})",
-            dialect=gateway.dialect(target).name,
-        )
-        if parsed.name is None:
-            self._names += 1
-            parsed = dataclasses.replace(
-                parsed, name=f"inject/{self._names}-{parsed.action.describe()}"
-            )
-        if parsed.action.layer == "network":
-            with self._net_lock:
-                if self._net is not None:
-                    self._net.add("inject", parsed)
-        else:
-            gateway.check([parsed])
-            self._injected.append(parsed)
-            self._refresh_rules()
-        self._declared.append(parsed.name or "")
-        return parsed
+    @contextmanager
+    def fault(self, target: str, **fault: Any) -> Iterator[Fault]:
+        """:meth:`inject` for the duration of a ``with`` block."""
+        injected = self.inject(target, **fault)
+        try:
+            yield injected
+        finally:
+            self.remove(injected)
+
+    def remove(self, fault: Fault) -> None:
+        """Remove one injected fault (its fired count is kept)."""
+        self._fp().remove(fault)
+
+    def clear(self) -> None:
+        """Remove every fault: injected ones, the profile (HTTP rules and toxics). The
+        journal stays."""
+        if self.plane is not None:
+            self.plane.clear()
+
+    def reset(self) -> None:
+        """:meth:`clear` and :meth:`clear_replies`, then forget the journal, fired counts
+        and phases seen."""
+        if self.plane is not None:
+            self.plane.clear()
+            self.clear_replies()
+            self.plane.reset()
+
+    def injected(self) -> list[Fault]:
+        """The injected faults in place (HTTP and network), in the order they were added."""
+        return self.plane.injected() if self.plane is not None else []
+
+    def active_faults(self) -> list[tuple[str, Fault]]:
+        """``(source, fault)`` for every fault in force now: ``inject`` ones first, then
+        ``profile`` ones of the active phase (the next request's, on the requests clock)."""
+        return self.plane.active_faults() if self.plane is not None else []
+
+    # -- what happened -----------------------------------------------------------------
+
+    @property
+    def journal(self) -> list[JournalRecord]:
+        """A snapshot of the request journal, in order."""
+        return self._gw().journal()
+
+    def fired(self) -> dict[str, int]:
+        """Fault name -> times it fired: every declared fault (profile and injected) is
+        listed, 0 if it never fired. A network fault counts once per attempt (connection)
+        it met; with a Toxiproxy that reports nothing per connection (not embedded), once
+        per time it was applied (see :attr:`network_unseen`)."""
+        return self.plane.fired() if self.plane is not None else {}
+
+    @property
+    def network_unseen(self) -> str | None:
+        """What the journal cannot show with the Toxiproxy in use: None with the embedded
+        one (every attempt a network fault met is journaled), else why attempts a network
+        fault stopped are missing."""
+        return self.plane.network_unseen if self.plane is not None else None
+
+    def phases_seen(self) -> list[str]:
+        """Phase names observed (by attempts, or by the wall clock), in order."""
+        return self.plane.phases_seen() if self.plane is not None else []
+
+    # -- the fake providers' scripted replies ----------------------------------------
 
     def reply(self, target: str, **reply: Any) -> Reply:
         """Script what ``target``'s fake answers, in the mapping form a profile's
@@ -492,17 +472,6 @@ class Harness:
             )
         parsed = reply_from_kwargs(f"reply({target!r})", **reply)
         return gateway.dialect(target).replies.add(parsed)
-
-    def _set_profile_replies(self, replies: Sequence[tuple[str, Reply]]) -> None:
-        # a profile's replies go after those added by hand and leave with the profile
-        if self.gateway is None:
-            return
-        for target, old in self._profile_replies:
-            self.gateway.dialect(target).replies.remove(old)
-        self._profile_replies = [
-            (target, self.gateway.dialect(target).replies.add(dataclasses.replace(reply)))
-            for target, reply in replies
-        ]
 
     def replies(self, target: str | None = None) -> dict[str, list[Reply]]:
         """Target -> its scripted replies, in order (every target, or just ``target``)."""
@@ -559,205 +528,6 @@ class Harness:
             if name not in self.gateway.targets:
                 raise ConfigError(f"clear_replies: unknown target {name!r}")
             self.gateway.dialect(name).replies.clear()
-
-    @contextmanager
-    def fault(self, target: str, **fault: Any) -> Iterator[Fault]:
-        """:meth:`inject` for the duration of a ``with`` block."""
-        injected = self.inject(target, **fault)
-        try:
-            yield injected
-        finally:
-            self.remove(injected)
-
-    def remove(self, fault: Fault) -> None:
-        """Remove one injected fault (its fired count is kept)."""
-        if fault.action.layer == "network":
-            with self._net_lock:
-                if self._net is not None:
-                    self._net.remove("inject", only=fault)
-            return
-        self._injected = [f for f in self._injected if f is not fault]
-        self._refresh_rules()
-
-    def clear(self) -> None:
-        """Remove every fault: injected ones, the profile (HTTP rules and toxics). The
-        journal stays."""
-        with self._net_lock:
-            self._injected = []
-            self._profile = None
-            self._set_profile_replies(())
-            self._timeline = None
-            if self._net is not None:
-                self._net.remove("inject")
-                self._net.remove("profile")
-            self._net_phase = self._request_phase = None
-            self._ruled_timeline = None
-            if self.gateway is not None:
-                self.gateway.clear()
-
-    def reset(self) -> None:
-        """:meth:`clear`, then forget the journal, fired counts and phases seen."""
-        self.clear()
-        self.clear_replies()
-        if self.gateway is not None:
-            self.gateway.reset()
-        self._declared = []
-        if self._net is not None:
-            self._net.forget()
-        with self._phase_lock:
-            self._phases = []
-
-    def _refresh_rules(self) -> None:
-        gateway = self._gw()
-        injected = tuple(self._injected)
-        timeline = self._timeline
-        if timeline is None:
-            gateway.set_faults(injected)
-        else:
-            # the same timeline with other injected faults: incident time goes on
-            same = timeline is self._ruled_timeline
-            gateway.set_source(_Layered(injected, timeline), keep_clock=same)
-        self._ruled_timeline = timeline
-
-    # -- what is in force (the admin API's GET /rules) ---------------------------------------
-
-    def injected(self) -> list[Fault]:
-        """The injected faults in place (HTTP and network), in the order they were added."""
-        network = self._net.active("inject") if self._net is not None else []
-        return [*self._injected, *network]
-
-    def active_faults(self) -> list[tuple[str, Fault]]:
-        """``(source, fault)`` for every fault in force now: ``inject`` ones first, then
-        ``profile`` ones of the active phase (the next request's, on the requests clock)."""
-        active = [("inject", fault) for fault in self.injected()]
-        timeline = self._timeline
-        if timeline is None:
-            return active
-        if timeline.profile.clock == "wall":
-            started = self.gateway.clock_started if self.gateway is not None else None
-            elapsed = 0.0 if started is None else time.monotonic() - started
-            phase = timeline.phase_at(elapsed=elapsed)
-        else:
-            name = self._request_phase
-            phase = timeline.profile.phase(name) if name is not None else None
-        if phase is not None:
-            active.extend(("profile", fault) for fault in phase.faults)
-        return active
-
-    # -- the profile's network faults, phase by phase -----------------------------------
-
-    def _on_request_phase(self, phase: str | None) -> None:
-        # on the gateway's loop: a request saw this phase
-        if phase is not None:
-            self._saw(phase)
-
-    def _before_answer(self, next_index: int) -> asyncio.Future[None] | None:
-        """On the gateway's loop, before a request is answered: the requests clock's next
-        phase. If its network faults differ, the ticker puts them in place and the answer
-        waits for it, so the request that starts a phase (sent after this answer) meets
-        them at Toxiproxy, before the gateway could count it."""
-        timeline = self._timeline
-        if timeline is None or timeline.profile.clock == "wall" or self._net is None:
-            return None
-        phase = timeline.phase_at(requests=next_index)
-        name = phase.name if phase is not None else None
-        if name == self._request_phase:
-            return None
-        before = timeline.network_faults(self._request_phase)
-        self._request_phase = name
-        if not before and not timeline.network_faults(name):
-            return None  # no network fault on either side: nothing to wait for
-        loop = asyncio.get_running_loop()
-        ready: asyncio.Future[None] = loop.create_future()
-        with self._phase_lock:
-            self._waiting.append((loop, ready))
-        self._wake.set()
-        return ready
-
-    def _saw(self, phase: str) -> None:
-        with self._phase_lock:
-            if not self._phases or self._phases[-1] != phase:
-                self._phases.append(phase)
-
-    def _tick(self) -> None:
-        """Keep the toxics of the active phase on the proxies (wall clock: by time)."""
-        while self._ticking:
-            self._wake.clear()
-            with self._phase_lock:
-                waiting, self._waiting = self._waiting, []
-            timeout = 0.5
-            try:
-                with self._net_lock:
-                    timeline = self._timeline
-                    if timeline is not None and self._net is not None:
-                        timeout = self._sync_network(timeline, self._net)
-            except Exception:
-                log.exception("llm-chaos: applying a phase's network faults failed")
-            finally:
-                for loop, ready in waiting:
-                    with contextlib.suppress(RuntimeError):  # that loop has closed
-                        loop.call_soon_threadsafe(_settle, ready)
-            self._wake.wait(timeout)
-
-    def _sync_network(self, timeline: Timeline, net: NetworkFaults) -> float:
-        profile = timeline.profile
-        timeout = 0.5
-        if profile.clock == "wall":
-            # the gateway's clock: from apply, or (start: first_request) from the first
-            # request; until then the phase at 0 holds (the first request wakes us)
-            started = self.gateway.clock_started if self.gateway is not None else None
-            elapsed = 0.0 if started is None else time.monotonic() - started
-            phase = timeline.phase_at(elapsed=elapsed)
-            name = phase.name if phase is not None else None
-            later = [b for b in timeline.boundaries() if b > elapsed]
-            if started is None:
-                timeout = 0.1
-            elif later:
-                timeout = max(0.001, min(timeout, later[0] - elapsed))
-        else:
-            name = self._request_phase
-        if name != self._net_phase:
-            self._net_phase = name
-            net.remove("profile")
-            if name is not None:
-                if profile.clock == "wall":  # requests report the phases they see
-                    self._saw(name)
-                for fault in timeline.network_faults(name):
-                    net.add("profile", fault)
-        return timeout
-
-    # -- what happened -----------------------------------------------------------------
-
-    @property
-    def journal(self) -> list[JournalRecord]:
-        """A snapshot of the request journal, in order."""
-        return self._gw().journal()
-
-    def fired(self) -> dict[str, int]:
-        """Fault name -> times it fired: every declared fault (profile and injected) is
-        listed, 0 if it never fired. A network fault counts once per attempt (connection)
-        it met; with a Toxiproxy that reports nothing per connection (not embedded), once
-        per time it was applied (see :attr:`network_unseen`)."""
-        counts = dict.fromkeys(self._declared, 0)
-        if self.gateway is not None:
-            for name, count in self.gateway.fired().items():
-                counts[name] = counts.get(name, 0) + count
-        if self._net is not None:
-            for name, count in self._net.fired().items():
-                counts[name] = counts.get(name, 0) + count
-        return counts
-
-    @property
-    def network_unseen(self) -> str | None:
-        """What the journal cannot show with the Toxiproxy in use: None with the embedded
-        one (every attempt a network fault met is journaled), else why attempts a network
-        fault stopped are missing."""
-        return self._net.unseen if self._net is not None else None
-
-    def phases_seen(self) -> list[str]:
-        """Phase names observed (by requests, or by the wall clock), in order."""
-        with self._phase_lock:
-            return list(self._phases)
 
     def __repr__(self) -> str:
         state = "started" if self._started else "stopped"

@@ -12,22 +12,33 @@ The closest, most deliberate choice wins: a test's marker beats the run's
 command line, which beats the machine's environment, which beats the
 project's checked-in ini file. Help texts live here too, so the CLI option
 and its ini twin always say the same thing. No pytest import: the CLI uses it.
+
+This module is the one settings model: every entry point is generated from
+:data:`SETTINGS`. The plugin's ``--chaos-*`` options and ``chaos_*`` ini keys
+(``pytest_addoption``), the CLI verbs' flags (:func:`add_arguments`: the
+``--chaos-`` prefix dropped, ``--chaos-seed`` is ``llm-chaos run --seed``), and
+the :class:`Settings` a :class:`~chaos.Harness` is built from
+(:func:`settings_from_args` on the CLI side). A new setting is one
+:class:`Setting` here (and a field of the same name in :class:`Settings`).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from chaos._errors import ConfigError
+from chaos._target import TARGET_GRAMMAR, Target
+from chaos._target import parse_targets as _parse_target_texts
 
 __all__ = [
     "ALLOW_NETWORK",
     "BACKEND",
-    "BACKENDS",
     "PROFILE",
     "PROFILES_DIRS",
     "PROFILE_ALL",
@@ -36,32 +47,41 @@ __all__ = [
     "SEED",
     "SETTINGS",
     "TARGETS",
+    "TIME",
     "TOXIPROXY_URL",
+    "Flag",
     "Resolved",
     "Setting",
-    "TargetSpec",
+    "Settings",
+    "add_arguments",
+    "backend_names",
+    "parse_targets",
     "resolve",
+    "settings_from_args",
 ]
 
 T = TypeVar("T")
 
-BACKENDS: tuple[str, ...] = ("auto", "embedded", "binary", "docker", "external")
-
 _UNSET: Any = object()
 
 
-@dataclass(frozen=True)
-class TargetSpec:
-    """One harness target as the options declare it.
+def backend_names() -> tuple[str, ...]:
+    """The Toxiproxy backends of the registry (``chaos.toxiproxy._backends``), ``auto`` first.
 
-    :param name: the target's name (e.g. ``anthropic``).
-    :param dialect: the provider dialect it speaks.
-    :param upstream: ``fake`` (the built-in fake provider) or an http(s) URL.
+    Read from the registry's modules, one per backend and named after it (a test
+    holds the two equal), without importing them: the plugin must not load the
+    Toxiproxy client in a run that never uses the harness. Backends registered
+    at run time (a subclass in a conftest) are added once the registry is loaded.
     """
+    import pkgutil
+    import sys
 
-    name: str
-    dialect: str
-    upstream: str = "fake"
+    folder = Path(__file__).parent / "toxiproxy" / "_backends"
+    names = {m.name for m in pkgutil.iter_modules([str(folder)]) if not m.name.startswith("_")}
+    registry = sys.modules.get("chaos.toxiproxy._backends._base")
+    if registry is not None:
+        names |= set(registry.BACKENDS)
+    return ("auto", *sorted(names - {"auto"}))
 
 
 @dataclass(frozen=True)
@@ -81,6 +101,7 @@ class Setting(Generic[T]):
     :param choices: the valid values, when a closed set.
     :param flag: a CLI switch without a value.
     :param ini_type: pytest's ini type (``string``, ``bool``, ``linelist``).
+    :param many: a repeatable CLI option (its values form a list, as the ini's lines do).
     """
 
     name: str
@@ -92,9 +113,21 @@ class Setting(Generic[T]):
     ini: str | None = None
     marker: bool = False
     metavar: str | None = None
-    choices: tuple[str, ...] | None = None
+    choices: tuple[str, ...] | Callable[[], tuple[str, ...]] | None = None
     flag: bool = False
     ini_type: str = "string"
+    many: bool = False
+
+    @property
+    def verb_cli(self) -> str | None:
+        """The CLI verbs' spelling of :attr:`cli`: without the ``chaos-`` prefix
+        (``--chaos-seed`` is ``llm-chaos run --seed``)."""
+        return None if self.cli is None else "--" + self.cli[2:].removeprefix("chaos-")
+
+    @property
+    def valid(self) -> tuple[str, ...] | None:
+        """The valid values, when a closed set (read now, for a registry's)."""
+        return self.choices() if callable(self.choices) else self.choices
 
 
 @dataclass(frozen=True)
@@ -114,6 +147,7 @@ def resolve(
     environ: Mapping[str, str] | None = None,
     code: object = None,
     ini: object = None,
+    cli_name: str | None = None,
 ) -> Resolved[T]:
     """The value of ``setting``: the first layer that sets it wins.
 
@@ -122,6 +156,8 @@ def resolve(
     :param environ: the environment (default: ``os.environ``).
     :param code: the value set in code (the ``chaos_config`` fixture), None when not.
     :param ini: the ini value (None or empty when not set).
+    :param cli_name: the option's spelling where the value came from (default:
+        :attr:`Setting.cli`; a CLI verb passes :attr:`Setting.verb_cli`).
     :raises ConfigError: a layer's value is invalid; the message names the layer.
     """
     env = os.environ if environ is None else environ
@@ -132,7 +168,7 @@ def resolve(
     if marker is not _UNSET and setting.marker:
         layers.append((f"@pytest.mark.chaos({setting.name}=...)", marker))
     if setting.cli:
-        layers.append((setting.cli, cli))
+        layers.append((cli_name or setting.cli, cli))
     for var in setting.env:
         layers.append((var, env.get(var)))
     layers.append(("chaos_config fixture", code))
@@ -184,8 +220,9 @@ def _seed(raw: object) -> int | None:
 
 def _backend(raw: object) -> str:
     text = str(raw).strip().lower()
-    if text not in BACKENDS:
-        raise ValueError(f"unknown backend; valid choices: {', '.join(BACKENDS)}")
+    valid = backend_names()
+    if text not in valid:
+        raise ValueError(f"unknown backend; valid choices: {', '.join(valid)}")
     return text
 
 
@@ -210,28 +247,10 @@ def _dirs(raw: object) -> tuple[str, ...]:
     return tuple(_lines(raw, os.pathsep))
 
 
-_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
-
-
-def parse_targets(raw: object) -> tuple[TargetSpec, ...]:
-    """Targets from lines ``name = dialect`` or ``name = dialect upstream-URL``
-    (in the environment, lines may be separated by ``;``)."""
-    specs: list[TargetSpec] = []
-    for line in _lines(raw, ";"):
-        name, eq, rest = line.partition("=")
-        name, words = name.strip(), rest.split()
-        if not eq or not _NAME.match(name) or not 1 <= len(words) <= 2:
-            raise ValueError(
-                f"bad target line {line!r}: write 'name = dialect' or "
-                "'name = dialect http(s)://upstream'"
-            )
-        upstream = words[1] if len(words) == 2 else "fake"
-        if upstream != "fake" and not re.match(r"^https?://", upstream):
-            raise ValueError(f"bad upstream {upstream!r} for target {name!r}: 'fake' or a URL")
-        if any(s.name == name for s in specs):
-            raise ValueError(f"target {name!r} is declared twice")
-        specs.append(TargetSpec(name, words[0], upstream))
-    return tuple(specs)
+def parse_targets(raw: object) -> tuple[Target, ...]:
+    """Targets in the one grammar (:mod:`chaos._target`): a list (ini lines, a
+    repeated option) or text with entries on lines or separated by ``;``."""
+    return _parse_target_texts(_lines(raw, ";"))
 
 
 # -- the settings --------------------------------------------------------------
@@ -269,7 +288,7 @@ BACKEND: Setting[str] = Setting(
     env=("LLM_CHAOS_BACKEND",),
     ini="chaos_backend",
     metavar="NAME",
-    choices=BACKENDS,
+    choices=backend_names,
 )
 TOXIPROXY_URL: Setting[str | None] = Setting(
     "toxiproxy_url",
@@ -327,24 +346,53 @@ REPORT: Setting[str | None] = Setting(
     ini="chaos_report",
     metavar="PATH",
 )
-TARGETS: Setting[tuple[TargetSpec, ...]] = Setting(
+TARGETS: Setting[tuple[Target, ...]] = Setting(
     "targets",
-    "Harness targets, one per line: 'name = dialect' or 'name = dialect upstream-URL' "
-    "(default: one target per registered dialect, upstream the built-in fake)",
+    f"A harness target: {TARGET_GRAMMAR}, e.g. backup=openai (repeatable; one per line "
+    "in the ini, separated by ';' in the environment; default: the fake providers)",
     parse_targets,
     (),
+    cli="--chaos-target",
     env=("LLM_CHAOS_TARGETS",),
     ini="chaos_targets",
+    metavar="NAME=DIALECT|URL",
     ini_type="linelist",
+    many=True,
 )
 PROFILES_DIRS: Setting[tuple[str, ...]] = Setting(
     "profiles_dirs",
     "Folders searched for fault profiles by name, before the built-in ones",
     _dirs,
     (),
+    cli="--chaos-profiles-dir",
     env=("LLM_CHAOS_PROFILES_DIRS",),
     ini="chaos_profiles_dirs",
+    metavar="DIR",
     ini_type="linelist",
+    many=True,
+)
+
+
+def _time(raw: object) -> str:
+    text = str(raw).strip().lower()
+    if text not in ("real", "virtual"):
+        raise ValueError("unknown clock; valid choices: real, virtual")
+    return text
+
+
+TIME: Setting[str] = Setting(
+    "time",
+    "The clock of chaos tests: real, or virtual (the test process's sleeps, the SDKs' "
+    "retry back-offs among them, take no time; the journal still shows them; "
+    "docs/virtual-time.md)",
+    _time,
+    "real",
+    cli="--chaos-time",
+    env=("LLM_CHAOS_TIME",),
+    ini="chaos_time",
+    marker=True,
+    metavar="real|virtual",
+    choices=("real", "virtual"),
 )
 
 SETTINGS: tuple[Setting[Any], ...] = (
@@ -358,5 +406,150 @@ SETTINGS: tuple[Setting[Any], ...] = (
     REPORT,
     TARGETS,
     PROFILES_DIRS,
+    TIME,
 )
 """Every setting, in the order ``--help`` lists them."""
+
+
+# -- the settings object ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The harness's settings, resolved: what :class:`~chaos.Harness` is built from.
+
+    One field per :data:`SETTINGS` entry, of the same name (a test holds them in
+    step), plus three the entry points set themselves rather than the user's layers.
+    Build it directly, with :func:`settings_from_args` (a CLI verb) or let the
+    plugin resolve it; ``dataclasses.replace`` derives a variant.
+
+    :param targets: the targets; empty: the entry point's default (the harness's is
+        ``anthropic`` and ``openai`` on their fakes).
+    :param backend: the Toxiproxy backend (see :func:`backend_names`).
+    :param toxiproxy_url: the external Toxiproxy's URL (else ``TOXIPROXY_URL``).
+    :param seed: seeds every probabilistic choice; None picks one.
+    :param allow_network: allow targets whose upstream is a non-loopback URL (and,
+        in a chaos test, connections to providers' hosts).
+    :param seal: refuse every non-loopback connection of a chaos test.
+    :param profile: a fault profile applied (plugin: to every chaos test; ``serve``: replayed).
+    :param profile_all: the plugin runs the whole suite under the profile.
+    :param report: where reports are written.
+    :param profiles_dirs: folders searched for profiles by name.
+    :param time: the clock of chaos tests, ``real`` or ``virtual`` (the plugin switches
+        it per test; the harness always reads ``chaos._vtime``'s clock).
+    :param name_prefix: Toxiproxy proxy names are ``<prefix>-<target>``.
+    :param admin_port: the gateway admin API's port (0: a free one).
+    :param journal_size: journal records kept (older ones are dropped and counted).
+    """
+
+    targets: tuple[Target, ...] = ()
+    backend: str = "auto"
+    toxiproxy_url: str | None = None
+    seed: int | None = None
+    allow_network: bool = False
+    seal: bool = False
+    profile: str | None = None
+    profile_all: bool = False
+    report: str | None = None
+    profiles_dirs: tuple[str, ...] = ()
+    time: str = "real"
+    name_prefix: str = "llm-chaos"
+    admin_port: int = 0
+    journal_size: int = 10_000
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    """Settings added to :data:`SETTINGS` without a field here yet, by name."""
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any]) -> Settings:
+        """Settings from ``name -> value`` (names of :data:`SETTINGS` or fields);
+        a setting without a field goes to :attr:`extra`."""
+        from chaos._errors import did_you_mean
+        from chaos._target import as_targets
+
+        fields = set(cls.__dataclass_fields__) - {"extra"}
+        names = {s.name for s in SETTINGS}
+        unknown = [k for k in values if k not in fields | names]
+        if unknown:
+            hint = did_you_mean(unknown[0], sorted(fields), parens=True)
+            raise ConfigError(
+                f"unknown harness setting {unknown[0]!r}{hint}; valid: {', '.join(sorted(fields))}"
+            )
+        known = {k: v for k, v in values.items() if k in fields}
+        if "targets" in known:
+            known["targets"] = as_targets(known["targets"])
+        extra = {k: v for k, v in values.items() if k not in fields}
+        return cls(**known, extra=extra) if extra else cls(**known)
+
+
+# -- the CLI verbs' flags ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Flag:
+    """How one CLI verb offers a setting, when it differs from the plain form.
+
+    :param setting: the setting.
+    :param help: the verb's help text (default: the setting's).
+    :param default: the verb's default, used when neither the flag nor the
+        environment sets it (default: the setting's).
+    :param many: repeatable; the verb reads the list itself and the setting is not
+        resolved into :class:`Settings` (``llm-chaos run -p A -p B``: one run per profile).
+    :param aliases: more spellings (``-p``, ``--out``).
+    """
+
+    setting: Setting[Any]
+    help: str | None = None
+    default: object = None
+    many: bool = False
+    aliases: tuple[str, ...] = ()
+
+
+_FLAGS = "_chaos_flags"
+
+
+def add_arguments(parser: argparse.ArgumentParser, *flags: Setting[Any] | Flag) -> None:
+    """Add the flags of ``flags`` to a verb's parser, generated from the settings:
+    the spelling (:attr:`Setting.verb_cli`), metavar, choices and help, with the
+    environment twin named in the help. :func:`settings_from_args` reads them back."""
+    generated: dict[str, Flag] = dict(parser.get_default(_FLAGS) or {})
+    for item in flags:
+        flag = item if isinstance(item, Flag) else Flag(item)
+        s = flag.setting
+        if s.verb_cli is None:
+            raise ValueError(f"setting {s.name!r} has no command-line spelling")
+        env = f" (env {s.env[0]})" if s.env else ""
+        default = f"; default: {flag.default}" if flag.default is not None else ""
+        kwargs: dict[str, Any] = {"dest": s.name, "default": None}
+        kwargs["help"] = (flag.help or s.help) + default + env
+        if s.flag:
+            kwargs["action"] = "store_true"
+        else:
+            kwargs["metavar"] = s.metavar
+            kwargs["choices"] = s.valid
+            if flag.many or s.many:
+                kwargs["action"] = "append"
+        action = parser.add_argument(*flag.aliases, s.verb_cli, **kwargs)
+        action.chaos_setting = s.name  # type: ignore[attr-defined]
+        generated[s.name] = flag
+    parser.set_defaults(**{_FLAGS: generated})
+
+
+def settings_from_args(
+    args: argparse.Namespace, *, environ: Mapping[str, str] | None = None, **fixed: Any
+) -> Settings:
+    """The :class:`Settings` of a CLI verb: each flag it took through the one
+    precedence rule (flag, then environment, then the verb's default, then the
+    setting's); ``fixed`` are fields the verb sets itself (``name_prefix``...).
+
+    :raises ConfigError: a bad value, named with the flag or variable it came from.
+    """
+    values: dict[str, Any] = {}
+    flags: Mapping[str, Flag] = getattr(args, _FLAGS, None) or {}
+    for name, flag in flags.items():
+        s = flag.setting
+        if flag.many and not s.many:
+            continue  # the verb's own list
+        got = resolve(s, cli=getattr(args, name, None), environ=environ, cli_name=s.verb_cli)
+        use_default = got.source == "default" and flag.default is not None
+        values[name] = flag.default if use_default else got.value
+    return Settings.of({**values, **fixed})

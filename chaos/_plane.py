@@ -1,45 +1,587 @@
-"""The fault plane's network executor: network faults as Toxiproxy toxics, and what they met.
+"""The fault plane: one owner of the faults in force, one clock, one executor per layer.
 
-The harness decides *which* network faults hold (injected ones, the profile's
-active phase); this module applies them to the Toxiproxy in use (``down``
-disables the proxy, anything else is a toxic named after the fault), removes
-them, and, with the embedded Toxiproxy, listens to what happened to each
+:class:`FaultPlane` holds the injected faults and the applied profile with its
+timeline, and decides for each attempt which faults apply; executors run them,
+each the fault action kinds it registered (:func:`~chaos.faults._executors.check_executors`):
+
+- :class:`HttpFaults`, the ``http`` layer: the gateway's rules (the gateway picks a
+  rule per request from what the plane gives it: injected faults over the timeline);
+- :class:`NetworkFaults`, the ``network`` layer: Toxiproxy toxics (``down`` disables
+  the proxy), put in place by the plane phase by phase, and what they met.
+
+A fault goes to the executor whose kinds hold its action's kind; nothing else in
+the package branches on a fault's layer to run it.
+
+One clock. On a ``wall`` clock profile the phase follows time since the clock
+started (the gateway's: at apply, or at the first request). On a ``requests``
+clock profile it follows the attempts the app makes: every request the gateway
+answers, and every attempt a network fault turned away before it reached the
+gateway (``network: down``: the embedded Toxiproxy reports each one), because a
+profile's phases are written in the requests the app makes. A phase's network
+faults are in place before the attempt that starts it: the gateway's answer to
+the request before waits for them, and after a refused attempt the plane's
+ticker puts them in place at once (the SDKs' backoff before a retry is far
+longer). A Toxiproxy that is not embedded reports no refused attempt: there
+only requests that reach the gateway move the requests clock.
+
+With the embedded Toxiproxy the network executor listens to what happened to each
 connection: which attempts a fault refused, cut, reset or delayed. Those go to
 the gateway's journal as network notes (joined there with the gateway's own
-record of the same attempt), and a network fault counts as fired once per
-attempt it met, not when it was applied.
-
-A Toxiproxy that is not embedded reports nothing per connection: there a
-network fault counts as fired when applied, and :attr:`NetworkFaults.unseen`
-says what the journal cannot show.
+record of the same attempt; a refused attempt's request, read from the bytes the
+client sent before the reset, names its call and the SDK's retry count), and a
+network fault counts as fired once per attempt it met, not when it was applied.
+A Toxiproxy that is not embedded reports nothing per connection: there a network
+fault counts as fired when applied, and :attr:`NetworkFaults.unseen` says what the
+journal cannot show.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import logging
+import os
 import re
 import threading
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
-from chaos._errors import ProxyNotFound, ToxiproxyError
+from chaos import _vtime
+from chaos._errors import ConfigError, ProxyNotFound, ToxiproxyError
 from chaos.faults import Fault, NetworkAction
 from chaos.faults._executors import check_executors
-from chaos.gateway._journal import Journal, NetworkNote
+from chaos.gateway._journal import NetworkNote
 
 if TYPE_CHECKING:
     from chaos._journal import WireOutcome
+    from chaos.gateway import Gateway
+    from chaos.profiles import Profile, Timeline
     from chaos.toxiproxy import BackendInfo, ToxiproxyClient
     from chaos.toxiproxy._events import ConnectionEvent, EventHub
 
-__all__ = ["EXECUTES", "NetworkFaults", "toxic_name"]
+__all__ = ["EXECUTES", "Executor", "FaultPlane", "HttpFaults", "NetworkFaults", "toxic_name"]
 
 EXECUTES: frozenset[str] = frozenset({NetworkAction.kind})
-"""The fault action kinds this executor applies (the ``network`` layer's)."""
+"""The fault action kinds :class:`NetworkFaults` applies (the ``network`` layer's)."""
 check_executors("network", EXECUTES, __name__)
 
 log = logging.getLogger("chaos.harness")
+
+Owner = str
+"""Who put a fault in place: ``inject`` (by hand) or ``profile`` (the active phase)."""
+
+
+class Executor(Protocol):
+    """One layer's executor: it runs the fault action kinds in :attr:`kinds`."""
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        """The action kinds it runs (checked against the model at import)."""
+        ...
+
+    def check(self, faults: Sequence[Fault]) -> None:
+        """Raise :class:`~chaos.ConfigError` if one of ``faults`` cannot run here."""
+        ...
+
+    def add(self, owner: Owner, fault: Fault) -> None:
+        """Put ``fault`` in force for ``owner``."""
+        ...
+
+    def remove(self, owner: Owner, only: Fault | None = None) -> None:
+        """Take ``owner``'s faults (or just ``only``) out of force."""
+        ...
+
+    def active(self, owner: Owner) -> list[Fault]:
+        """The faults ``owner`` has in force, in the order they were added."""
+        ...
+
+    def fired(self) -> dict[str, int]:
+        """Fault name -> times it fired."""
+        ...
+
+    def forget(self) -> None:
+        """Forget the fired counts."""
+        ...
+
+
+def _settle(ready: asyncio.Future[None]) -> None:
+    if not ready.done():
+        ready.set_result(None)
+
+
+class _Layered:
+    """A rule source: injected faults first, then the profile timeline's."""
+
+    def __init__(self, injected: tuple[Fault, ...], timeline: Timeline | None) -> None:
+        self.injected = injected
+        self.timeline = timeline
+        self._joined: dict[int, tuple[Sequence[Fault], tuple[Fault, ...]]] = {}
+
+    @property
+    def start(self) -> str:
+        """The timeline's clock start (the gateway reads it)."""
+        return self.timeline.start if self.timeline is not None else "apply"
+
+    def select(
+        self, *, target: str, request_index: int, target_index: int, elapsed: float
+    ) -> tuple[str | None, Sequence[Fault]]:
+        if self.timeline is None:
+            return None, self.injected
+        phase, faults = self.timeline.select(
+            target=target, request_index=request_index, target_index=target_index, elapsed=elapsed
+        )
+        if not self.injected:
+            return phase, faults
+        cached = self._joined.get(id(faults))
+        if cached is None or cached[0] is not faults:
+            cached = (faults, (*self.injected, *faults))
+            self._joined[id(faults)] = cached
+        return phase, cached[1]
+
+
+class HttpFaults:
+    """The ``http`` layer's executor: the gateway's rules.
+
+    Injected faults are rules over the profile's timeline, which the gateway asks
+    per request (the first rule whose match and schedule apply wins).
+
+    :param gateway: the gateway (its appliers run the faults).
+    """
+
+    def __init__(self, gateway: Gateway) -> None:
+        from chaos.gateway._actions import APPLIERS
+
+        self.gateway = gateway
+        self._kinds = frozenset(APPLIERS)
+        self._injected: list[Fault] = []
+        self._timeline: Timeline | None = None
+        self._ruled: Timeline | None = None  # the timeline the gateway's rules use
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        """The gateway's applier kinds."""
+        return self._kinds
+
+    def check(self, faults: Sequence[Fault]) -> None:
+        """The gateway's check (target, error kind in the dialect's catalogue...)."""
+        self.gateway.check(faults)
+
+    def add(self, owner: Owner, fault: Fault) -> None:
+        """An injected fault, first among the rules (a profile's come by :meth:`follow`)."""
+        self._injected.append(fault)
+        self._refresh()
+
+    def remove(self, owner: Owner, only: Fault | None = None) -> None:
+        """Drop injected faults (or just ``only``); ``profile``: stop following the timeline."""
+        if owner == "profile":
+            self._timeline = None
+        elif only is None:
+            self._injected = []
+        else:
+            self._injected = [f for f in self._injected if f is not only]
+        self._refresh()
+
+    def active(self, owner: Owner) -> list[Fault]:
+        """The injected faults (the profile's active ones are the plane's to tell)."""
+        return list(self._injected) if owner == "inject" else []
+
+    def follow(self, timeline: Timeline) -> None:
+        """Take the profile's rules from ``timeline`` (its clock starts now)."""
+        self._timeline = timeline
+        self._refresh()
+
+    def fired(self) -> dict[str, int]:
+        """The gateway's fired counts."""
+        return self.gateway.fired()
+
+    def forget(self) -> None:
+        """Nothing: the gateway's reset forgets its counts with its journal."""
+
+    def _refresh(self) -> None:
+        injected, timeline = tuple(self._injected), self._timeline
+        if timeline is None and self._ruled is None:
+            self.gateway.set_faults(injected)
+        elif timeline is None:
+            self.gateway.clear()
+            self.gateway.set_faults(injected)
+        else:
+            # the same timeline with other injected faults: incident time goes on
+            same = timeline is self._ruled
+            self.gateway.set_source(_Layered(injected, timeline), keep_clock=same)
+        self._ruled = timeline
+
+
+class FaultPlane:
+    """The faults in force on one gateway (and its Toxiproxy), and the profile's timeline.
+
+    :param gateway: the gateway; its :class:`HttpFaults` executor is made here.
+    :param network: the network executor; None without a Toxiproxy (then network
+        faults are refused with a message saying so).
+    """
+
+    def __init__(self, gateway: Gateway, network: NetworkFaults | None = None) -> None:
+        self.gateway = gateway
+        self.http = HttpFaults(gateway)
+        self.network = network
+        self.executors: tuple[Executor, ...] = (
+            (self.http,) if network is None else (self.http, network)
+        )
+        self._names = 0
+        self._profile: Profile | None = None
+        self._timeline: Timeline | None = None
+        self._declared: list[str] = []
+        self._profile_replies: list[tuple[str, Any]] = []
+        self._phases: list[str] = []
+        self._phase_lock = threading.Lock()
+        self._lock = threading.RLock()  # one change of the faults in force at a time
+        self._wake = threading.Event()
+        self._ticker: threading.Thread | None = None
+        self._ticking = False
+        self._request_phase: str | None = None  # requests clock: the next attempt's phase
+        self._net_phase: str | None = None  # the phase whose network faults are in place
+        # answers waiting until the ticker has put the next request's network faults in place
+        self._waiting: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+        gateway.on_phase(self._on_request_phase)
+        gateway.before_answer(self._before_answer)
+        if network is not None:
+            network.on_blind = self._on_blind_attempt
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the ticker that keeps the active phase's network faults in place."""
+        if self._ticker is not None or self.network is None:
+            return
+        self._ticking = True
+        self._ticker = threading.Thread(target=self._tick, name="llm-chaos-ticker", daemon=True)
+        self._ticker.start()
+
+    def close(self) -> None:
+        """Stop the ticker and stop listening to the Toxiproxy. Idempotent."""
+        self._ticking = False
+        self._wake.set()
+        if self._ticker is not None:
+            self._ticker.join(timeout=5)
+            self._ticker = None
+        if self.network is not None:
+            self.network.close()
+
+    # -- which executor ---------------------------------------------------------------------
+
+    def executor(self, fault: Fault) -> Executor:
+        """The executor that runs ``fault`` (by its action's kind).
+
+        :raises ConfigError: no executor here runs that kind (a network fault on a
+            gateway without Toxiproxy).
+        """
+        kind = fault.action.kind
+        for executor in self.executors:
+            if kind in executor.kinds:
+                return executor
+        runs = sorted(k for e in self.executors for k in e.kinds)
+        raise ConfigError(
+            f"fault {fault.name or fault.action.describe()!r}: nothing here runs {kind!r} "
+            f"faults (a bare gateway has no Toxiproxy; use a Harness); it runs: {', '.join(runs)}"
+        )
+
+    def _of(self, executor: Executor, faults: Sequence[Fault]) -> tuple[Fault, ...]:
+        return tuple(f for f in faults if f.action.kind in executor.kinds)
+
+    # -- the fault API ------------------------------------------------------------------------
+
+    @property
+    def profile(self) -> Profile | None:
+        """The applied profile, if any."""
+        return self._profile
+
+    @property
+    def timeline(self) -> Timeline | None:
+        """The applied profile's timeline, if any."""
+        return self._timeline
+
+    def apply(
+        self,
+        profile: Profile | str | os.PathLike[str],
+        *,
+        dirs: Sequence[str | os.PathLike[str]] = (),
+        params: Mapping[str, Any] | None = None,
+    ) -> Profile:
+        """Replay ``profile`` from now on (see :meth:`chaos.Harness.apply`)."""
+        from chaos.profiles import Timeline, load_profile
+
+        gateway = self.gateway
+        loaded = load_profile(profile, dirs=dirs, params=params)
+        missing = sorted(set(loaded.targets) - set(gateway.targets))
+        if missing:
+            raise ConfigError(
+                f"profile {loaded.name!r} uses target(s) {', '.join(missing)} that this harness "
+                f"does not have; its targets: {', '.join(gateway.targets)}"
+            )
+        faults = loaded.faults()
+        for fault in faults:  # every fault has an executor, and can run there
+            self.executor(fault)
+        for executor in self.executors:
+            executor.check(self._of(executor, faults))
+        with self._lock:
+            for executor in self.executors:
+                if executor is not self.http:
+                    executor.remove("profile")
+            self._profile = loaded
+            self._set_profile_replies(loaded.replies)
+            timeline = self._timeline = Timeline(loaded, seed=gateway.seed)
+            self._declared = [f.name or "" for f in faults]
+            # requests clock: the phase the first request will see holds from now on, so
+            # its network faults (e.g. `network: down` at 0) are in place before it comes
+            first = None if loaded.clock == "wall" else timeline.phase_at(requests=0)
+            self._request_phase = first.name if first is not None else None
+            self._net_phase = None
+            self.http.follow(timeline)
+            if self.network is not None:  # in place before apply returns, for the first request
+                self._sync_network(timeline, self.network)
+        self._wake.set()
+        return loaded
+
+    def inject(self, target: str, **fault: Any) -> Fault:
+        """Add one fault over the profile's (see :meth:`chaos.Harness.inject`)."""
+        from chaos.profiles import parse_fault
+
+        gateway = self.gateway
+        if target not in gateway.targets:
+            raise ConfigError(
+                f"inject: unknown target {target!r}; targets: {', '.join(gateway.targets)}"
+            )
+        parsed = parse_fault(
+            {**fault, "target": target},
+            source=f"inject({target!r})",
+            dialect=gateway.dialect(target).name,
+        )
+        executor = self.executor(parsed)
+        executor.check([parsed])
+        with self._lock:
+            if parsed.name is None:
+                self._names += 1
+                parsed = dataclasses.replace(
+                    parsed, name=f"inject/{self._names}-{parsed.action.describe()}"
+                )
+            executor.add("inject", parsed)
+            self._declared.append(parsed.name or "")
+        return parsed
+
+    def remove(self, fault: Fault) -> None:
+        """Remove one injected fault (its fired count is kept)."""
+        with self._lock:
+            self.executor(fault).remove("inject", only=fault)
+
+    def clear(self) -> None:
+        """Remove every fault: injected ones and the profile. The journal stays."""
+        with self._lock:
+            self._profile = None
+            self._timeline = None
+            self._set_profile_replies(())
+            self._net_phase = self._request_phase = None
+            problems: list[ToxiproxyError] = []
+            for executor in self.executors:
+                for owner in ("inject", "profile"):
+                    try:
+                        executor.remove(owner)
+                    except ToxiproxyError as exc:  # take the other layer's faults off still
+                        problems.append(exc)
+            if problems:
+                raise problems[0]
+
+    def reset(self) -> None:
+        """:meth:`clear`, then forget the journal, fired counts and phases seen; the
+        requests clock starts again from 0."""
+        self.clear()
+        self.gateway.reset()
+        self._declared = []
+        for executor in self.executors:
+            executor.forget()
+        with self._phase_lock:
+            self._phases = []
+
+    def _set_profile_replies(self, replies: Sequence[tuple[str, Any]]) -> None:
+        # a profile's replies go after those added by hand and leave with the profile
+        gateway = self.gateway
+        for target, old in self._profile_replies:
+            gateway.dialect(target).replies.remove(old)
+        self._profile_replies = [
+            (target, gateway.dialect(target).replies.add(dataclasses.replace(reply)))
+            for target, reply in replies
+        ]
+
+    # -- what is in force (the admin API's GET /rules) ---------------------------------------
+
+    def injected(self) -> list[Fault]:
+        """The injected faults in place (every layer), executor by executor."""
+        return [fault for executor in self.executors for fault in executor.active("inject")]
+
+    def active_faults(self) -> list[tuple[str, Fault]]:
+        """``(source, fault)`` for every fault in force now: ``inject`` ones first, then
+        ``profile`` ones of the active phase (the next request's, on the requests clock)."""
+        active = [("inject", fault) for fault in self.injected()]
+        timeline = self._timeline
+        if timeline is None:
+            return active
+        if timeline.profile.clock == "wall":
+            phase = timeline.phase_at(elapsed=self._elapsed())
+        else:
+            name = self._request_phase
+            phase = timeline.profile.phase(name) if name is not None else None
+        if phase is not None:
+            active.extend(("profile", fault) for fault in phase.faults)
+        return active
+
+    @property
+    def clock_started(self) -> float | None:
+        """When the profile's clock started, in epoch seconds; None before it did."""
+        started = self.gateway.clock_started
+        if self._timeline is None or started is None:
+            return None
+        return _vtime.wall() - (_vtime.monotonic() - started)
+
+    def _elapsed(self) -> float:
+        started = self.gateway.clock_started
+        return 0.0 if started is None else _vtime.monotonic() - started
+
+    # -- what happened ----------------------------------------------------------------------
+
+    def fired(self) -> dict[str, int]:
+        """Fault name -> times it fired: every declared fault is listed, 0 if it never
+        fired (see :meth:`chaos.Harness.fired`)."""
+        counts = dict.fromkeys(self._declared, 0)
+        for executor in self.executors:
+            for name, count in executor.fired().items():
+                counts[name] = counts.get(name, 0) + count
+        return counts
+
+    @property
+    def declared(self) -> list[str]:
+        """The names of the faults declared since the last reset (profile and injected)."""
+        return list(self._declared)
+
+    @property
+    def network_unseen(self) -> str | None:
+        """What the journal cannot show with the Toxiproxy in use (None: nothing)."""
+        return self.network.unseen if self.network is not None else None
+
+    def phases_seen(self) -> list[str]:
+        """Phase names observed (by attempts, or by the wall clock), in order."""
+        with self._phase_lock:
+            return list(self._phases)
+
+    def _saw(self, phase: str) -> None:
+        with self._phase_lock:
+            if not self._phases or self._phases[-1] != phase:
+                self._phases.append(phase)
+
+    # -- the clock: which phase's network faults hold --------------------------------------
+
+    def _on_request_phase(self, phase: str | None) -> None:
+        # on the gateway's loop: a request saw this phase
+        if phase is not None:
+            self._saw(phase)
+
+    def _next_phase(self, next_index: int) -> bool:
+        """Requests clock: the attempt numbered ``next_index`` comes next; whether the
+        network faults in place must change for it (the ticker is woken then)."""
+        timeline = self._timeline
+        if timeline is None or timeline.profile.clock == "wall" or self.network is None:
+            return False
+        phase = timeline.phase_at(requests=next_index)
+        name = phase.name if phase is not None else None
+        if name == self._request_phase:
+            return False
+        before = self._phase_network(timeline, self._request_phase)
+        self._request_phase = name
+        return bool(before or self._phase_network(timeline, name))
+
+    def _before_answer(self, next_index: int) -> asyncio.Future[None] | None:
+        """On the gateway's loop, before a request is answered: if the next attempt's
+        phase has other network faults, the ticker puts them in place and the answer
+        waits for it, so the attempt that starts a phase (sent after this answer)
+        meets them at Toxiproxy, before the gateway could count it."""
+        if not self._next_phase(next_index):
+            return None
+        loop = asyncio.get_running_loop()
+        ready: asyncio.Future[None] = loop.create_future()
+        with self._phase_lock:
+            self._waiting.append((loop, ready))
+        self._wake.set()
+        return ready
+
+    def _on_blind_attempt(self, target: str) -> None:
+        # on the Toxiproxy's loop: an attempt a network fault turned away before it reached
+        # the gateway (refused). It was an attempt in the phase that held, and it counts on
+        # the requests clock like a request the gateway answered.
+        name = self._request_phase
+        if name is not None:
+            self._saw(name)
+        if target in self.gateway.targets:
+            next_index = self.gateway.count_attempt(target)
+            if self._next_phase(next_index):
+                self._wake.set()
+
+    def _phase_network(self, timeline: Timeline, phase: str | None) -> tuple[Fault, ...]:
+        if phase is None or self.network is None:
+            return ()
+        return self._of(self.network, timeline.profile.phase(phase).faults)
+
+    def _tick(self) -> None:
+        """Keep the network faults of the active phase on the proxies (wall clock: by time)."""
+        while self._ticking:
+            self._wake.clear()
+            with self._phase_lock:
+                waiting, self._waiting = self._waiting, []
+            timeout = 0.5
+            try:
+                with self._lock:
+                    timeline = self._timeline
+                    if timeline is not None and self.network is not None:
+                        timeout = self._sync_network(timeline, self.network)
+            except Exception:
+                log.exception("llm-chaos: applying a phase's network faults failed")
+            finally:
+                for loop, ready in waiting:
+                    with contextlib.suppress(RuntimeError):  # that loop has closed
+                        loop.call_soon_threadsafe(_settle, ready)
+            self._wake.wait(timeout)
+
+    def clock_jumped(self) -> None:
+        """A virtual sleep skipped time (:mod:`chaos._vtime`): a wall clock profile may be
+        in its next phase, whose network faults are in place before the app's sleep returns."""
+        with self._lock:
+            if self._timeline is not None and self.network is not None:
+                self._sync_network(self._timeline, self.network)
+
+    def _sync_network(self, timeline: Timeline, net: NetworkFaults) -> float:
+        profile = timeline.profile
+        timeout = 0.5
+        if profile.clock == "wall":
+            # the gateway's clock: from apply, or (start: first_request) from the first
+            # request; until then the phase at 0 holds (the first request wakes us)
+            started = self.gateway.clock_started
+            elapsed = self._elapsed()
+            phase = timeline.phase_at(elapsed=elapsed)
+            name = phase.name if phase is not None else None
+            later = [b for b in timeline.boundaries() if b > elapsed]
+            if started is None:
+                timeout = 0.1
+            elif later:
+                timeout = max(0.001, min(timeout, later[0] - elapsed))
+        else:
+            name = self._request_phase
+        if name != self._net_phase:
+            self._net_phase = name
+            net.remove("profile")
+            if name is not None:
+                if profile.clock == "wall":  # requests report the phases they see
+                    self._saw(name)
+                for fault in self._phase_network(timeline, name):
+                    net.add("profile", fault)
+        return timeout
+
 
 _TOXIC_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -61,7 +603,7 @@ class NetworkFaults:
     :param client: the Toxiproxy client (scoped to this harness's proxies).
     :param proxies: target -> proxy name.
     :param backend: which Toxiproxy is in use.
-    :param journal: the gateway's journal (network notes go there).
+    :param gateway: the gateway (network notes go to its journal).
     :param events: the Toxiproxy's per-connection events; None when it has none.
     """
 
@@ -70,13 +612,13 @@ class NetworkFaults:
         client: ToxiproxyClient,
         proxies: dict[str, str],
         backend: BackendInfo,
-        journal: Journal,
+        gateway: Gateway,
         events: EventHub | None,
     ) -> None:
         self.client = client
         self.proxies = proxies
         self.backend = backend
-        self.journal = journal
+        self.gateway = gateway
         self.observed = events is not None
         self._targets = {proxy: target for target, proxy in proxies.items()}
         self._active: dict[str, list[tuple[str, Fault]]] = {}  # owner -> (proxy, fault)
@@ -85,7 +627,11 @@ class NetworkFaults:
         self._fired: dict[str, int] = {}
         self._met: set[tuple[int, str]] = set()  # (connection, fault) counted
         self._notes: dict[tuple[int, str], NetworkNote] = {}
+        self._was_down: dict[str, Fault] = {}  # proxy -> the last `down` that held it
         self._lock = threading.Lock()
+        self.on_blind: Callable[[str], None] | None = None
+        """Called with the target of every attempt refused before it reached the gateway
+        (on the Toxiproxy's loop: quick, never blocking); the plane counts it."""
         self._unsubscribe: Callable[[], None] | None = (
             events.subscribe(self._on_event) if events is not None else None
         )
@@ -98,7 +644,8 @@ class NetworkFaults:
         return (
             f"the {self.backend.name} Toxiproxy reports nothing per connection, so attempts "
             "a network fault refused, cut or reset before they reached the gateway are not "
-            "in the journal (only the embedded Toxiproxy reports them)"
+            "in the journal and do not advance a requests clock (only the embedded "
+            "Toxiproxy reports them)"
         )
 
     def close(self) -> None:
@@ -108,6 +655,20 @@ class NetworkFaults:
             self._unsubscribe = None
 
     # -- applying ---------------------------------------------------------------------
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        """:data:`EXECUTES`."""
+        return EXECUTES
+
+    def check(self, faults: Sequence[Fault]) -> None:
+        """Raise :class:`~chaos.ConfigError` for a fault on a target without a proxy."""
+        for fault in faults:
+            if fault.target not in self.proxies:
+                raise ConfigError(
+                    f"fault {_fault_name(fault)!r} names target {fault.target!r}; "
+                    f"the targets are: {', '.join(self.proxies)}"
+                )
 
     def active(self, owner: str) -> list[Fault]:
         """The faults ``owner`` (``inject`` or ``profile``) has in place."""
@@ -123,6 +684,7 @@ class NetworkFaults:
             if action.toxic == "down":
                 holders = self._down.setdefault(proxy, [])
                 holders.append((owner, fault))
+                self._was_down[proxy] = fault
                 if len(holders) == 1:
                     client.disable(proxy)
             else:
@@ -215,6 +777,8 @@ class NetworkFaults:
         outcome: WireOutcome | None
         if event.kind == "refused":
             outcome, closing = "refused", True
+            if self.on_blind is not None:
+                self.on_blind(target)
         elif event.kind == "closed":
             closing = True
             if event.reset:
@@ -243,6 +807,7 @@ class NetworkFaults:
             port=event.local_port,
             last_read=event.last_read,
             phase=fault.phase,
+            request=event.request,
         )
         with self._lock:
             key = (event.connection, name)
@@ -256,14 +821,16 @@ class NetworkFaults:
     def _note(self, note: NetworkNote) -> None:
         with self._lock:
             self._notes[(note.connection, note.fault)] = note
-            if len(self._notes) > self.journal.size:
+            if len(self._notes) > self.gateway.journal_size:
                 del self._notes[next(iter(self._notes))]
-        self.journal.note(note)
+        self.gateway.note(note)
 
     def _fault_for(self, event: ConnectionEvent) -> Fault | None:
         if event.kind == "refused":
+            # the proxy was refusing when it accepted the connection; the `down` that
+            # held it then may have gone since (the event comes with the reset)
             holders = self._down.get(event.proxy)
-            return holders[0][1] if holders else None
+            return holders[0][1] if holders else self._was_down.get(event.proxy)
         if event.toxic is None:
             return None
         return self._toxics.get((event.proxy, event.toxic))

@@ -13,6 +13,7 @@ User guide: docs/plugin.md.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import inspect
 import os
@@ -24,11 +25,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from chaos import _hookspecs
+from chaos import _hookspecs, _vtime
 from chaos import _options as opts
 from chaos._errors import ChaosError, ConfigError, did_you_mean
 
 if TYPE_CHECKING:
+    from chaos._contract import HarnessLike
     from chaos._fixture import ChaosFixture
     from chaos._guard import Guard
     from chaos._routing import EarlyRouting, Routing
@@ -54,6 +56,7 @@ def _marker_signature(
     seed: int | None = None,
     params: Mapping[str, Any] | None = None,
     route_env: bool = True,
+    time: str | None = None,
 ) -> None:
     """The ``chaos`` marker's signature: the one list of its keywords and defaults
     (``MARKER_HELP`` spells it out; a test keeps the two in step)."""
@@ -63,11 +66,12 @@ _MARKER_ARGS: tuple[str, ...] = tuple(inspect.signature(_marker_signature).param
 
 MARKER_HELP = (
     "chaos(*, profile=None, profiles=None, targets=None, strict=True, seed=None, "
-    "params=None, route_env=True): run the test under the LLM chaos harness. "
+    "params=None, route_env=True, time=None): run the test under the LLM chaos harness. "
     "profile: a fault profile applied for the test; profiles: a list or glob, one run "
     "per profile; targets: only route these targets; strict: fail as inconclusive when "
     "a declared fault never fired; seed: the fault seed; params: profile parameters; "
-    f"route_env: point the SDKs' environment at the harness. See {_DOCS}"
+    "route_env: point the SDKs' environment at the harness; time: 'real' or 'virtual' "
+    f"(sleeps take no time; docs/virtual-time.md). See {_DOCS}"
 )
 
 
@@ -82,6 +86,7 @@ class MarkerOptions:
     seed: int | None = None
     params: Mapping[str, Any] | None = None
     route_env: bool = True
+    time: str | None = None
 
 
 _TYPES: Mapping[str, tuple[type, ...]] = {
@@ -90,6 +95,7 @@ _TYPES: Mapping[str, tuple[type, ...]] = {
     "seed": (int,),
     "params": (Mapping,),
     "route_env": (bool,),
+    "time": (str,),
 }
 
 
@@ -153,6 +159,7 @@ def marker_options(node: pytest.Item | pytest.Function) -> MarkerOptions:
         seed=kwargs.get("seed"),
         params=kwargs.get("params"),
         route_env=kwargs.get("route_env", True),
+        time=kwargs.get("time"),
     )
 
 
@@ -168,7 +175,7 @@ class _Session:
     """What the plugin keeps for one pytest session (one per xdist worker)."""
 
     config: pytest.Config
-    harness: Any = None
+    harness: HarnessLike | None = None
     reporter: Reporter | None = None
     targets: dict[str, str] = field(default_factory=dict)
     # controller-side aggregation of every chaos test's summary (xdist-safe)
@@ -197,11 +204,11 @@ class _Session:
 class _TestRun:
     """One chaos test in progress."""
 
-    fixture: ChaosFixture
     options: MarkerOptions
     strict: bool
     profile: str | None
-    session_seed: int | None = None
+    scope: dict[str, Any] = field(default_factory=dict)  # chaos._fixture.scope's arguments
+    fixture: ChaosFixture = field(init=False)
     verdict: Verdict | None = None
     guard: Guard | None = None
 
@@ -239,7 +246,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             group.addoption(s.cli, action="store_true", default=None, dest=s.name, help=s.help)
         elif s.cli:
             group.addoption(
-                s.cli, dest=s.name, default=None, metavar=s.metavar, choices=s.choices, help=s.help
+                s.cli,
+                dest=s.name,
+                default=None,
+                metavar=s.metavar,
+                choices=s.valid,
+                action="append" if s.many else "store",
+                help=s.help,
             )
         if s.ini:
             env = f" (env {', '.join(s.env)})" if s.env else ""
@@ -313,7 +326,7 @@ def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> 
     except (ChaosError, OSError):
         return  # the chaos fixture reports it, test by test
     state.harness = harness
-    routing = routing_for(list(state.targets), harness.endpoints, harness.gateway.dialect)
+    routing = routing_for(list(state.targets), harness.endpoints, harness.dialect)
     state.early = EarlyRouting(routing)
     state.early.apply()
 
@@ -399,7 +412,8 @@ def _profile_names(config: pytest.Config, test_dir: Path | None) -> list[str]:
 
 @pytest.fixture(scope="session")
 def chaos_config() -> dict[str, Any]:
-    """Keyword arguments for the session's ``chaos.Harness`` (targets, backend, seed, ...).
+    """Fields of the ``chaos.Settings`` the session's ``chaos.Harness`` is built from
+    (targets, backend, seed, ...; an unknown name is an error).
 
     Override it in your root ``conftest.py`` (session scope). The command line
     and ``LLM_CHAOS_*`` variables win over it; it wins over the ini file.
@@ -417,7 +431,7 @@ def chaos_profile_dir(request: pytest.FixtureRequest) -> Path:
 @pytest.fixture(scope="session")
 def _llm_chaos_harness(
     pytestconfig: pytest.Config, chaos_config: Mapping[str, Any]
-) -> Generator[Any, None, None]:
+) -> Generator[HarnessLike, None, None]:
     """The session's harness, started on first use and stopped at the end."""
     state = pytestconfig.stash[_SESSION]
     harness = state.harness  # started early, while the test modules were imported
@@ -444,7 +458,7 @@ def _llm_chaos_harness(
             state.harness = None
 
 
-def _start_harness(config: pytest.Config, chaos_config: Mapping[str, Any]) -> Any:
+def _start_harness(config: pytest.Config, chaos_config: Mapping[str, Any]) -> HarnessLike:
     from chaos._gate_client import from_environ
     from chaos._harness import Harness, Target
     from chaos.providers import DIALECTS
@@ -469,9 +483,9 @@ def _start_harness(config: pytest.Config, chaos_config: Mapping[str, Any]) -> An
                 specs[spec.name] = spec
             else:
                 dialect = getattr(item, "dialect_name", None) or item.dialect
-                specs[item.name] = opts.TargetSpec(item.name, dialect, item.upstream)
+                specs[item.name] = Target(item.name, dialect, item.upstream)
     if not specs:
-        specs = {name: opts.TargetSpec(name, name) for name in DIALECTS}
+        specs = {name: Target(name) for name in DIALECTS}
     for spec in specs.values():
         if spec.dialect not in DIALECTS:
             raise ConfigError(
@@ -479,21 +493,13 @@ def _start_harness(config: pytest.Config, chaos_config: Mapping[str, Any]) -> An
                 + did_you_mean(spec.dialect, DIALECTS, parens=True)
                 + f"; valid dialects: {', '.join(sorted(DIALECTS))}"
             )
-    targets = code_targets or [
-        Target(name=s.name, dialect=s.dialect, upstream=s.upstream) for s in specs.values()
-    ]
-    kwargs: dict[str, Any] = {
-        "targets": targets,
-        "backend": setting(opts.BACKEND),
-        "toxiproxy_url": setting(opts.TOXIPROXY_URL),
-        "seed": setting(opts.SEED),
-        "allow_network": setting(opts.ALLOW_NETWORK),
-        "name_prefix": f"llm-chaos-{_worker_id()}",
-    }
-    for s in (opts.PROFILE, opts.PROFILE_ALL, opts.REPORT, opts.PROFILES_DIRS):
-        code.pop(s.name, None)
-    kwargs.update(code)
-    harness = Harness(**kwargs)
+    values = {s.name: setting(s) for s in opts.SETTINGS if s is not opts.TARGETS}
+    targets = code_targets or tuple(specs.values())
+    code = {k: v for k, v in code.items() if k not in values}
+    settings = opts.Settings.of(
+        {**values, "targets": targets, "name_prefix": f"llm-chaos-{_worker_id()}", **code}
+    )
+    harness = Harness(settings)
     harness.start()
     config.stash[_SESSION].targets = {t.name: t.dialect_name for t in harness.targets}
     return harness
@@ -563,55 +569,61 @@ def chaos(
     problem = None
     try:
         options = _check_request(request, chaos_profile_dir)
+        clock = _clock(request.config, options)
     except ConfigError as exc:
         problem = str(exc)
     if problem is not None:
         pytest.fail(problem, pytrace=False)
     # requested only now, so that a bad marker never starts the harness
-    harness = request.getfixturevalue("_llm_chaos_harness")
+    harness: HarnessLike = request.getfixturevalue("_llm_chaos_harness")
+    from chaos._fixture import scope
+
     item = request.node
-    try:
-        run = _begin(request, harness, options, chaos_profile_dir, monkeypatch)
-    except ChaosError as exc:
-        harness.reset()
-        problem = str(exc)
-    if problem is not None:
-        pytest.fail(problem, pytrace=False)
-    item.stash[_RUN] = run
-    state = request.config.stash[_SESSION]
-    assert run.guard is not None
-    try:
-        run.guard.install()
-        if state.reporter is not None:
-            state.reporter.on_test_start(item, harness, None)
-        yield run.fixture
-    finally:
-        run.guard.uninstall()
+    with contextlib.ExitStack() as stack:
+        try:  # the scope resets the harness on the way out, even when its way in failed
+            run = _begin(request, harness, options, chaos_profile_dir, monkeypatch)
+            run.fixture = stack.enter_context(scope(harness, **run.scope))
+        except ChaosError as exc:
+            problem = str(exc)
+        if problem is not None:
+            pytest.fail(problem, pytrace=False)
+        item.stash[_RUN] = run
+        state = request.config.stash[_SESSION]
+        assert run.guard is not None
+        # under llm-chaos run the harness (and its clock) is the gate's: real time
+        virtual = clock == "virtual" and harness.gate_profile is None
+        if virtual:
+            try:
+                _vtime.activate()
+            except ConfigError as exc:
+                del item.stash[_RUN]
+                pytest.fail(str(exc), pytrace=False)
         try:
-            _end(request, run, harness)
+            run.guard.install()
+            if state.reporter is not None:
+                state.reporter.on_test_start(item, harness, None)
+            yield run.fixture
         finally:
-            del item.stash[_RUN]
-            if run.session_seed is not None:
-                _reseed(harness, run.session_seed)
-            harness.reset()
+            if virtual:
+                _vtime.deactivate()
+            run.guard.uninstall()
+            try:
+                _end(request, run, harness)
+            finally:
+                del item.stash[_RUN]
 
 
 def _begin(
     request: pytest.FixtureRequest,
-    harness: Any,
+    harness: HarnessLike,
     options: MarkerOptions,
     profile_dir: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> _TestRun:
-    from chaos._fixture import ChaosFixture
-    from chaos._gate_client import GateHarness
-
+    """What this test's scope over the harness is: targets, environment, profile, seed."""
     config = request.config
     item = request.node
     state = config.stash[_SESSION]
-    gate = isinstance(harness, GateHarness)
-    if gate:
-        harness.reset()  # this test's journal starts now; the gate's goes on
     # strictness is for tests that asked for chaos, not for ordinary tests run
     # under --chaos-profile-all (most of them never call a provider)
     asked = "chaos" in item.fixturenames or item.get_closest_marker("chaos") is not None
@@ -631,61 +643,52 @@ def _begin(
     profile = (
         _resolve(config, opts.PROFILE, **layers).value if layers else state.setting(opts.PROFILE)
     )
-    session_seed = None
-    if options.seed is not None:
-        session_seed = harness.seed
-        _reseed(harness, options.seed)
     env: dict[str, str] = {}
     if options.route_env:
         from chaos._routing import routing_for
 
         key = tuple(selected)
         if key not in state.env:
-            state.env[key] = routing_for(selected, harness.endpoints, harness.gateway.dialect)
+            state.env[key] = routing_for(selected, harness.endpoints, harness.dialect)
         routing = state.env[key]
         env = routing.set
         for var in routing.unset:
             monkeypatch.delenv(var, raising=False)
     for var, value in env.items():
         monkeypatch.setenv(var, value)
-    if gate and profile is not None:
+    if harness.gate_profile is not None and profile is not None:
         pytest.skip(
             f"chaos profile {profile!r}: this run is under llm-chaos run, whose harness replays "
             f"profile {harness.gate_profile!r}; the test runs outside the gate"
         )
-    dirs = [str(profile_dir), *_profile_dirs(config, None)]
-    fixture = ChaosFixture(
-        harness,
-        targets=selected,
-        env=env,
-        profile=profile,
-        profile_dirs=dirs,
-        params=options.params,
-    )
-    if profile is not None:
-        fixture.apply(profile)
-    run = _TestRun(fixture, options, strict=options.strict and asked, profile=profile)
-    run.session_seed = session_seed
+    run = _TestRun(options, strict=options.strict and asked, profile=profile)
+    run.scope = {
+        "targets": selected,
+        "env": env,
+        "profile": profile,
+        "profile_dirs": [str(profile_dir), *_profile_dirs(config, None)],
+        "params": options.params,
+        "seed": options.seed,
+    }
     run.guard = _make_guard(config, harness)
     return run
 
 
-def _reseed(harness: Any, seed: int) -> None:
-    """Seed this test's faults: the profile timeline and the gateway's rule RNGs are
-    seeded when faults are set, so setting both seeds before that is enough."""
-    harness.seed = seed
-    if harness.gateway is not None:
-        harness.gateway.seed = seed
+def _clock(config: pytest.Config, options: MarkerOptions) -> str:
+    """The test's clock, ``real`` or ``virtual``: its marker's, else the session's."""
+    if options.time is not None:
+        return str(_resolve(config, opts.TIME, marker=options.time).value)
+    return str(config.stash[_SESSION].setting(opts.TIME))
 
 
-def _end(request: pytest.FixtureRequest, run: _TestRun, harness: Any) -> None:
+def _end(request: pytest.FixtureRequest, run: _TestRun, harness: HarnessLike) -> None:
     """Tell the reporter and leave the test's summary on its report (xdist-safe)."""
     item = request.node
     state = request.config.stash[_SESSION]
     verdict = run.verdict or run.fixture.verdict
     if state.reporter is not None:
         state.reporter.on_test_end(item, harness, verdict)
-    gate_profile = getattr(harness, "gate_profile", None)  # under llm-chaos run
+    gate_profile = harness.gate_profile  # under llm-chaos run
     data: dict[str, Any] = {
         "profile": run.profile
         or (f"{gate_profile} (llm-chaos run's)" if gate_profile else None)
@@ -748,7 +751,7 @@ def pytest_runtest_makereport(
         report.sections.append(("llm-chaos journal", run.fixture.verdict.describe()))
         from chaos.report._failure import lead_with_chaos
 
-        gate_profile = getattr(run.fixture.harness, "gate_profile", None)
+        gate_profile = run.fixture.harness.gate_profile
         lead_with_chaos(item, call, report, run.fixture, run.profile or gate_profile)
     return report
 
@@ -762,7 +765,7 @@ def _fail_on_bypass(item: pytest.Item) -> None:
     pytest.fail("\n".join(messages), pytrace=False)
 
 
-def _make_guard(config: pytest.Config, harness: Any) -> Guard:
+def _make_guard(config: pytest.Config, harness: HarnessLike) -> Guard:
     """The guard for one chaos test: provider hosts refused unless the network is
     allowed; with --chaos-seal every other non-loopback host but the harness's own."""
     from urllib.parse import urlsplit
@@ -771,8 +774,8 @@ def _make_guard(config: pytest.Config, harness: Any) -> Guard:
     from chaos.providers import DIALECTS
 
     state = config.stash[_SESSION]
-    own = [state.setting(opts.TOXIPROXY_URL), getattr(harness, "admin_url", None)]
-    own += [getattr(t, "upstream", None) for t in getattr(harness, "targets", ())]
+    own = [state.setting(opts.TOXIPROXY_URL), harness.admin_url]
+    own += [t.upstream for t in harness.targets]
     allowed = {urlsplit(u).hostname or "" for u in own if u and "://" in str(u)}
     hosts: dict[str, str] = {}
     for name, dialect in state.targets.items():
@@ -799,9 +802,9 @@ def _strict_check(run: _TestRun) -> None:
     Verdict(harness.journal, declared=declared).assert_all_faults_fired()
 
 
-def _unreached_faults(run: _TestRun, harness: Any) -> set[str]:
+def _unreached_faults(run: _TestRun, harness: HarnessLike) -> set[str]:
     """Faults of profile phases the test never reached: not the test's to fire."""
-    seen = set(harness.phases_seen()) if hasattr(harness, "phases_seen") else set()
+    seen = set(harness.phases_seen())
     out: set[str] = set()
     for profile in run.fixture.profiles:
         for phase in getattr(profile, "phases", ()):

@@ -10,6 +10,8 @@ from typing import Any
 
 def register(subparsers: Any) -> None:
     """Add the ``demo`` verb."""
+    from chaos import _options as opts
+
     parser = subparsers.add_parser(
         "demo",
         help="replay the 2 March 2026 Claude outage against a resilient and a naive example app",
@@ -19,20 +21,21 @@ def register(subparsers: Any) -> None:
         "and why one survived; write timelines and reports. Offline: the providers are fakes.",
         allow_abbrev=False,
     )
-    parser.add_argument(
-        "--seed", type=int, help="seed for the faults (default: the profile's, 20260302)"
-    )
-    parser.add_argument(
-        "--out",
-        default="chaos-reports/demo",
-        metavar="DIR",
-        help="where the reports go (default: ./chaos-reports/demo)",
-    )
-    parser.add_argument(
-        "--profile",
-        default="claude-2026-03-02",
-        metavar="NAME|PATH",
-        help="another wall-clock profile to replay (default: claude-2026-03-02)",
+    opts.add_arguments(
+        parser,
+        opts.Flag(opts.SEED, help="seed for the faults (default: the profile's, 20260302)"),
+        opts.Flag(
+            opts.REPORT,
+            help="where the reports go",
+            default="chaos-reports/demo",
+            aliases=("--out",),
+        ),
+        opts.Flag(
+            opts.PROFILE,
+            help="another wall-clock profile to replay",
+            default="claude-2026-03-02",
+        ),
+        opts.BACKEND,
     )
     parser.add_argument(
         "--time-scale",
@@ -40,12 +43,6 @@ def register(subparsers: Any) -> None:
         default=1200.0,
         metavar="N",
         help="incident seconds per second of replay (default: 1200, the 3h58m outage in 12 s)",
-    )
-    parser.add_argument(
-        "--backend",
-        default="auto",
-        choices=("auto", "embedded", "binary", "docker", "external"),
-        help="the Toxiproxy backend (default: auto)",
     )
     parser.set_defaults(func=run)
 
@@ -56,13 +53,17 @@ def run(args: argparse.Namespace) -> int:
     Exit 0 when the resilient app answered every question (the expected story),
     1 when it did not (something is broken), 2 when the SDKs are missing.
     """
+    from chaos import _options as opts
     from chaos._demo import APPS, LEGEND, require_sdks, run_demo, why, write_reports
     from chaos.profiles import load_profile
 
     started = time.monotonic()
+    settings = opts.settings_from_args(args)
+    assert settings.profile is not None  # the verb's defaults
+    assert settings.report is not None
     require_sdks()
-    profile = load_profile(args.profile)
-    seed = args.seed if args.seed is not None else profile.seed
+    profile = load_profile(settings.profile)
+    seed = settings.seed if settings.seed is not None else profile.seed
     _say(f"llm-chaos demo: {profile.title}")
     _say(
         f"  profile {profile.name}, seed {seed}: one second of replay is "
@@ -75,9 +76,8 @@ def run(args: argparse.Namespace) -> int:
     _say(f"  {LEGEND}")
     _say("")
     result = run_demo(
-        profile=args.profile,
-        seed=args.seed,
-        backend=args.backend,
+        profile=settings.profile,
+        settings=settings,
         time_scale=args.time_scale,
         progress=_say,
     )
@@ -89,11 +89,11 @@ def run(args: argparse.Namespace) -> int:
         for line in why(run_):
             _say(f"  - {line}")
         _say("")
-    files = write_reports(result, args.out)
+    files = write_reports(result, settings.report)
     names = ", ".join(sorted(p.name for p in files))
-    _say(f"reports written to {args.out}/: {names}")
+    _say(f"reports written to {settings.report}/: {names}")
     took = time.monotonic() - started
-    _say(f"open {args.out}/demo.md, or the timelines in a browser (took {took:.0f}s)")
+    _say(f"open {settings.report}/demo.md, or the timelines in a browser (took {took:.0f}s)")
     resilient = result.runs[0]
     return 0 if all(q.answered for q in resilient.questions) else 1
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from chaos import _options as opts
 from chaos._errors import ProfileError
 
 EXIT_OK = 0
@@ -27,14 +28,14 @@ def register(subparsers: Any) -> None:
     verbs.required = True
 
     def with_dirs(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument(
-            "--dir",
-            dest="dirs",
-            action="append",
-            default=[],
-            metavar="DIR",
-            help="a folder of profiles, searched before $LLM_CHAOS_PROFILES_DIRS and the "
-            "built-ins (repeatable)",
+        opts.add_arguments(
+            sub,
+            opts.Flag(
+                opts.PROFILES_DIRS,
+                help="a folder of profiles, searched before $LLM_CHAOS_PROFILES_DIRS and the "
+                "built-ins (repeatable)",
+                aliases=("--dir",),
+            ),
         )
 
     def with_params(sub: argparse.ArgumentParser) -> None:
@@ -53,7 +54,7 @@ def register(subparsers: Any) -> None:
 
     show = verbs.add_parser("show", help="one profile, resolved, with its timeline drawn")
     show.add_argument("profile", metavar="NAME|PATH")
-    show.add_argument("--seed", type=int, default=None, help="the seed to show (default: random)")
+    opts.add_arguments(show, opts.Flag(opts.SEED, help="the seed to show (default: random)"))
     with_dirs(show)
     with_params(show)
     show.set_defaults(func=run_show)
@@ -75,7 +76,7 @@ def run_list(args: argparse.Namespace) -> int:
     """Print every profile reachable by name: name, title, source, where it was found."""
     from chaos.profiles import find_profiles
 
-    infos = find_profiles(args.dirs)
+    infos = find_profiles(_dirs(args))
     if not infos:
         print("no profiles found")
         return EXIT_OK
@@ -91,8 +92,8 @@ def run_show(args: argparse.Namespace) -> int:
     """Print one profile resolved (extends, includes, parameters, ramps) and its timeline."""
     from chaos.profiles import Timeline, load_profile
 
-    profile = load_profile(args.profile, dirs=args.dirs, params=_params(args.params))
-    print(Timeline(profile, seed=args.seed).describe())
+    profile = load_profile(args.profile, dirs=_dirs(args), params=_params(args.params))
+    print(Timeline(profile, seed=opts.settings_from_args(args).seed).describe())
     return EXIT_OK
 
 
@@ -110,7 +111,7 @@ def run_validate(args: argparse.Namespace) -> int:
             bare = not path.endswith((".yaml", ".yml")) and "/" not in path
             profile = load_profile(
                 f"./{path}" if bare and os.path.isfile(path) else path,
-                dirs=args.dirs,
+                dirs=_dirs(args),
                 params=params,
             )
         except ProfileError as exc:
@@ -139,6 +140,11 @@ def run_schema(args: argparse.Namespace) -> int:
 
     sys.stdout.write(schema_text())
     return EXIT_OK
+
+
+def _dirs(args: argparse.Namespace) -> list[str]:
+    # the loader reads $LLM_CHAOS_PROFILES_DIRS itself, after these
+    return list(args.profiles_dirs or ())
 
 
 def _params(pairs: list[str]) -> dict[str, Any]:

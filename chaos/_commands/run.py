@@ -18,9 +18,11 @@ fired: inconclusive); 2 bad input (unknown profile, bad flag, no command).
 
 The command gets the harness's environment: ANTHROPIC_BASE_URL, OPENAI_BASE_URL,
 dummy API keys, LLM_CHAOS_ADMIN_URL (the gateway admin API), LLM_CHAOS_GATE_PROFILE
-(the profile's name or file) and LLM_CHAOS_GATE_SEED. A wall-clock profile's incident
-time starts at the first request the harness receives (start: first_request), so the
-command's start-up time does not eat into the replay.
+(the profile's name or file) and LLM_CHAOS_GATE_SEED; and HTTP(S)_PROXY/ALL_PROXY
+pointing at a local sink (NO_PROXY: loopback) that refuses and reports any request
+to a provider's API host that bypassed the harness (the profile then fails). A
+wall-clock profile's incident time starts at the first request the harness receives
+(start: first_request), so the command's start-up time does not eat into the replay.
 
 example: llm-chaos run -p claude-2026-03-02 -p provider-down --report chaos-reports -- pytest -q
 """
@@ -28,7 +30,7 @@ example: llm-chaos run -p claude-2026-03-02 -p provider-down --report chaos-repo
 
 def register(subparsers: Any) -> None:
     """Add the ``run`` verb."""
-    from chaos._gate import BACKEND_CHOICES
+    from chaos import _options as opts
 
     parser = subparsers.add_parser(
         "run",
@@ -40,42 +42,41 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,
     )
-    parser.add_argument(
-        "-p",
-        "--profile",
-        dest="profiles",
-        action="append",
-        default=[],
-        metavar="NAME|PATH",
-        help="a profile to run the command under (repeatable; see llm-chaos profiles list)",
-    )
-    parser.add_argument(
-        "--report",
-        metavar="DIR",
-        help="write gate.json, gate.md, junit.xml, timeline-<profile>.svg, "
-        "journal-<profile>.json and coverage.json/.md into DIR",
+    opts.add_arguments(
+        parser,
+        opts.Flag(
+            opts.PROFILE,
+            help="a profile to run the command under (repeatable; see llm-chaos profiles list)",
+            many=True,
+            aliases=("-p",),
+        ),
+        opts.Flag(
+            opts.REPORT,
+            help="write gate.json, gate.md, junit.xml, timeline-<profile>.svg, "
+            "journal-<profile>.json and coverage.json/.md into this directory",
+        ),
+        opts.Flag(
+            opts.TARGETS,
+            help="a target of the harness: NAME=DIALECT, NAME=URL or NAME=DIALECT URL "
+            "(repeatable; default: anthropic and openai on the fake providers, plus the "
+            "profile's); a URL forwards to a real upstream",
+        ),
+        opts.Flag(opts.SEED, help="seed for every profile (default: the profile's)"),
+        opts.BACKEND,
+        opts.TOXIPROXY_URL,
+        opts.Flag(
+            opts.ALLOW_NETWORK,
+            help="allow --target URLs that are not on this machine (real providers), and "
+            "the command's requests to providers' API hosts (else the sink refuses them)",
+        ),
+        opts.Flag(
+            opts.SEAL,
+            help="the sink refuses every non-loopback request of the command, not only "
+            "those to providers' API hosts",
+        ),
     )
     parser.add_argument(
         "--junit", metavar="PATH", help="write JUnit XML (one testcase per profile)"
-    )
-    parser.add_argument(
-        "--target",
-        dest="targets",
-        action="append",
-        default=[],
-        metavar="NAME=DIALECT|URL",
-        help="a target of the harness (repeatable; default: anthropic=anthropic and "
-        "openai=openai on the fake providers); a URL forwards to a real upstream",
-    )
-    parser.add_argument("--seed", type=int, help="seed for every profile (default: the profile's)")
-    parser.add_argument(
-        "--backend",
-        default="auto",
-        choices=BACKEND_CHOICES,
-        help="the Toxiproxy backend (default: auto)",
-    )
-    parser.add_argument(
-        "--toxiproxy-url", metavar="URL", help="the external Toxiproxy (else TOXIPROXY_URL)"
     )
     parser.add_argument(
         "--timeout",
@@ -88,11 +89,6 @@ def register(subparsers: Any) -> None:
         dest="strict",
         action="store_false",
         help="do not fail a profile whose declared faults never fired",
-    )
-    parser.add_argument(
-        "--allow-network",
-        action="store_true",
-        help="allow --target URLs that are not on this machine (real providers)",
     )
     parser.add_argument(
         "command", nargs=argparse.REMAINDER, metavar="-- COMMAND...", help="the command to run"
@@ -112,35 +108,35 @@ def _positive(text: str) -> float:
 
 def run(args: argparse.Namespace) -> int:
     """Load every profile, run the gate, print the matrix, write the files."""
-    from chaos._gate import load_profiles, parse_targets, run_gate, write_reports
+    from chaos import _options as opts
+    from chaos._gate import load_profiles, run_gate, write_reports
 
     command = list(args.command)
     if command[:1] == ["--"]:
         command = command[1:]
     if not command:
         args.parser.error("no command to run: put it after --, e.g. -- pytest -q")
-    if not args.profiles:
+    names = list(args.profile or ())
+    if not names and (env_profile := opts.resolve(opts.PROFILE).value):
+        names = [env_profile]
+    if not names:
         args.parser.error("no profile: pass --profile NAME (see llm-chaos profiles list)")
-    profiles = load_profiles(args.profiles)  # every profile checked before anything runs
-    targets = parse_targets(args.targets) if args.targets else None
+    settings = opts.settings_from_args(args)
+    profiles = load_profiles(names)  # every profile checked before anything runs
     with _sigterm_as_interrupt():
         report = run_gate(
             profiles,
             command,
-            targets=targets,
-            seed=args.seed,
-            backend=args.backend,
-            toxiproxy_url=args.toxiproxy_url,
-            allow_network=args.allow_network,
+            settings=settings,
             timeout=args.timeout,
             strict=args.strict,
             progress=_say,
         )
     _say("")
     _say(report.matrix())
-    if args.report:
-        files = write_reports(report, args.report)
-        _say(f"reports: {len(files)} files in {args.report}/ (gate.md, junit.xml, timelines)")
+    if settings.report:
+        files = write_reports(report, settings.report)
+        _say(f"reports: {len(files)} files in {settings.report}/ (gate.md, junit.xml, timelines)")
     if args.junit:
         from pathlib import Path
 

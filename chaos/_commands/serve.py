@@ -7,7 +7,9 @@ Prints one JSON line on stdout when ready::
 
 Set every ``env`` variable and remove every ``unset`` one in the app's environment:
 the official SDKs (Python, Node), the Vercel AI SDK and the frameworks then talk to
-the harness (docs/routing.md lists who reads what).
+the harness (docs/routing.md lists who reads what). ``env`` also points the proxy
+variables (``HTTP_PROXY``...; ``NO_PROXY``: loopback) at a local sink that refuses,
+and reports on stderr, any request to a provider's API host that bypasses the harness.
 
 then runs until SIGINT or SIGTERM and cleans up (proxies, Toxiproxy, listeners).
 Drive faults at run time through the admin API (``PUT /rules``).
@@ -16,19 +18,21 @@ Drive faults at run time through the admin API (``PUT /rules``).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import os
 import signal
 import sys
 import threading
 from typing import Any
 
-from chaos._errors import ConfigError
-
-__all__ = ["parse_target", "register", "run"]
+__all__ = ["register", "run"]
 
 
 def register(subparsers: Any) -> None:
     """Add the ``serve`` verb."""
+    from chaos import _options as opts
+
     parser = subparsers.add_parser(
         "serve",
         help="run Toxiproxy + the fault gateway + fake providers until interrupted",
@@ -39,16 +43,27 @@ def register(subparsers: Any) -> None:
             "SIGINT/SIGTERM. Faults come from --profile and from the admin API."
         ),
     )
-    parser.add_argument("--profile", metavar="NAME|PATH", help="a fault profile to replay")
-    parser.add_argument(
-        "--target",
-        action="append",
-        default=[],
-        metavar="NAME=DIALECT|URL",
-        help=(
-            "a target: NAME=DIALECT (fake provider), NAME=URL (forward, dialect NAME) or "
-            "NAME=DIALECT,URL; repeatable. Default: the profile's targets, else "
-            "anthropic and openai"
+    opts.add_arguments(
+        parser,
+        opts.Flag(opts.PROFILE, help="a fault profile to replay"),
+        opts.Flag(
+            opts.TARGETS,
+            help="a target: NAME=DIALECT (fake provider), NAME=URL (forward, dialect NAME) or "
+            "NAME=DIALECT URL; repeatable. Default: the profile's targets, else "
+            "anthropic and openai",
+        ),
+        opts.SEED,
+        opts.BACKEND,
+        opts.TOXIPROXY_URL,
+        opts.Flag(
+            opts.ALLOW_NETWORK,
+            help="allow forwarding to non-loopback upstreams, and the app's requests to "
+            "providers' API hosts through the sink",
+        ),
+        opts.Flag(
+            opts.SEAL,
+            help="the sink refuses every non-loopback request of the app, not only those "
+            "to providers' API hosts",
         ),
     )
     parser.add_argument(
@@ -59,28 +74,6 @@ def register(subparsers: Any) -> None:
         help="admin API port (default: a free one)",
     )
     parser.add_argument(
-        "--seed",
-        type=int,
-        default=None,
-        metavar="N",
-        help="seed for every probabilistic fault (default: random, printed)",
-    )
-    parser.add_argument(
-        "--backend",
-        default="auto",
-        choices=("auto", "embedded", "binary", "docker", "external"),
-        help="where Toxiproxy comes from (default: auto)",
-    )
-    parser.add_argument(
-        "--toxiproxy-url",
-        default=None,
-        metavar="URL",
-        help="an external Toxiproxy (else $TOXIPROXY_URL)",
-    )
-    parser.add_argument(
-        "--allow-network", action="store_true", help="allow forwarding to non-loopback upstreams"
-    )
-    parser.add_argument(
         "--name-prefix",
         default="llm-chaos",
         help="Toxiproxy proxy names are PREFIX-TARGET (default: llm-chaos)",
@@ -88,35 +81,22 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def parse_target(text: str) -> tuple[str, str, str]:
-    """``NAME=DIALECT``, ``NAME=URL`` or ``NAME=DIALECT,URL`` -> (name, dialect, upstream)."""
-    name, sep, value = text.partition("=")
-    if not sep or not name or not value:
-        raise ConfigError(
-            f"--target {text!r}: expected NAME=DIALECT, NAME=URL or NAME=DIALECT,URL "
-            "(e.g. anthropic=anthropic, backup=openai, anthropic=http://127.0.0.1:9000)"
-        )
-    dialect, comma, url = value.partition(",")
-    if comma:
-        return name, dialect, url
-    if "://" in value:
-        return name, name, value
-    return name, value, "fake"
-
-
 def run(args: argparse.Namespace) -> int:
     """Start the harness, print the ready line, wait for a signal, stop."""
-    from chaos._harness import Harness, Target
+    from chaos import _options as opts
+    from chaos._harness import Harness
+    from chaos._sink import Sink, Stray
 
-    targets: list[Target] | None = None
+    settings = opts.settings_from_args(
+        args, name_prefix=args.name_prefix, admin_port=args.admin_port
+    )
     profile = None
-    if args.profile:
+    if settings.profile:
         from chaos.profiles import load_profile
 
-        profile = load_profile(args.profile)
-        targets = [Target(t.name, t.dialect, t.upstream) for t in profile.targets.values()]
-    if args.target:
-        targets = [Target(*parse_target(text)) for text in args.target]
+        profile = load_profile(settings.profile)
+        if not settings.targets:
+            settings = dataclasses.replace(settings, targets=tuple(profile.targets.values()))
 
     stop = threading.Event()
 
@@ -126,22 +106,18 @@ def run(args: argparse.Namespace) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, on_signal)
 
-    harness = Harness(
-        targets,
-        backend=args.backend,
-        toxiproxy_url=args.toxiproxy_url,
-        seed=args.seed,
-        allow_network=args.allow_network,
-        name_prefix=args.name_prefix,
-        admin_port=args.admin_port,
-    )
-    with harness:
+    def stray(request: Stray) -> None:
+        print(f"llm-chaos serve: sink: {request.line()}", file=sys.stderr, flush=True)
+
+    harness = Harness(settings)
+    sink = Sink(allow_providers=settings.allow_network, sealed=settings.seal, on_stray=stray)
+    with sink, harness:
         if profile is not None:
             harness.apply(profile)
         ready = {
             "admin": harness.admin_url,
             "targets": harness.endpoints,
-            "env": harness.env,
+            "env": {**harness.env, **sink.env(os.environ)},
             "unset": list(harness.env_unset),
         }
         print(json.dumps(ready), flush=True)
@@ -153,4 +129,11 @@ def run(args: argparse.Namespace) -> int:
         )
         while not stop.wait(1.0):
             pass
+    if sink.refused:
+        print(
+            f"llm-chaos serve: the sink refused {len(sink.refused)} request(s) that bypassed "
+            "the harness (see docs/routing.md)",
+            file=sys.stderr,
+            flush=True,
+        )
     return 0

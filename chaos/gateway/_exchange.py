@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from chaos import _vtime
 from chaos._journal import JournalRecord, WireOutcome
 from chaos._redact import redact_headers, redact_path
 from chaos.gateway._http import Connection, status_line
@@ -103,8 +103,8 @@ class Exchange:
         self.rule: Rule | None = None
         self.phase: str | None = None
         self.action: str | None = None
-        self.started = time.perf_counter()
-        self.time = time.time()
+        self.started = _vtime.monotonic()
+        self.time = _vtime.wall()
         self.status: int | None = None
         self.events = 0
         self.response_headers: Sequence[tuple[str, str]] = ()
@@ -366,7 +366,7 @@ class Exchange:
                 outcome,
                 self.conn.bytes_out + pending,
                 self.events,
-                time.perf_counter() - self.started,
+                _vtime.monotonic() - self.started,
                 self.response_headers,
                 self._error_body,
             ),

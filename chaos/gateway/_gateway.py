@@ -9,11 +9,11 @@ import logging
 import os
 import random
 import threading
-import time
 from collections.abc import Callable, Coroutine, Generator, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from chaos import _vtime
 from chaos._errors import ConfigError, HarnessStartError, did_you_mean
 from chaos._journal import JournalRecord
 from chaos._redact import redact_path
@@ -21,11 +21,14 @@ from chaos.faults import Fault
 from chaos.gateway._actions import APPLIERS
 from chaos.gateway._exchange import Exchange
 from chaos.gateway._http import Connection
-from chaos.gateway._journal import Journal
+from chaos.gateway._journal import Journal, NetworkNote
 from chaos.gateway._rules import RuleSet, RuleSource, StaticRules
 from chaos.gateway._upstream import FakeUpstream, HttpUpstream, check_upstream
 from chaos.providers._base import DIALECTS, Dialect, Request, Response
 from chaos.providers._cassette import Cassette, CassetteUpstream, RecordingUpstream
+
+if TYPE_CHECKING:
+    from chaos.gateway._admin import AdminAPI
 
 __all__ = ["Gateway", "TargetConfig"]
 
@@ -186,11 +189,8 @@ class _TargetHandler:
     def on_request(self, conn: Connection, request: Request) -> Coroutine[Any, Any, None] | None:
         gw, target = self.gateway, self.target
         rules = gw._rules
-        request_index = gw._requests
-        gw._requests = request_index + 1
-        target_index = target.count
-        target.count = target_index + 1
-        now = time.monotonic()
+        request_index, target_index = gw._count(target)
+        now = _vtime.monotonic()
         started = rules.started
         if started is None:  # a clock that starts at the first request: this one
             started = rules.started = now
@@ -297,12 +297,17 @@ class Gateway:
         self.admin_url: str | None = None
         """The admin API's base URL once started (None if disabled)."""
         self._conns: set[Connection] = set()
-        self._rules = RuleSet(StaticRules(), self.seed, time.monotonic())
+        self._rules = RuleSet(StaticRules(), self.seed, _vtime.monotonic())
         self._retired: dict[str, int] = {}
+        self.admin_api: AdminAPI | None = None
+        """The admin API (``chaos.gateway._admin``) over the fault plane that drives this
+        gateway; a harness sets its own, a bare gateway makes one when first asked."""
         self.admin_routes: dict[tuple[str, str], AdminRoute] = {}
         """Extra admin API routes, ``(METHOD, /path)`` -> ``route(query, body) -> (status,
-        JSON-ready payload)``; run in a worker thread (the harness adds its own)."""
+        JSON-ready payload)``; run in a worker thread (the scripted replies' routes)."""
         self._requests = 0
+        self._count_lock = threading.Lock()  # the plane counts refused attempts too
+        self._journal.describe = self._describe_request
         self._phase: str | None = None
         self._phases: list[str] = []
         self._phase_callbacks: list[Callable[[str | None], None]] = []
@@ -463,8 +468,8 @@ class Gateway:
         """Raise :class:`~chaos.ConfigError` if a fault cannot apply here (unknown target,
         an error kind not in the target dialect's catalogue, an unknown edge page...)."""
         for fault in faults:
-            if fault.action.layer != "http":
-                continue
+            if fault.action.kind not in APPLIERS:
+                continue  # another layer's executor runs it
             target = self._targets.get(fault.target)
             if target is None:
                 raise ConfigError(
@@ -501,7 +506,7 @@ class Gateway:
 
     def _apply(self, source: RuleSource, *, keep_counts: bool, keep_clock: bool = False) -> None:
         old = self._rules
-        new = RuleSet(source, self.seed, time.monotonic(), previous=old if keep_counts else None)
+        new = RuleSet(source, self.seed, _vtime.monotonic(), previous=old if keep_counts else None)
         if keep_clock:
             new.started = old.started
         kept = new.fired()
@@ -518,9 +523,60 @@ class Gateway:
 
     @property
     def clock_started(self) -> float | None:
-        """When the rule source's clock started (``time.monotonic()``): when it was set or,
-        for a source that starts at the first request, then; None until that request."""
+        """When the rule source's clock started (``chaos._vtime.monotonic()``): when it was
+        set or, for a source that starts at the first request, then; None until that request."""
         return self._rules.started
+
+    def _count(self, target: _TargetRuntime) -> tuple[int, int]:
+        """Number one attempt on ``target``: (index over every target, index on it)."""
+        with self._count_lock:
+            request_index = self._requests
+            self._requests = request_index + 1
+            target_index = target.count
+            target.count = target_index + 1
+        return request_index, target_index
+
+    def count_attempt(self, target: str) -> int:
+        """Count an attempt on ``target`` that a network fault turned away before it got
+        here: it counts on a ``requests`` clock like a request answered here (a profile's
+        phases are written in the requests the app makes). Any thread.
+
+        :returns: the index the next attempt gets.
+        """
+        request_index, _ = self._count(self._targets[target])
+        return request_index + 1
+
+    def _describe_request(self, target: str, data: bytes, when: float) -> JournalRecord | None:
+        """A journal record naming the request in ``data`` (a refused attempt's bytes)."""
+        from chaos.gateway._exchange import _build_record
+        from chaos.gateway._http import parse_request
+
+        runtime = self._targets.get(target)
+        request = parse_request(data)
+        if runtime is None or request is None:
+            return None
+        fields: tuple[Any, ...] = (
+            runtime,
+            request,
+            None,
+            None,
+            None,
+            None,
+            when,
+            None,
+            "refused",
+            0,
+            0,
+            0.0,
+            [],
+            None,
+        )
+        return _build_record(0, fields)
+
+    def busy(self) -> bool:
+        """Whether a request is being received or answered now (from any thread: virtual
+        time skips no sleep while one is in flight)."""
+        return any(conn._busy or conn._buf for conn in list(self._conns))
 
     def on_phase(self, callback: Callable[[str | None], None]) -> None:
         """Call ``callback(phase)`` when the phase requests see changes (on the gateway's
@@ -553,6 +609,21 @@ class Gateway:
         """A snapshot of the journal (records with ``seq >= since``), oldest first."""
         return self._journal.snapshot(since)
 
+    def note(self, note: NetworkNote) -> None:
+        """Journal what a network fault did to a connection (joined with the records
+        of the same attempt when the journal is read). Any thread."""
+        self._journal.note(note)
+
+    @property
+    def journal_size(self) -> int:
+        """How many records the journal keeps."""
+        return self._journal.size
+
+    @property
+    def next_seq(self) -> int:
+        """The sequence number the journal's next record gets."""
+        return self._journal.next_seq
+
     @property
     def dropped(self) -> int:
         """Records dropped because the journal was full."""
@@ -571,7 +642,8 @@ class Gateway:
         self._journal.clear()
         self._retired.clear()
         self._phases.clear()
-        self._requests = 0
-        for target in self._targets.values():
-            target.count = 0
+        with self._count_lock:
+            self._requests = 0
+            for target in self._targets.values():
+                target.count = 0
         self._apply(self._rules.source, keep_counts=False)

@@ -19,7 +19,15 @@ from typing import Any, Protocol, cast
 
 from chaos.providers._base import Request
 
-__all__ = ["MAX_BODY", "MAX_HEAD", "REQUEST_TIMEOUT", "Connection", "Handler", "status_line"]
+__all__ = [
+    "MAX_BODY",
+    "MAX_HEAD",
+    "REQUEST_TIMEOUT",
+    "Connection",
+    "Handler",
+    "parse_request",
+    "status_line",
+]
 
 MAX_HEAD = 64 * 1024
 """Largest request line + headers accepted; more is answered 431."""
@@ -394,3 +402,20 @@ class Connection(asyncio.Protocol):
             self.transport.abort()
         if self._task is not None:
             self._task.cancel()
+
+
+class _Unanswered:
+    def on_request(self, conn: Connection, request: Request) -> None:
+        return None
+
+
+def parse_request(data: bytes) -> Request | None:
+    """The first request in ``data`` (bytes a client sent), read as a :class:`Connection`
+    reads it; None when ``data`` holds no complete, well-formed request (the network
+    plane reads with it what a refused connection had asked)."""
+    conn = Connection(_Unanswered(), set())
+    conn._buf = bytearray(data)
+    try:
+        return conn._parse()
+    except _BadRequest:
+        return None

@@ -5,7 +5,10 @@ embedded Toxiproxy) are joined with the gateway's records when the journal is
 read, so that each attempt has one record whichever of the two saw it first:
 a note about a connection that carried a request the gateway recorded amends
 that record; a note about an attempt that never reached the gateway becomes a
-record of its own, at the sequence number reserved when the note came.
+record of its own, at the sequence number reserved when the note came. When
+the note carries the request the client sent before it was refused, that record
+names the call like a gateway record does (operation, model, body fingerprint,
+question, the SDK's retry count, headers redacted): it is no longer blind.
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ class NetworkNote:
     :param last_read: when the client last sent bytes (0: never).
     :param until: for a fault that did not end the connection: when it left it.
     :param phase: the profile phase the fault belongs to, if any.
+    :param request: the bytes the client sent on a connection refused before it
+        reached the gateway (its request), else empty.
     """
 
     target: str
@@ -57,7 +62,12 @@ class NetworkNote:
     last_read: float = 0.0
     until: float | None = None
     phase: str | None = None
+    request: bytes = b""
 
+
+Describe = Callable[[str, bytes, float], "JournalRecord | None"]
+"""``(target, request bytes, time) -> a record naming that request`` (no seq yet), or None
+when the bytes are no request the target can read."""
 
 _Builder = Callable[[int, Any], JournalRecord]
 # bodies above this are fingerprinted at once rather than kept for a lazy build
@@ -83,6 +93,9 @@ class Journal:
         self._items: deque[list[Any]] = deque(maxlen=size)
         self._notes: dict[tuple[int, str], tuple[int, NetworkNote]] = {}
         self._lock = threading.Lock()
+        self._described: dict[tuple[str, bytes, float], JournalRecord | None] = {}
+        self.describe: Describe | None = None
+        """Reads a refused attempt's request (the gateway sets it: it knows the dialects)."""
 
     def append(
         self, build: _Builder, fields: Any, body_size: int = 0, port: int | None = None
@@ -131,9 +144,20 @@ class Journal:
                 item[1] = value
             records.append(value)
         if notes:
-            records = _join(records, [item[2] for item in items], notes)
+            records = _join(records, [item[2] for item in items], notes, self._describe)
             records = [r for r in records if r.seq >= since]
         return records
+
+    def _describe(self, target: str, request: bytes, opened: float) -> JournalRecord | None:
+        # each snapshot joins the notes again: read a refused request once
+        key = (target, request, opened)
+        if key not in self._described:
+            if self.describe is None:
+                return None
+            if len(self._described) >= self.size:
+                del self._described[next(iter(self._described))]
+            self._described[key] = self.describe(target, request, opened)
+        return self._described[key]
 
     @property
     def next_seq(self) -> int:
@@ -145,6 +169,7 @@ class Journal:
         with self._lock:
             self._items.clear()
             self._notes.clear()
+            self._described.clear()
             self.dropped = 0
 
 
@@ -152,6 +177,7 @@ def _join(
     records: list[JournalRecord],
     ports: list[int | None],
     notes: list[tuple[int, NetworkNote]],
+    describe: Describe | None = None,
 ) -> list[JournalRecord]:
     """``records`` with ``notes`` joined in: one record per attempt, in ``seq`` order."""
     by_port: dict[int, list[int]] = {}
@@ -185,24 +211,29 @@ def _join(
                 continue
         key = (note.target, note.connection, note.last_read)
         held = own.get(key)
-        own[key] = (
-            _amend(held, note)
-            if held is not None
-            else JournalRecord(
-                seq=seq,
-                time=note.last_read or note.opened,
-                target=note.target,
-                method="",
-                path="",
-                rule=note.fault,
-                action=note.action,
-                phase=note.phase,
-                outcome=note.outcome or "closed",
-                duration=max(0.0, note.time - (note.last_read or note.opened)),
-                layer="network",
-                network=note.fault,
-            )
-        )
+        if held is not None:
+            own[key] = _amend(held, note)
+            continue
+        started = note.last_read or note.opened
+        fields: dict[str, Any] = {
+            "seq": seq,
+            "time": started,
+            "target": note.target,
+            "rule": note.fault,
+            "action": note.action,
+            "phase": note.phase,
+            "outcome": note.outcome or "closed",
+            "duration": max(0.0, note.time - started),
+            "layer": "network",
+            "network": note.fault,
+        }
+        asked = None
+        if note.request and describe is not None:
+            asked = describe(note.target, note.request, note.opened)
+        if asked is not None:  # the request it carried: which call, which SDK attempt
+            own[key] = dataclasses.replace(asked, **fields)
+        else:
+            own[key] = JournalRecord(method="", path="", **fields)
     out.extend(own.values())
     out.sort(key=lambda r: r.seq)
     return out

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from chaos.faults import Fault
+from chaos.gateway._actions._base import APPLIERS
 
 if TYPE_CHECKING:
     from chaos.gateway._exchange import Exchange
@@ -222,7 +223,8 @@ class RuleSet:
         return rules
 
     def rules_for(self, target: str, faults: Sequence[Fault]) -> tuple[Rule, ...]:
-        """The HTTP-layer rules of ``faults`` that concern ``target``, in order."""
+        """The rules of ``faults`` that concern ``target`` and that the gateway runs (its
+        appliers' kinds; the fault plane's other executors run the rest), in order."""
         key = (id(faults), target)
         cached = self._cache.get(key)
         if cached is not None and cached[0] is faults:
@@ -230,7 +232,7 @@ class RuleSet:
         rules = tuple(
             rule
             for rule in self._compile(faults)
-            if rule.fault.target == target and rule.fault.action.layer == "http"
+            if rule.fault.target == target and rule.kind in APPLIERS
         )
         if len(self._cache) > 256:
             self._cache.clear()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from chaos._errors import UnknownPhase
+from chaos._target import Target
 from chaos.faults import Fault
 from chaos.providers._replies import Reply
 
@@ -28,18 +29,9 @@ STARTS: tuple[Start, ...] = ("first_request", "apply")
 VERSION = 1
 
 
-@dataclass(frozen=True, slots=True)
-class TargetSpec:
-    """A target a profile's faults aim at.
-
-    :param name: the name faults refer to (``anthropic``, ``openai``, ``backup``...).
-    :param dialect: the provider dialect it speaks (a ``chaos.providers.DIALECTS`` name).
-    :param upstream: ``fake`` (the built-in fake provider) or an http(s) URL.
-    """
-
-    name: str
-    dialect: str
-    upstream: str = "fake"
+TargetSpec = Target
+"""A target a profile's faults aim at: :class:`chaos.Target` (the one target type;
+this name is kept for code that imports it from here)."""
 
 
 @dataclass(frozen=True, slots=True)

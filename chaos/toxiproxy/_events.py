@@ -23,7 +23,8 @@ __all__ = ["ConnectionEvent", "EventHub", "EventKind"]
 log = logging.getLogger("chaos.toxiproxy.server")
 
 EventKind = Literal["refused", "met", "closed", "left"]
-"""``refused``: a disabled proxy turned the connection away before any byte;
+"""``refused``: a disabled proxy turned the connection away before any byte (the
+event comes as it resets the connection, once the client has sent its request);
 ``met``: a toxic acted on its first chunk of this connection (one event per
 toxic and link); ``left``: a toxic that had met the connection was removed
 from it; ``closed``: a toxic closed (or reset) the connection."""
@@ -46,6 +47,8 @@ class ConnectionEvent:
     :param last_read: when the client's last bytes were read, seconds since the
         epoch (0: none yet).
     :param bytes_down: bytes written to the client so far.
+    :param request: ``refused``: the bytes the client sent before the reset (its
+        request, up to 256 KiB), so a listener can tell which call the attempt was.
     """
 
     proxy: str
@@ -59,6 +62,7 @@ class ConnectionEvent:
     reset: bool = False
     last_read: float = 0.0
     bytes_down: int = 0
+    request: bytes = b""
 
 
 class EventHub:

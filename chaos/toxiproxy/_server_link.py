@@ -35,6 +35,7 @@ import itertools
 import logging
 import mmap
 import random
+import select
 import socket
 import struct
 import threading
@@ -57,6 +58,9 @@ _QUEUE_LIMIT = 1 << 20
 _READ_SIZE = 1 << 18
 _LINGER_RESET = struct.pack("ii", 1, 0)
 _DONTWAIT: int = getattr(socket, "MSG_DONTWAIT", 0)
+_REFUSE_WAIT = 5.0  # seconds a refused connection waits at most for its client's request
+_REFUSE_QUIET = 0.02  # a client quiet this long has sent its request
+_REFUSE_KEEP = 256 * 1024  # bytes of a refused request kept for the event
 # a reset first only shuts the reading side; a pump stuck in a write gets this long
 _RESET_GRACE = 1.0
 
@@ -202,6 +206,22 @@ class Link:
         self.conn.close(reset=reset)
 
     # the pump thread
+    def _rest_of(self, first: bytes) -> bytes:
+        """``first`` and what the client sends on until it pauses (the rest of its
+        request, for the event of a refused connection; bounded like a new one's)."""
+        data = bytearray(first)
+        sock = self.src.sock
+        deadline = time.monotonic() + _REFUSE_WAIT
+        with contextlib.suppress(OSError, ValueError):
+            while len(data) < _REFUSE_KEEP and time.monotonic() < deadline:
+                if not select.select([sock], [], [], _REFUSE_QUIET)[0]:
+                    break  # quiet: it has sent its request
+                chunk = sock.recv(_REFUSE_KEEP - len(data), _DONTWAIT)
+                if not chunk:
+                    break
+                data += chunk
+        return bytes(data)
+
     def pump(self) -> None:
         """Read the source until it ends; runs in this link's own thread."""
         # One buffer per pump, filled in place: recv(n) allocates n bytes per call
@@ -227,7 +247,7 @@ class Link:
                     self.conn.last_read = time.time()
                     if self.conn.owner.refusing:  # disabled while this connection was open
                         self.reset_seen = True
-                        self._call_soon(self.conn.refuse)
+                        self._call_soon(self.conn.refuse, self._rest_of(bytes(view[:size])))
                         break
                 data = view[:size]
                 if self._hand_over(data):
@@ -457,7 +477,14 @@ class Connection:
         """Whether :meth:`close` was called."""
         return self._closed
 
-    def event(self, kind: EventKind, stub: Stub | None = None, *, reset: bool = False) -> None:
+    def event(
+        self,
+        kind: EventKind,
+        stub: Stub | None = None,
+        *,
+        reset: bool = False,
+        request: bytes = b"",
+    ) -> None:
         """Report ``kind`` to the server's event subscribers, if any (on the loop)."""
         hub = self.owner.events
         if not hub.watched:
@@ -476,6 +503,7 @@ class Connection:
                 reset=reset,
                 last_read=self.last_read,
                 bytes_down=down,
+                request=request,
             )
         )
 
@@ -566,11 +594,11 @@ class Connection:
         for link in self.links:
             link.stop()
 
-    def refuse(self) -> None:
+    def refuse(self, request: bytes = b"") -> None:
         """The proxy is down: reset this connection without passing on what the client sent
-        (on the loop)."""
+        (``request``: its first bytes, for the event; on the loop)."""
         if not self._closed:
-            self.event("refused")
+            self.event("refused", request=request)
             self.close(reset=True)
 
     def peer_reset(self) -> None:

@@ -22,6 +22,9 @@ from typing import Any
 from chaos.toxiproxy._events import ConnectionEvent, EventHub
 from chaos.toxiproxy._server_json import GoFloat32
 from chaos.toxiproxy._server_link import (
+    _REFUSE_KEEP,
+    _REFUSE_QUIET,
+    _REFUSE_WAIT,
     Connection,
     Direction,
     Link,
@@ -35,8 +38,6 @@ __all__ = ["ApiError", "Proxy", "resolve_listen"]
 log = logging.getLogger("chaos.toxiproxy.server")
 
 _LINGER_RESET = struct.pack("ii", 1, 0)
-_REFUSE_WAIT = 5.0  # seconds a refused connection waits at most for its client's request
-_REFUSE_QUIET = 0.02  # a client quiet this long has sent its request
 
 
 class ApiError(Exception):
@@ -220,13 +221,16 @@ class Proxy:
         # until it pauses for _REFUSE_QUIET, at most _REFUSE_WAIT after the accept): an
         # immediate reset races the client's connect and send, so the same outage would
         # surface as a connect, write or read error by chance. The client sees its
-        # request met by a reset, never an answer.
-        now = time.time()
-        self.events.emit(ConnectionEvent(self.name, connection_number(), "refused", now, now))
+        # request met by a reset, never an answer. The event comes just before the
+        # reset, with the bytes the client sent (its request: who asked what).
+        opened = time.time()
+        number = connection_number()
         loop = asyncio.get_running_loop()
         sock.setblocking(False)
         fd = sock.fileno()
         timers = [loop.call_later(_REFUSE_WAIT, lambda: reset())]
+        received = bytearray()
+        last_read = [0.0]
 
         def reset() -> None:
             if self._refused.pop(sock, None) is None:
@@ -234,6 +238,17 @@ class Proxy:
             loop.remove_reader(fd)
             for timer in timers:
                 timer.cancel()
+            self.events.emit(
+                ConnectionEvent(
+                    self.name,
+                    number,
+                    "refused",
+                    time.time(),
+                    opened,
+                    last_read=last_read[0],
+                    request=bytes(received),
+                )
+            )
             try:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RESET)
             except OSError:
@@ -251,6 +266,9 @@ class Proxy:
             if not data:
                 reset()
                 return
+            last_read[0] = time.time()
+            if len(received) < _REFUSE_KEEP:
+                received.extend(data[: _REFUSE_KEEP - len(received)])
             if len(timers) > 1:
                 timers.pop().cancel()
             timers.append(loop.call_later(_REFUSE_QUIET, reset))

@@ -69,6 +69,13 @@ def test_after_a_test_its_faults_are_gone(chaos):
     gpt = openai.OpenAI(max_retries=0)
     assert gpt.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
     assert [r.rule for r in chaos.journal] == [None]
+
+
+def test_a_scripted_reply_is_the_gates_fakes_answer(chaos):
+    chaos.reply("openai", text="scripted by the suite")
+    gpt = openai.OpenAI(max_retries=0)
+    answer = gpt.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    assert answer.choices[0].message.content == "scripted by the suite"
 """
 
 
@@ -88,7 +95,7 @@ def test_the_chaos_fixture_uses_the_gates_harness(tmp_path: Path) -> None:
     )  # fmt: skip
     out = done.stdout + done.stderr
     assert done.returncode == 0, out
-    assert "3 passed, 1 skipped" in out
+    assert "4 passed, 1 skipped" in out
     assert "whose harness replays profile" in out  # the skip says why
     [run] = json.loads((tmp_path / "reports" / "gate.json").read_text())["runs"]
     assert run["outcome"] == "passed"
@@ -99,6 +106,7 @@ def test_the_chaos_fixture_uses_the_gates_harness(tmp_path: Path) -> None:
         ("anthropic", 529),
         ("anthropic", 200),
         ("openai", 500),
+        ("openai", 200),
         ("openai", 200),
         ("openai", 200),
     ]

@@ -92,3 +92,16 @@ def test_non_loopback_admin_clients_are_refused_by_default(gateway: Gateway) -> 
     gateway.admin_remote = True
     handler.on_request(remote, Request("GET", "/health", []))  # type: ignore[arg-type]
     assert remote.sent.count(b"HTTP/1.1 200 OK") == 1
+
+
+def test_a_bare_gateway_refuses_a_network_fault_and_keeps_its_rules(gateway: Gateway) -> None:
+    """A bare gateway's admin API is over a fault plane with the HTTP executor only."""
+    admin = gateway.admin_url
+    assert httpx.put(f"{admin}/rules", json=[{"target": "t", "error": "overloaded"}]).is_success
+    r = httpx.put(f"{admin}/rules", json=[{"target": "t", "network": "down"}])
+    assert r.status_code == 400
+    assert "nothing here runs 'network' faults" in r.json()["error"]
+    assert [rule["action"] for rule in httpx.get(f"{admin}/rules").json()] == ["error:overloaded"]
+    r = httpx.post(f"{admin}/inject", json={"target": "t", "wire": "reset"})
+    assert (r.status_code, r.json()["layer"]) == (200, "http")
+    assert [rule["source"] for rule in httpx.get(f"{admin}/rules").json()] == ["inject", "inject"]

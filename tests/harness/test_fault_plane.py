@@ -6,6 +6,8 @@ Real sockets, the real ``anthropic`` and ``openai`` SDKs, the embedded Toxiproxy
 
 from __future__ import annotations
 
+import contextlib
+import json
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -270,3 +272,146 @@ def test_a_network_fault_from_request_n_refuses_request_n(h: Harness) -> None:
         ("refused", "down/0-network"),
     ]
     assert h.fired()["down/0-network"] == 1
+
+
+# -- a refused attempt is linked to its call by the request it sent ---------------------------
+
+KEY = "sk-refused-secret-0042"
+
+
+def _sdk_call(sdk: str, endpoint: str) -> None:
+    """One call through the real SDK ``sdk`` (2 retries), expected to fail to connect."""
+    if sdk == "anthropic":
+        with (
+            anthropic.Anthropic(
+                base_url=endpoint, api_key=KEY, max_retries=SDK_RETRIES, timeout=5
+            ) as client,
+            pytest.raises(anthropic.APIConnectionError),
+        ):
+            client.messages.create(**CLAUDE)
+    else:
+        with (
+            openai.OpenAI(
+                base_url=endpoint + "/v1", api_key=KEY, max_retries=SDK_RETRIES, timeout=5
+            ) as client,
+            pytest.raises(openai.APIConnectionError),
+        ):
+            client.chat.completions.create(**GPT)
+
+
+@pytest.mark.parametrize(
+    ("sdk", "operation"),
+    [("anthropic", "messages.create"), ("openai", "chat.completions.create")],
+)
+def test_the_sdks_retries_of_a_refused_attempt_are_sdk_retries(
+    h: Harness, sdk: str, operation: str
+) -> None:
+    with h.fault(sdk, network="down") as down:
+        _sdk_call(sdk, h.endpoints[sdk])
+    journal = h.journal
+    assert [(r.operation, r.retry_count, r.outcome, r.network) for r in journal] == [
+        (operation, n, "refused", down.name) for n in range(1 + SDK_RETRIES)
+    ]
+    assert len({r.fingerprint for r in journal}) == 1
+    assert all(r.content_key for r in journal)
+    [call] = Verdict(journal).calls
+    assert [a.attribution for a in call.attempts] == ["first"] + ["sdk_retry"] * SDK_RETRIES
+    summary = Verdict(journal).summary()[sdk]
+    assert (summary.sdk_retries, summary.app_retries) == (SDK_RETRIES, 0)
+
+
+def test_a_pooled_connection_refused_mid_way_names_its_call(
+    h: Harness, claude: anthropic.Anthropic
+) -> None:
+    naive(claude)  # the SDK keeps this connection for the next call
+    with h.fault("anthropic", network="down"), pytest.raises(anthropic.APIConnectionError):
+        naive(claude)  # its first attempt goes out on the pooled connection
+    first, *refused = h.journal
+    assert first.outcome == "ok"
+    assert [(r.operation, r.retry_count) for r in refused] == [
+        ("messages.create", n) for n in range(1 + SDK_RETRIES)
+    ]
+    calls = Verdict(h.journal).calls
+    assert len(calls) == 2
+    assert [a.attribution for a in calls[1].attempts] == ["first"] + ["sdk_retry"] * SDK_RETRIES
+
+
+def test_a_refused_attempts_record_keeps_no_secret(h: Harness) -> None:
+    with h.fault("anthropic", network="down"):
+        _sdk_call("anthropic", h.endpoints["anthropic"])
+    assert h.journal
+    for record in h.journal:
+        assert KEY not in json.dumps(record.to_dict())
+        assert record.request_headers  # read from the refused bytes, redacted
+
+
+def test_a_client_that_sends_nothing_is_a_blind_attempt(h: Harness) -> None:
+    parts = urlsplit(h.endpoints["anthropic"])
+    with (
+        h.fault("anthropic", network="down") as down,
+        socket.create_connection((parts.hostname, parts.port), timeout=5) as sock,
+    ):
+        sock.shutdown(socket.SHUT_WR)  # connects, asks nothing
+        with contextlib.suppress(ConnectionResetError):
+            assert sock.recv(10) == b""
+    [record] = h.journal
+    assert (record.outcome, record.network, record.method, record.operation) == (
+        "refused",
+        down.name,
+        "",
+        None,
+    )
+
+
+# -- a refused attempt counts on the requests clock ---------------------------------------------
+
+DOWN_AT_FIRST = """
+version: 1
+name: down-at-first
+title: anthropic down for the first two requests
+source: generic
+clock: requests
+targets:
+  anthropic: {dialect: anthropic}
+phases:
+  - name: down
+    at: 0
+    faults: [{target: anthropic, network: down}]
+  - name: back
+    at: 2
+    faults: []
+"""
+
+
+def test_refused_attempts_advance_the_requests_clock(h: Harness) -> None:
+    """The profile's phases are written in the requests the app makes: the SDK's two
+    refused attempts are requests 0 and 1, so its third (request 2) is in `back`."""
+    from chaos.profiles import load_profile_text
+
+    h.apply(load_profile_text(DOWN_AT_FIRST))
+    with anthropic.Anthropic(
+        base_url=h.endpoints["anthropic"], api_key="k", max_retries=SDK_RETRIES, timeout=5
+    ) as client:
+        assert naive(client)
+    assert [(r.outcome, r.retry_count) for r in h.journal] == [
+        ("refused", 0),
+        ("refused", 1),
+        ("ok", 2),
+    ]
+    assert h.phases_seen() == ["down", "back"]
+    assert h.fired()["down/0-network"] == 2
+
+
+def test_after_a_reset_the_requests_clock_counts_from_zero(h: Harness) -> None:
+    from chaos.profiles import load_profile_text
+
+    profile = load_profile_text(DOWN_FROM_REQUEST.format(at=1, until=5))
+    with anthropic.Anthropic(
+        base_url=h.endpoints["anthropic"], api_key="k", max_retries=0, timeout=5
+    ) as client:
+        for _ in range(2):
+            h.apply(profile)
+            assert naive(client)  # request 0: calm
+            with pytest.raises(anthropic.APIConnectionError):
+                naive(client)  # request 1: down
+            h.reset()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from chaos import ConfigError
+from chaos import ConfigError, Target
 from chaos import _options as opts
 
 pytestmark = pytest.mark.usefixtures("_clean_env")
@@ -46,6 +46,8 @@ def test_help_lists_the_option_group_and_ini_twins(pytester: pytest.Pytester) ->
             "*--chaos-allow-network*",
             "*--chaos-seal*",
             "*--chaos-report=PATH*",
+            "*--chaos-target=NAME=DIALECT|URL*",
+            "*--chaos-profiles-dir=DIR*",
         ]
     )
     # the ini twins share the help text and name their env twins
@@ -76,7 +78,7 @@ def test_marker_is_registered_with_its_signature(pytester: pytest.Pytester) -> N
     result.stdout.fnmatch_lines(
         [
             "@pytest.mark.chaos(*, profile=None, profiles=None, targets=None, strict=True, "
-            "seed=None, params=None, route_env=True): run the test under the LLM chaos*"
+            "seed=None, params=None, route_env=True, time=None): run the test under the LLM chaos*"
         ]
     )
 
@@ -90,7 +92,9 @@ def test_fixtures_are_documented(pytester: pytest.Pytester) -> None:
             "*The LLM chaos harness, for this test.*",
         ]
     )
-    result.stdout.fnmatch_lines(["chaos_config [[]session scope[]] -- *", "*Keyword arguments*"])
+    result.stdout.fnmatch_lines(
+        ["chaos_config [[]session scope[]] -- *", "*Fields of the*chaos.Settings*"]
+    )
     result.stdout.fnmatch_lines(["chaos_profile_dir -- *", "*The folder searched first*"])
 
 
@@ -171,6 +175,30 @@ def test_precedence_layer_by_layer(
 
 
 @pytest.mark.slow
+def test_targets_layer_by_layer_in_the_one_grammar(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makeini("[pytest]\nchaos_backend = embedded\nchaos_targets =\n    a = openai\n")
+    pytester.makepyfile(
+        """
+        def test_targets(chaos):
+            print("TARGETS", sorted(chaos.endpoints))
+        """
+    )
+
+    def targets(*args: str) -> str:
+        result = pytester.runpytest_subprocess("-s", *args)
+        result.assert_outcomes(passed=1)
+        (line,) = [x for x in result.outlines if "TARGETS [" in x]
+        return line[line.index("TARGETS") :].rstrip(".")
+
+    assert targets() == "TARGETS ['a']"
+    monkeypatch.setenv("LLM_CHAOS_TARGETS", "b = gemini; c = anthropic")
+    assert targets() == "TARGETS ['b', 'c']"
+    assert targets("--chaos-target=d=openai", "--chaos-target", "e=gemini") == "TARGETS ['d', 'e']"
+
+
+@pytest.mark.slow
 def test_profile_all_switch_layers(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -227,11 +255,11 @@ def test_marker_layer_only_for_settings_the_marker_may_set() -> None:
     ("setting", "raw", "message"),
     [
         (opts.SEED, "x", "LLM_CHAOS_SEED='x': expected an integer seed"),
-        (opts.BACKEND, "k8s", "valid choices: auto, embedded, binary, docker, external"),
+        (opts.BACKEND, "k8s", "valid choices: auto, binary, docker, embedded, external"),
         (opts.ALLOW_NETWORK, "maybe", "expected a boolean"),
         (opts.TOXIPROXY_URL, "localhost:8474", "expected an http(s) URL"),
-        (opts.TARGETS, "anthropic", "write 'name = dialect'"),
-        (opts.TARGETS, "a = openai; a = openai", "target 'a' is declared twice"),
+        (opts.TARGETS, "anthropic", "expected NAME=DIALECT, NAME=URL or NAME=DIALECT URL"),
+        (opts.TARGETS, "a = openai; a = openai", "target 'a' is given twice"),
         (opts.TARGETS, "a = openai ftp://x", "bad upstream 'ftp://x'"),
     ],
 )
@@ -243,19 +271,11 @@ def test_bad_values_say_where_and_what(
         opts.resolve(setting, environ=environ)
 
 
-def test_target_lines() -> None:
-    assert opts.parse_targets(
-        ["anthropic = anthropic", "local = openai http://127.0.0.1:9/v1"]
-    ) == (
-        opts.TargetSpec("anthropic", "anthropic"),
-        opts.TargetSpec("local", "openai", "http://127.0.0.1:9/v1"),
-    )
+def test_target_lines_in_the_environment_are_separated_by_semicolons() -> None:
+    # the grammar itself: tests/test_settings.py
     assert opts.resolve(
         opts.TARGETS, environ={"LLM_CHAOS_TARGETS": "a = openai;b = gemini"}
-    ).value == (
-        opts.TargetSpec("a", "openai"),
-        opts.TargetSpec("b", "gemini"),
-    )
+    ).value == (Target("a", "openai"), Target("b", "gemini"))
 
 
 @pytest.mark.parametrize(
@@ -274,6 +294,7 @@ def test_every_env_twin_is_read(setting: opts.Setting[object], var: str) -> None
         "report": "out",
         "targets": "a = openai",
         "profiles_dirs": "x",
+        "time": "virtual",
     }[setting.name]
     resolved = opts.resolve(setting, environ={var: raw})
     assert resolved.source == var

@@ -132,7 +132,7 @@ def test_bad_marker_arguments_fail_that_test_only(
         [
             "ERROR *::test_typo - Failed: @pytest.mark.chaos got an unknown argument 'profle' "
             "(did you mean 'profile'?); valid arguments: profile, profiles, targets, strict, "
-            "seed, params, route_env",
+            "seed, params, route_env, time",
             "ERROR *::test_positional - Failed: @pytest.mark.chaos takes keyword arguments "
             "only, e.g. @pytest.mark.chaos(profile='http-500-storm'); got ('http-500-storm',)",
             "ERROR *::test_wrong_type - Failed: @pytest.mark.chaos(seed='abc'): "

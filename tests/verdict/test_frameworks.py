@@ -6,9 +6,13 @@ provider; the verdict must still see one question, failed over or not."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import inspect
 import json
+import sys
+import warnings
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,13 +28,35 @@ def harness() -> Iterator[Any]:
     from chaos import Harness, Target
 
     h = Harness(
-        targets=[Target("anthropic", "anthropic"), Target("openai", "openai")],
+        targets=[
+            Target("anthropic", "anthropic"),
+            Target("openai", "openai"),
+            Target("gemini", "gemini"),
+        ],
         backend="embedded",
         seed=14,
         name_prefix="llm-chaos-frameworks",
     )
     with h:
         yield h
+
+
+@pytest.fixture(autouse=True)
+def _framework_clients() -> Iterator[None]:
+    """The frameworks leave HTTP clients open: LangChain caches its clients process-wide
+    (an ``lru_cache`` per base URL, in private modules, hence the lookups) and closes
+    none. Drop its caches after each test and collect what it left, ignoring the
+    frameworks' unclosed sockets there, rather than let them fail the run at the
+    interpreter's exit, after this module's harness is gone."""
+    yield
+    for name in ("langchain_anthropic._client_utils", "langchain_openai.chat_models._client_utils"):
+        for value in getattr(sys.modules.get(name), "__dict__", {}).values():
+            clear = getattr(value, "cache_clear", None)
+            if callable(clear):
+                clear()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
 
 
 def fails(action: Any) -> Exception:
@@ -138,8 +164,8 @@ def test_langchain_stream_does_not_fall_back_after_the_first_chunk(h: Any) -> No
 # -- pydantic-ai ---------------------------------------------------------------------
 
 
-def run_agent(h: Any, *, fallback: bool) -> Any:
-    """Ask ``QUESTION`` of a pydantic-ai agent (Claude, with ``FallbackModel`` to GPT if
+def run_agent(h: Any, *, fallback: bool, question: str = QUESTION) -> Any:
+    """Ask ``question`` of a pydantic-ai agent (Claude, with ``FallbackModel`` to GPT if
     ``fallback``), on SDK clients closed afterwards in the agent's own event loop."""
     pytest.importorskip("pydantic_ai")
     import anthropic
@@ -166,8 +192,14 @@ def run_agent(h: Any, *, fallback: bool) -> Any:
                 "gpt-4o-mini", provider=OpenAIProvider(openai_client=gpt_client)
             )
             model = FallbackModel(primary, backup) if fallback else primary
-            agent = Agent(model, instructions="You answer from the contract.")
-            return await agent.run(QUESTION)
+            # max_tokens set, as apps do: without it (and with a custom client timeout)
+            # pydantic-ai streams its Claude requests (docs/frameworks.md)
+            agent = Agent(
+                model,
+                instructions="You answer from the contract.",
+                model_settings={"max_tokens": 1024},
+            )
+            return await agent.run(question)
         finally:
             await claude_client.close()
             await gpt_client.close()
@@ -316,3 +348,200 @@ def test_pydantic_ai_fallback_model_through_the_500_storm(h: Any) -> None:
     v = verdict(h)
     assert [c.resolution() for c in v.calls] == ["failed over"] * 3 + ["ok"]
     v.assert_failed_over("anthropic", "openai", within_attempts=4)
+
+
+# -- every framework, resilient and naive, under a single fault and the profiles ----
+#
+# One app per framework and kind: ``resilient`` falls back from Claude to GPT the way
+# the framework's docs say, ``naive`` asks Claude alone with the framework's defaults.
+# Under each source of faults the verdict must pass the resilient app and fail the naive
+# one saying what happened, and its count of failed calls must be the errors the app's
+# users got. ``provider-down`` (refused connections, the SDKs' backoff), the storm and
+# the ``claude-2026-03-02`` replay (wall clock, asked through until it recovers) take
+# seconds; litellm waits about a second before each of its retries.
+
+FRAMEWORKS = (
+    "langchain",
+    "pydantic-ai",
+    pytest.param(
+        "litellm", marks=[pytest.mark.slow, pytest.mark.filterwarnings(_LITELLM_PYDANTIC)]
+    ),
+)
+SOURCES = [
+    "overloaded",
+    pytest.param("provider-down", marks=pytest.mark.slow),
+    pytest.param("http-500-storm", marks=pytest.mark.slow),
+    pytest.param("claude-2026-03-02", marks=pytest.mark.slow),
+]
+# questions per source: the storm's nine 500s outlast three questions of three attempts
+QUESTIONS_PER_SOURCE = {"overloaded": 2, "provider-down": 2, "http-500-storm": 4}
+REPLAY = "claude-2026-03-02"
+# the replay lasts about 4 s; a bound on the questions in case it never ends
+MAX_REPLAY_QUESTIONS = 200
+
+
+def app_for(h: Any, request: pytest.FixtureRequest, framework: str, resilient: bool) -> Any:
+    """The app: a function from a question to the answer's text, raising what the
+    framework lets through when no model answered."""
+    if framework == "langchain":
+        model = claude(h).with_fallbacks([gpt(h)]) if resilient else claude(h)
+        return lambda q: model.invoke(q).content
+    if framework == "pydantic-ai":
+        return lambda q: run_agent(h, fallback=resilient, question=q).output
+    litellm = request.getfixturevalue("litellm")
+    app = router(h, litellm, **({"fallbacks": [{"claude": ["gpt"]}]} if resilient else {}))
+    return lambda q: (
+        app.completion(model="claude", messages=[{"role": "user", "content": q}])
+        .choices[0]
+        .message.content
+    )
+
+
+def ask_through(h: Any, source: str, app: Any) -> list[Exception | str]:
+    """Put ``source`` in place and ask ``app`` questions through it: a fixed number, or
+    through the replay until it has recovered. Each answer, or the error raised."""
+    if source == "overloaded":
+        # 529 on every Claude request; retry-after-ms keeps the SDK's retries quick
+        h.inject("anthropic", error="overloaded", retry_after_ms=10)
+    else:
+        h.apply(source)
+    outcomes: list[Exception | str] = []
+    for n in range(QUESTIONS_PER_SOURCE.get(source, MAX_REPLAY_QUESTIONS)):
+        if source == REPLAY and "recovered" in h.phases_seen():
+            break
+        try:
+            outcomes.append(app(f"{QUESTION} ({n})"))
+        except Exception as exc:
+            outcomes.append(exc)
+    return outcomes
+
+
+def counts_what_the_users_got(v: Any, source: str, outcomes: list[Exception | str]) -> None:
+    """The verdict's calls are the app's questions, its failed calls the errors the app
+    got; except under ``provider-down``, whose refused attempts name no question."""
+    if source == "provider-down":
+        return
+    errors = sum(isinstance(o, Exception) for o in outcomes)
+    assert len(v.calls) == len(outcomes), v.describe()
+    assert sum(not c.succeeded for c in v.calls) == errors, v.describe()
+
+
+@pytest.mark.parametrize("source", SOURCES)
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_a_resilient_app_passes(
+    h: Any, request: pytest.FixtureRequest, framework: str, source: str
+) -> None:
+    outcomes = ask_through(h, source, app_for(h, request, framework, resilient=True))
+    assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+
+    v = verdict(h)
+    counts_what_the_users_got(v, source, outcomes)
+    if source == REPLAY:
+        # the replay's phases are shorter than the SDK's backoff: retries may ride a
+        # phase out, so a failover is not certain; an unanswered call would be a failure
+        assert all(c.succeeded for c in v.calls), v.describe()
+        assert {c.resolution() for c in v.calls} <= {
+            "ok",
+            "recovered by SDK retry",
+            "recovered by app retry",
+            "failed over",
+        }, v.describe()
+    else:
+        v.assert_failed_over("anthropic", "openai")
+
+
+@pytest.mark.parametrize("source", SOURCES)
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_a_naive_app_fails_saying_what_happened(
+    h: Any, request: pytest.FixtureRequest, framework: str, source: str
+) -> None:
+    from chaos import VerdictError
+
+    outcomes = ask_through(h, source, app_for(h, request, framework, resilient=False))
+    if source != REPLAY:  # the replay's short phases may let the SDK's retries ride it out
+        assert any(isinstance(o, Exception) for o in outcomes), outcomes
+
+    v = verdict(h)
+    counts_what_the_users_got(v, source, outcomes)
+    with pytest.raises(VerdictError) as info:
+        v.assert_failed_over("anthropic", "openai")
+    first = str(info.value).splitlines()[0]
+    assert "no call that failed on 'anthropic' was answered by 'openai' (the fallback)" in first
+    assert first.endswith("'openai' received no request"), first
+
+
+# -- google-genai: a model fallback, pro -> flash ----------------------------------
+
+PRO, FLASH = "gemini-2.5-pro", "gemini-2.5-flash"
+# http-500-storm aimed at Gemini's pro model, the way docs/profiles.md says to aim a
+# built-in profile at other targets (extend it, redeclare its phases): the example of
+# docs/frameworks.md, read from the page so that the page's example is what runs
+_PAGE = Path(__file__).parents[2] / "docs" / "frameworks.md"
+_BLOCK = _PAGE.read_text().split("<!-- gemini-storm -->\n```yaml\n", 1)[1]
+GEMINI_STORM = _BLOCK.split("```", 1)[0]
+
+
+@pytest.fixture
+def gemini(h: Any) -> Iterator[Any]:
+    """A google-genai client on the harness's ``gemini`` target, closed afterwards."""
+    genai = pytest.importorskip("google.genai")
+    client = genai.Client(api_key="gemini-x", http_options={"base_url": h.endpoints["gemini"]})
+    yield client
+    client.close()
+
+
+def ask_gemini(client: Any, question: str, *, fallback: bool) -> str:
+    """The app: ask pro; if ``fallback``, ask flash when pro answers an error."""
+    from google.genai import errors
+
+    try:
+        return client.models.generate_content(model=PRO, contents=question).text or ""
+    except errors.APIError:
+        if not fallback:
+            raise
+        return client.models.generate_content(model=FLASH, contents=question).text or ""
+
+
+@pytest.mark.sdk
+@pytest.mark.parametrize("source", ["overloaded", "gemini-500-storm"])
+@pytest.mark.parametrize("resilient", [True, False], ids=["resilient", "naive"])
+def test_google_genai_model_fallback(
+    h: Any, gemini: Any, tmp_path: Any, source: str, resilient: bool
+) -> None:
+    from chaos import VerdictError
+
+    if source == "overloaded":
+        h.inject("gemini", error="overloaded", match={"model": PRO})
+        questions = 2
+    else:
+        profile = tmp_path / "gemini-500-storm.yaml"
+        profile.write_text(GEMINI_STORM)
+        # three questions: google-genai does not retry by default, so three storm answers
+        h.apply(profile, params={"storm": 3})
+        questions = 4
+    outcomes: list[Exception | str] = []
+    for n in range(questions):
+        try:
+            outcomes.append(ask_gemini(gemini, f"{QUESTION} ({n})", fallback=resilient))
+        except Exception as exc:
+            outcomes.append(exc)
+    errors = [o for o in outcomes if isinstance(o, Exception)]
+
+    v = verdict(h)
+    assert len(v.calls) == questions, v.describe()
+    assert len([c for c in v.calls if not c.succeeded]) == len(errors), v.describe()
+    if resilient:
+        assert not errors, errors
+        call = v.assert_failed_over("gemini", "gemini", from_model=PRO, to_model=FLASH)
+        assert [a.attribution for a in call.attempts] == ["first", "failover"]
+        assert not v.findings(), v.describe()
+        return
+    assert errors
+    with pytest.raises(VerdictError) as info:
+        v.assert_failed_over("gemini", "gemini", from_model=PRO, to_model=FLASH)
+    first = str(info.value).splitlines()[0]
+    assert (
+        "no call that failed on 'gemini' (model 'gemini-2.5-pro') was answered by "
+        "'gemini' (model 'gemini-2.5-flash')" in first
+    ), first
+    assert first.endswith("received no request"), first

@@ -20,7 +20,9 @@ class CircuitBreaker:
 
     :param threshold: consecutive failures that open the circuit.
     :param cooldown: seconds the circuit stays open before a probe is allowed.
-    :param clock: a monotonic clock (injectable so tests need not sleep).
+    :param clock: a monotonic clock (injectable so tests need not sleep); default
+        ``time.monotonic``, looked up at each reading so that a patched clock (the chaos
+        harness's virtual time) applies.
     """
 
     def __init__(
@@ -28,11 +30,11 @@ class CircuitBreaker:
         *,
         threshold: int = 3,
         cooldown: float = 30.0,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.threshold = threshold
         self.cooldown = cooldown
-        self.clock = clock
+        self.clock = clock if clock is not None else lambda: time.monotonic()
         self.failures = 0
         self.state: State = "closed"
         self._opened_at = 0.0

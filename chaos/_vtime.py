@@ -1,0 +1,395 @@
+"""Virtual time: the app's sleeps advance one clock instantly; the harness reads the same clock.
+
+While a chaos test runs with ``time="virtual"`` (docs/virtual-time.md), in this process:
+
+* ``time.sleep`` and ``asyncio.sleep`` (so ``anyio.sleep``, tenacity's sleeps and the
+  SDKs' retry back-offs) of the app do not block: they move the clock to their deadline
+  and return;
+* ``time.monotonic``/``perf_counter`` (so every asyncio loop's ``loop.time()``) read
+  that clock, and the wall clock (``time.time``, ``datetime.now``, even through a
+  ``from time import time`` binding) moves with it, by time-machine;
+* the harness reads it through :func:`monotonic` and :func:`wall`: the profile
+  timeline, the journal's timestamps and durations, hence the verdicts.
+
+Virtual time is real time plus the seconds skipped: whatever really takes time (a
+socket timeout, the harness's latency and delays, the app's own work) still does, and
+counts. A sleep is skipped only when nothing the harness sees could notice: while a
+request is in flight at the gateway (a ``hang``, a ``delay``, a slow stream), another
+sleeper's deadline comes first, or an asyncio task woken before is still at work, it
+waits in real time, in small steps, re-checking; so a sleep never ends early on the
+virtual clock, and a watchdog cannot outrun a slow answer already at the harness (it
+waits for the answer, and 50 ms more for it to reach the app).
+
+The harness's own threads (names starting ``llm-chaos`` or ``toxiproxy``) keep real
+sleeps and real loop timers: its latency, delays and timeouts are real.
+
+The monotonic clock never goes back: the seconds skipped stay added after the test
+(its origin is arbitrary anyway). The wall clock returns to the real one when the
+last virtual test ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import asyncio.base_events
+import asyncio.futures
+import contextvars
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from chaos._errors import ConfigError
+
+__all__ = [
+    "activate",
+    "active",
+    "deactivate",
+    "monotonic",
+    "skipped",
+    "virtual",
+    "wall",
+    "watch",
+]
+
+log = logging.getLogger("chaos.vtime")
+
+# threads of the harness itself: their sleeps and loop timers stay real
+_HARNESS_THREADS = ("llm-chaos", "toxiproxy")
+# a sleeper that may not jump yet re-checks after this many real seconds
+_STEP = 0.001
+# after another sleeper woke, wait this long (real) before jumping: its next request
+# must have time to reach the harness
+_QUIET = 0.01
+# after an answer left the harness while someone slept: it must have time to reach the
+# app (and the app to read it) before a jump could outrun it
+_ANSWER_QUIET = 0.05
+
+_real_monotonic = time.monotonic
+_real_monotonic_ns = time.monotonic_ns
+_real_perf_counter = time.perf_counter
+_real_perf_counter_ns = time.perf_counter_ns
+_real_sleep = time.sleep
+_real_call_later = asyncio.base_events.BaseEventLoop.call_later
+_sleep_callback = asyncio.futures._set_result_unless_cancelled  # type: ignore[attr-defined]
+
+
+class _Sleeper:
+    __slots__ = ("deadline", "who")
+
+    def __init__(self, deadline: float, who: int) -> None:
+        self.deadline = deadline
+        self.who = who
+
+
+class _Clock:
+    """The process's virtual clock: an offset over the real monotonic clock that only grows."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+        self.lock = threading.Lock()
+        self.depth = 0
+        self.skipped = 0.0  # seconds skipped since the first activation in force
+        self.traveller: Any = None  # time-machine's travel, while active
+        self.coordinates: Any = None  # ...and what it shifts
+        self.sleepers: list[_Sleeper] = []
+        self.busy: list[Callable[[], bool]] = []
+        self.listeners: list[Callable[[], None]] = []
+        self.woke_at = -math.inf  # real monotonic time a sleeper last woke
+        self.woke_who = 0
+        self.busy_at = -math.inf  # real monotonic time a request was last seen in flight
+        self.awake: set[int] = set()  # asyncio tasks woken, not asleep again nor done
+        self.tracked: set[int] = set()  # tasks whose end is watched (one callback each)
+        self.local = threading.local()
+
+    def _harness_thread(self) -> bool:
+        harness: bool | None = getattr(self.local, "harness", None)
+        if harness is None:
+            name = threading.current_thread().name
+            harness = self.local.harness = name.startswith(_HARNESS_THREADS)
+        return harness
+
+    def here(self) -> bool:
+        """Whether sleeps in the calling thread are virtual now."""
+        return self.depth > 0 and not self._harness_thread()
+
+    def shift_here(self) -> float:
+        """The offset the calling thread's ``time.monotonic`` adds (0 in harness threads)."""
+        return 0.0 if self._harness_thread() else self.offset
+
+    def enter(self, deadline: float, who: int) -> _Sleeper:
+        sleeper = _Sleeper(deadline, who)
+        with self.lock:
+            self.sleepers.append(sleeper)
+            self.awake.discard(who)
+        return sleeper
+
+    def leave(self, sleeper: _Sleeper) -> None:
+        with self.lock:
+            if sleeper in self.sleepers:
+                self.sleepers.remove(sleeper)
+                self.woke_at = _real_monotonic()
+                self.woke_who = sleeper.who
+
+    def step(self, sleeper: _Sleeper) -> float:
+        """Jump to ``sleeper``'s deadline if nothing could notice; else the real seconds
+        to wait before asking again (0: the deadline has passed)."""
+        with self.lock:
+            left = sleeper.deadline - (_real_monotonic() + self.offset)
+            if left <= 0:
+                return 0.0
+            if not self.depth or not self._may_jump(sleeper):
+                return min(_STEP, left)
+            self.offset += left
+            self.skipped += left
+            if self.coordinates is not None:
+                self.coordinates.shift(left)
+            listeners = list(self.listeners)
+        for listener in listeners:
+            try:
+                listener()
+            except Exception:  # the harness's trouble must not surface in the app's sleep
+                log.exception("llm-chaos: after a virtual time jump")
+        return 0.0
+
+    def _may_jump(self, sleeper: _Sleeper) -> bool:
+        if any(s.deadline < sleeper.deadline for s in self.sleepers if s is not sleeper):
+            return False  # another sleeper wakes first
+        now = _real_monotonic()
+        if self.woke_who != sleeper.who and now - self.woke_at < _QUIET:
+            return False  # another sleeper just woke: let its next request show up
+        if self.awake - {sleeper.who}:
+            return False  # a task woken before is at work: no jump until it waits again
+        if any(probe() for probe in self.busy):
+            self.busy_at = now
+            return False
+        return now - self.busy_at >= _ANSWER_QUIET  # an answer just left: let it arrive
+
+
+_CLOCK = _Clock()
+
+
+def monotonic() -> float:
+    """The virtual monotonic clock (seconds): the real one plus every second skipped.
+    The harness's clock: profile timelines, journal durations."""
+    return _real_monotonic() + _CLOCK.offset
+
+
+def wall() -> float:
+    """The wall clock (epoch seconds): ``time.time()``, which moves with the virtual
+    clock while a virtual test runs. The journal's timestamps."""
+    return time.time()
+
+
+def active() -> bool:
+    """Whether a test runs on virtual time now."""
+    return _CLOCK.depth > 0
+
+
+def skipped() -> float:
+    """Seconds of sleep skipped since virtual time was switched on (0 when off)."""
+    return _CLOCK.skipped
+
+
+# -- the patched functions ----------------------------------------------------------
+
+
+def _monotonic() -> float:
+    return _real_monotonic() + _CLOCK.shift_here()
+
+
+def _monotonic_ns() -> int:
+    return _real_monotonic_ns() + int(_CLOCK.shift_here() * 1e9)
+
+
+def _perf_counter() -> float:
+    return _real_perf_counter() + _CLOCK.shift_here()
+
+
+def _perf_counter_ns() -> int:
+    return _real_perf_counter_ns() + int(_CLOCK.shift_here() * 1e9)
+
+
+def _sleep(seconds: float) -> None:
+    """``time.sleep``: virtual in the app's threads while a virtual test runs."""
+    if not _CLOCK.here() or not 0 < seconds < math.inf:
+        _real_sleep(seconds)
+        return
+    sleeper = _CLOCK.enter(monotonic() + seconds, threading.get_ident())
+    try:
+        while (wait := _CLOCK.step(sleeper)) > 0:
+            _real_sleep(wait)
+    finally:
+        _CLOCK.leave(sleeper)
+
+
+class _VirtualTimer:
+    """What ``asyncio.sleep``'s ``loop.call_later`` returns under virtual time: polls
+    the clock in real steps, jumps when it may, then wakes the sleeper."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        delay: float,
+        callback: Callable[..., object],
+        args: tuple[Any, ...],
+        context: contextvars.Context | None,
+    ) -> None:
+        self._loop = loop
+        self._callback = callback
+        self._args = args
+        self._context = context
+        self._task = asyncio.current_task(loop)
+        self._sleeper = _CLOCK.enter(monotonic() + delay, id(self._task))
+        self._handle: asyncio.Handle = loop.call_soon(self._poll)
+        self._cancelled = False
+
+    def _poll(self) -> None:
+        wait = _CLOCK.step(self._sleeper)
+        if wait > 0:
+            self._handle = _real_call_later(self._loop, wait, self._poll)  # type: ignore[arg-type]
+            return
+        _CLOCK.leave(self._sleeper)
+        task = self._task
+        if task is not None and not task.done():
+            # at work until it sleeps again or ends: other sleepers of the app wait for it
+            with _CLOCK.lock:
+                _CLOCK.awake.add(id(task))
+                first = id(task) not in _CLOCK.tracked
+                _CLOCK.tracked.add(id(task))
+            if first:
+                task.add_done_callback(_task_done)
+        self._handle = self._loop.call_soon(self._callback, *self._args, context=self._context)
+
+    def cancel(self) -> None:
+        """Stop waiting (the sleep was cancelled)."""
+        self._cancelled = True
+        self._handle.cancel()
+        _CLOCK.leave(self._sleeper)
+
+    def cancelled(self) -> bool:
+        """Whether :meth:`cancel` was called."""
+        return self._cancelled
+
+    def when(self) -> float:
+        """The deadline, on the loop's (virtual) clock."""
+        return self._sleeper.deadline
+
+
+def _task_done(task: asyncio.Task[Any]) -> None:
+    with _CLOCK.lock:
+        _CLOCK.awake.discard(id(task))
+        _CLOCK.tracked.discard(id(task))
+
+
+def _call_later(
+    self: asyncio.base_events.BaseEventLoop,
+    delay: float,
+    callback: Callable[..., object],
+    *args: Any,
+    context: contextvars.Context | None = None,
+) -> Any:
+    # only asyncio.sleep's timer (anyio's and tenacity's sleeps go through it); a
+    # timeout's timer (wait_for, anyio.fail_after, httpx's) stays a real timer
+    if callback is _sleep_callback and 0 < delay < math.inf and _CLOCK.here():
+        return _VirtualTimer(self, delay, callback, args, context)
+    return _real_call_later(self, delay, callback, *args, context=context)
+
+
+_installed = False
+
+
+def _install() -> None:
+    # module attributes, not the C functions: a reference taken before (a default
+    # argument ``clock=time.monotonic``, ``from time import monotonic``) stays real
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    time.monotonic = _monotonic
+    time.monotonic_ns = _monotonic_ns
+    time.perf_counter = _perf_counter
+    time.perf_counter_ns = _perf_counter_ns
+    time.sleep = _sleep  # type: ignore[assignment]
+    asyncio.base_events.BaseEventLoop.call_later = _call_later  # type: ignore[method-assign,assignment]
+
+
+def _time_machine() -> Any:
+    try:
+        import time_machine
+    except ImportError:
+        raise ConfigError(
+            "time='virtual' needs the time-machine package (it moves the wall clock with "
+            "the virtual one): pip install 'pytest-llm-chaos[vtime]'; or run with "
+            "time='real'"
+        ) from None
+    return time_machine
+
+
+# -- switching it on ----------------------------------------------------------------
+
+
+def activate() -> None:
+    """Run on virtual time until the matching :func:`deactivate` (calls nest).
+
+    :raises ConfigError: time-machine is not installed.
+    """
+    time_machine = _time_machine()
+    with _CLOCK.lock:
+        _install()
+        if _CLOCK.depth == 0:
+            _CLOCK.skipped = 0.0
+            _CLOCK.sleepers.clear()  # a loop abandoned mid-sleep must not hold the clock
+            _CLOCK.awake.clear()
+            _CLOCK.traveller = time_machine.travel(time.time(), tick=True)
+            _CLOCK.coordinates = _CLOCK.traveller.start()
+        _CLOCK.depth += 1
+
+
+def deactivate() -> None:
+    """Undo one :func:`activate`; the last one brings the real wall clock back."""
+    with _CLOCK.lock:
+        if _CLOCK.depth == 0:
+            return
+        _CLOCK.depth -= 1
+        if _CLOCK.depth == 0 and _CLOCK.traveller is not None:
+            _CLOCK.traveller.stop()
+            _CLOCK.traveller = _CLOCK.coordinates = None
+
+
+@contextmanager
+def virtual() -> Iterator[None]:
+    """Virtual time for the duration of a ``with`` block (plain Python, no pytest)."""
+    activate()
+    try:
+        yield
+    finally:
+        deactivate()
+
+
+def watch(
+    busy: Callable[[], bool] | None = None, on_jump: Callable[[], None] | None = None
+) -> Callable[[], None]:
+    """Register what the clock must respect; returns the function that unregisters.
+
+    :param busy: true while a request is in flight (no sleep may be skipped then).
+    :param on_jump: called in the sleeper's thread after each jump, before its sleep
+        returns (e.g. to put a wall-clock profile's new phase in place).
+    """
+    with _CLOCK.lock:
+        if busy is not None:
+            _CLOCK.busy.append(busy)
+        if on_jump is not None:
+            _CLOCK.listeners.append(on_jump)
+
+    def unwatch() -> None:
+        with _CLOCK.lock:
+            if busy is not None and busy in _CLOCK.busy:
+                _CLOCK.busy.remove(busy)
+            if on_jump is not None and on_jump in _CLOCK.listeners:
+                _CLOCK.listeners.remove(on_jump)
+
+    return unwatch
