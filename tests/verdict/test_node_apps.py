@@ -122,6 +122,7 @@ def test_the_naive_node_app_fails_and_the_verdict_says_why(
     assert "'openai' received no request" in message
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("family", "retries"), [("official", "sdk_retry"), ("vercel", "app_retry")]
 )
