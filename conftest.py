@@ -1,3 +1,54 @@
-"""Root conftest: the project's own suite runs the plugin through pytester only."""
+"""Root conftest: the project's own suite runs the plugin through pytester only.
+
+The suite runs serially or on pytest-xdist workers (``-n 2 --dist loadgroup``, as the
+README's test command does). Tests that share something that is not per process run on
+one worker, one after another (their ``xdist_group``, see :data:`SERIAL`), and the pytest
+runs and commands the tests start do not inherit the worker's xdist identity.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
 
 pytest_plugins = ["pytester"]
+
+SERIAL = {
+    "docker": "one Docker daemon, whose containers the tests list by a label they all share",
+    "node": "one npm install of the Node clients per worker's temp folder",
+    "fidelity": "docs/sdk-behaviour: each worker would rewrite the page from its own rows only",
+}
+"""The xdist groups, by what their tests share."""
+
+_XDIST_ENV = ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """On an xdist worker, drop the variables xdist sets for the worker's own code: a
+    pytest run a test starts (pytester, a subprocess) would take them as its own and
+    act as a worker (``--chaos-report`` written in parts, proxies named after it)."""
+    if hasattr(config, "workerinput"):
+        for name in _XDIST_ENV:
+            os.environ.pop(name, None)
+
+
+def _group(item: pytest.Item) -> str | None:
+    if item.get_closest_marker("docker") is not None:
+        return "docker"
+    if {"node_project", "node_apps"} & set(getattr(item, "fixturenames", ())):
+        return "node"
+    if item.nodeid.startswith("tests/fidelity/"):
+        return "fidelity"
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's worker reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Put the tests of each :data:`SERIAL` group on one xdist worker."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        group = _group(item)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from chaos._harness import Harness
     from chaos._journal import JournalRecord
     from chaos.profiles import Profile, Timeline
-    from chaos.report._timeline import UserOutcome, UserSaw
+    from chaos.report import UserOutcome, UserSaw
     from chaos.verdict import Verdict
 
 __all__ = [
@@ -875,7 +875,7 @@ def _timeline_name(run: AppRun) -> str:
 
 def _user_outcomes(run: AppRun) -> list[UserOutcome]:
     """What the user got for each question, for the timeline's last lane."""
-    from chaos.report._timeline import UserOutcome
+    from chaos.report import UserOutcome
 
     saw: Mapping[str, UserSaw] = {"degraded": "degraded", "error": "error"}
     return [
@@ -929,49 +929,30 @@ def run_demo(
 
 def write_reports(result: DemoResult, directory: str | os.PathLike[str]) -> list[Path]:
     """Write ``demo.md``, ``demo.json``, a timeline SVG and journal per app, and the
-    fault-coverage report into ``directory``; return the files."""
-    from chaos.report import CoverageReport, coverage, journal_json, timeline_svg
-    from chaos.report._context import network_spans, phase_spans
+    fault-coverage report into ``directory`` (a :class:`chaos.report.ReportBundle`);
+    return the files."""
+    from chaos.report import ReportBundle, RunReport
 
-    out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    total = CoverageReport(meta={"profile": result.profile.name, "seed": str(result.seed)})
+    bundle = ReportBundle(
+        directory,
+        meta={"profile": result.profile.name, "seed": str(result.seed)},
+        unfired=UNFIRED,
+    )
     for run in result.runs:
-        svg = out / _timeline_name(run)
-        spans = phase_spans(result.profile, run.records)
-        svg.write_text(
-            timeline_svg(
+        bundle.add(
+            RunReport(
+                run.app.name,
                 run.records,
-                phases=spans,
+                profile=result.profile,
+                fired=run.fired,
+                verdict=run.verdict,
                 title=f"{run.app.label} under {result.profile.name}",
                 targets=list(SDKS),
                 origin=run.started_at,
-                verdict=run.verdict,
                 outcomes=_user_outcomes(run),
-                network=network_spans(result.profile, spans),
-            ),
-            encoding="utf-8",
-        )
-        journal = out / f"journal-{run.app.name}.json"
-        journal.write_text(journal_json(run.records), encoding="utf-8")
-        written += [svg, journal]
-        total = total.merge(
-            coverage(
-                run.records,
-                faults=result.profile.faults(),
-                fired=run.fired,
-                verdict=run.verdict,
-                test=run.app.name,
             )
         )
-    for name, text in (
-        ("demo.md", result.to_markdown()),
-        ("demo.json", json.dumps(result.to_dict(), indent=2) + "\n"),
-        ("coverage.json", total.to_json()),
-        ("coverage.md", total.to_markdown(unfired=UNFIRED)),
-    ):
-        path = out / name
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
-    return written
+    bundle.write_text("demo.md", result.to_markdown())
+    bundle.write_text("demo.json", json.dumps(result.to_dict(), indent=2) + "\n")
+    bundle.write_coverage()
+    return bundle.written

@@ -19,7 +19,6 @@ import contextlib
 import dataclasses
 import json
 import os
-import re
 import shlex
 import signal
 import subprocess
@@ -691,71 +690,32 @@ def _with_profile_targets(targets: Sequence[Target], profile: Profile) -> tuple[
 
 
 def write_reports(report: GateReport, directory: str | os.PathLike[str]) -> list[Path]:
-    """Write ``gate.json``, ``gate.md``, ``junit.xml``, ``journal-<profile>.json``,
-    ``timeline-<profile>.svg`` and the fault-coverage report (``coverage.json``,
-    ``coverage.md``, from :mod:`chaos.report`) into ``directory``; return the files.
+    """Write ``journal-<profile>.json``, ``timeline-<profile>.svg``, the fault-coverage
+    report (``coverage.json``, ``coverage.md``), ``gate.json``, ``gate.md`` and
+    ``junit.xml`` into ``directory`` (a :class:`chaos.report.ReportBundle`); return the files.
     """
-    out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    written += _write_pictures(report, out)
-    for name, text in (
-        ("gate.json", report.to_json()),
-        ("gate.md", report.to_markdown()),
-        ("junit.xml", report.to_junit()),
-    ):
-        path = out / name
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
-    return written
-
-
-def _write_pictures(report: GateReport, out: Path) -> list[Path]:
     from chaos.profiles import load_profile
-    from chaos.report import CoverageReport, coverage, journal_json, timeline_svg
-    from chaos.report._context import network_spans, phase_spans
+    from chaos.report import ReportBundle, RunReport
     from chaos.verdict import Verdict
 
-    written: list[Path] = []
-    total = CoverageReport(meta={"command": _shown(report.command)})
+    bundle = ReportBundle(directory, meta={"command": _shown(report.command)})
     for run in report.runs:
-        slug = _slug(run.profile)
-        journal = out / f"journal-{slug}.json"
-        journal.write_text(journal_json(run.records), encoding="utf-8")
-        run.files["journal"] = str(journal)
-        written.append(journal)
         profile = run.loaded if run.loaded is not None else load_profile(run.profile)
-        verdict = run.verdict or Verdict(run.records, declared=run.fired)
-        total = total.merge(
-            coverage(
+        files = bundle.add(
+            RunReport(
+                run.profile,
                 run.records,
-                faults=profile.faults(),
+                profile=profile,
                 fired=run.fired,
-                verdict=verdict,
-                test=run.profile,
+                verdict=run.verdict or Verdict(run.records, declared=run.fired),
+                title=f"{run.profile}: {_shown(report.command)} ({run.outcome})",
+                targets=sorted(set(profile.targets) | {r.target for r in run.records}) or None,
+                origin=run.started_at if profile.clock == "wall" else None,
             )
         )
-        wall = profile.clock == "wall"
-        spans = phase_spans(profile, run.records)
-        svg = timeline_svg(
-            run.records,
-            phases=spans,
-            title=f"{run.profile}: {_shown(report.command)} ({run.outcome})",
-            targets=sorted(set(profile.targets) | {r.target for r in run.records}) or None,
-            origin=run.started_at if wall else None,
-            verdict=verdict,
-            network=network_spans(profile, spans),
-        )
-        timeline = out / f"timeline-{slug}.svg"
-        timeline.write_text(svg, encoding="utf-8")
-        run.files["timeline"] = str(timeline)
-        written.append(timeline)
-    for name, text in (("coverage.json", total.to_json()), ("coverage.md", total.to_markdown())):
-        path = out / name
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
-    return written
-
-
-def _slug(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.=-]+", "_", name).strip("_.")[:120] or "profile"
+        run.files.update((kind, str(path)) for kind, path in files.items())
+    bundle.write_coverage()
+    bundle.write_text("gate.json", report.to_json())
+    bundle.write_text("gate.md", report.to_markdown())
+    bundle.write_text("junit.xml", report.to_junit())
+    return bundle.written

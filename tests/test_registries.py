@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import typing
 
 import pytest
 
@@ -34,6 +35,30 @@ def test_every_executor_executes_a_registered_action_kind() -> None:
             assert kind in ACTIONS, (layer, kind)
             assert ACTIONS[kind].layer == layer, kind
     assert set(APPLIERS).isdisjoint(NETWORK_EXECUTES)
+
+
+@pytest.mark.parametrize("kind", sorted(APPLIERS))
+def test_each_applier_is_registered_by_and_typed_with_the_action_class_it_applies(
+    kind: str,
+) -> None:
+    applier = type(APPLIERS[kind])
+    (applied,) = typing.get_args(applier.__orig_bases__[0])  # type: ignore[attr-defined]
+    assert applied is ACTIONS[kind]  # Applier[ErrorAction]: the class, not a string
+    assert applier.kind == kind
+    generic = {p.__name__ for base in applier.__mro__ for p in getattr(base, "__parameters__", ())}
+    for method in (applier.start, applier.check):
+        # the action is typed as that class (or the generic base's type variable), not Any
+        assert inspect.get_annotations(method)["action"] in {applied.__name__, *generic}
+
+
+def test_a_second_applier_for_an_applied_action_is_refused() -> None:
+    from chaos.faults import ErrorAction
+    from chaos.gateway._actions import Applier
+
+    with pytest.raises(TypeError, match="an applier for 'error' is already registered"):
+
+        class Again(Applier[ErrorAction]):
+            pass
 
 
 def test_the_check_names_a_kind_without_executor_and_an_executor_without_kind() -> None:

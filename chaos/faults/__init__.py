@@ -1,6 +1,12 @@
-"""Typed fault specifications: the one envelope and the registered action kinds."""
+"""The fault model: the one envelope, the registered action kinds and their parser.
+
+:func:`parse_fault` reads the mapping form of a fault (a profile's fault,
+``chaos.inject(...)``'s keywords, the admin API's JSON) into a :class:`Fault`;
+``chaos.profiles`` builds on it and re-exports it.
+"""
 
 from chaos.faults._base import ACTIONS, Action, Fault, Match, Schedule
+from chaos.faults._parse import fault_keys, parse_fault
 from chaos.faults.content import (
     EmptyAnswerAction,
     MalformedToolArgsAction,
@@ -33,4 +39,6 @@ __all__ = [
     "SseAction",
     "TruncateAnswerAction",
     "WireAction",
+    "fault_keys",
+    "parse_fault",
 ]

@@ -5,9 +5,10 @@ exactly one :class:`Action`. Actions register themselves by ``kind`` (the key
 a profile uses: ``error``, ``respond``, ``edge``, ``delay``, ``wire``, ``sse``,
 ``network``), so adding a kind is one new module under ``chaos/faults/``.
 
-These classes are plain typed data: loading them from YAML with file:line
-errors is ``chaos.profiles``' job; applying them is the gateway's (HTTP layer)
-and the harness's (network layer, through Toxiproxy).
+These classes are plain typed data: reading their mapping form with located
+errors is :func:`chaos.faults.parse_fault`'s job (``chaos.profiles`` calls it per
+fault of a YAML file); applying them is the gateway's (HTTP layer) and the fault
+plane's (network layer, through Toxiproxy).
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from chaos.providers._replies import ContentFault
 
 __all__ = [
+    "ContentAction",
     "EmptyAnswerAction",
     "MalformedToolArgsAction",
     "RefusalAction",
@@ -24,7 +25,7 @@ __all__ = [
 ]
 
 
-class _ContentAction(Action):
+class ContentAction(Action):
     """The base of the content faults: each says what the fake should do to its answer."""
 
     def content(self) -> ContentFault:
@@ -33,7 +34,7 @@ class _ContentAction(Action):
 
 
 @dataclass(frozen=True)
-class TruncateAnswerAction(_ContentAction):
+class TruncateAnswerAction(ContentAction):
     """Cut the answer after ``tokens`` tokens with the provider's token-limit stop reason
     (``max_tokens``, ``length``, ``MAX_TOKENS``); a tool call is dropped.
 
@@ -59,7 +60,7 @@ class TruncateAnswerAction(_ContentAction):
 
 
 @dataclass(frozen=True)
-class MalformedToolArgsAction(_ContentAction):
+class MalformedToolArgsAction(ContentAction):
     """Cut a tool call's argument JSON so that it does not parse. Answers without a tool
     call pass unchanged. Gemini, whose arguments are an object, answers
     ``finishReason: MALFORMED_FUNCTION_CALL`` with no content, as it does then.
@@ -83,7 +84,7 @@ class MalformedToolArgsAction(_ContentAction):
 
 
 @dataclass(frozen=True)
-class RefusalAction(_ContentAction):
+class RefusalAction(ContentAction):
     """Refuse: Anthropic ``stop_reason: refusal``; OpenAI the ``refusal`` field (content
     null); Gemini ``finishReason: SAFETY`` with no content.
 
@@ -101,7 +102,7 @@ class RefusalAction(_ContentAction):
 
 
 @dataclass(frozen=True)
-class EmptyAnswerAction(_ContentAction):
+class EmptyAnswerAction(ContentAction):
     """Answer with no text and no tool call, and a normal stop reason."""
 
     kind = "empty_answer"

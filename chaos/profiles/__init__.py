@@ -1,12 +1,13 @@
 """Fault profiles: the typed model, YAML loading with file:line errors, JSON Schema, the timeline.
 
 A profile replays an outage (real or generic) as phases on a timeline, each with
-its faults. :func:`parse_fault` is the one parser of the fault mapping form,
-shared by profiles, ``chaos.inject(...)`` and the gateway's admin API.
+its faults. A profile's faults are read by the fault model's own parser,
+:func:`chaos.faults.parse_fault` (re-exported here), which ``chaos.inject(...)``
+and the gateway's admin API share.
 """
 
+from chaos.faults import fault_keys, parse_fault
 from chaos.profiles._duration import format_duration, parse_duration
-from chaos.profiles._faults import fault_keys, parse_fault
 from chaos.profiles._loader import (
     ENV_DIRS,
     ProfileInfo,

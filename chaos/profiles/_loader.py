@@ -21,8 +21,9 @@ from typing import Any, cast
 
 from chaos._errors import ConfigError, ProfileError, did_you_mean
 from chaos.faults import Fault, NetworkAction
+from chaos.faults._parse import parse_fault_into
+from chaos.faults._problems import Path, Problems, choices_text, unknown
 from chaos.profiles._duration import format_duration, parse_duration
-from chaos.profiles._faults import parse_fault_into
 from chaos.profiles._model import (
     CLOCKS,
     COUNTS,
@@ -35,7 +36,6 @@ from chaos.profiles._model import (
     Start,
     TargetSpec,
 )
-from chaos.profiles._problems import Path, Problems, choices_text, unknown
 from chaos.profiles._yaml import Document, read_yaml
 from chaos.providers._replies import Reply, parse_reply
 

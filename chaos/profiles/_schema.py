@@ -17,8 +17,8 @@ import typing
 from typing import Any, Literal, Union
 
 from chaos.faults import ACTIONS, Action, Match, Schedule
+from chaos.faults._parse import ENVELOPE_KEYS
 from chaos.faults.network import TOXICS
-from chaos.profiles._faults import ENVELOPE_KEYS
 from chaos.profiles._loader import PHASE_KEYS, RAMP_KEYS, TARGET_KEYS, TOP_KEYS
 from chaos.profiles._model import CLOCKS, COUNTS, STARTS, VERSION
 from chaos.profiles._vocabulary import lookup

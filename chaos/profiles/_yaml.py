@@ -16,7 +16,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from chaos._errors import ProfileError
-from chaos.profiles._problems import Mark, Path, Problems
+from chaos.faults._problems import Mark, Path, Problems
 
 __all__ = ["Document", "read_yaml"]
 

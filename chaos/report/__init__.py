@@ -3,6 +3,8 @@
 Reporters observe; they never decide pass or fail (that is :mod:`chaos.verdict`'s
 job). The plugin and ``llm-chaos run`` talk to one :class:`Reporter`, built by
 :func:`make_reporter` (the default of the ``pytest_chaos_make_reporter`` hook).
+Every report file (the plugin's, the gate's, the demo's) is written through one
+:class:`ReportBundle` of :class:`RunReport` s.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 from chaos.report._allure import ATTACHMENTS, AllureReporter, allure_active
 from chaos.report._base import Reporter, ReporterRegistry
+from chaos.report._bundle import ReportBundle, RunReport
 from chaos.report._classes import CLASS_LABELS, outcome_class
 from chaos.report._coverage import OUTCOME_LABELS, CoverageReport, CoverageRow, coverage
 from chaos.report._files import FileReporter
@@ -20,6 +23,7 @@ from chaos.report._timeline import (
     NetworkSpan,
     PhaseSpan,
     UserOutcome,
+    UserSaw,
     phases_from_records,
     timeline_svg,
 )
@@ -34,9 +38,12 @@ __all__ = [
     "FileReporter",
     "NetworkSpan",
     "PhaseSpan",
+    "ReportBundle",
     "Reporter",
     "ReporterRegistry",
+    "RunReport",
     "UserOutcome",
+    "UserSaw",
     "allure_active",
     "coverage",
     "journal_json",

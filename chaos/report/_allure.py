@@ -14,9 +14,8 @@ import yaml
 
 from chaos._journal import JournalRecord
 from chaos.report._base import Reporter
-from chaos.report._context import applied_profile, network_spans, phase_spans
-from chaos.report._journal_json import journal_json
-from chaos.report._timeline import timeline_svg
+from chaos.report._bundle import RunReport
+from chaos.report._context import applied_profile
 from chaos.verdict import Verdict
 
 __all__ = ["ATTACHMENTS", "AllureReporter", "allure_active"]
@@ -66,22 +65,20 @@ class AllureReporter(Reporter):
             dynamic.parameter(
                 "chaos backend", str(getattr(backend, "name", backend)), excluded=True
             )
+        run = RunReport(
+            item.nodeid,
+            records,
+            profile=applied_profile(item, harness),
+            verdict=verdict if isinstance(verdict, Verdict) else None,
+            targets=_targets_of(harness, records),
+        )
         allure.attach(
-            journal_json(records),
+            run.journal_json(),
             name=ATTACHMENTS["journal"],
             attachment_type=allure.attachment_type.JSON,
         )
-        applied = applied_profile(item, harness)
-        spans = phase_spans(applied, records)
         allure.attach(
-            timeline_svg(
-                records,
-                phases=spans,
-                title=item.nodeid,
-                targets=_targets_of(harness, records),
-                verdict=verdict if isinstance(verdict, Verdict) else None,
-                network=network_spans(applied, spans),
-            ),
+            run.timeline_svg(),
             name=ATTACHMENTS["timeline"],
             attachment_type=allure.attachment_type.SVG,
         )

@@ -11,7 +11,6 @@ the whole run.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
@@ -21,9 +20,10 @@ from typing import Any
 from chaos._journal import JournalRecord
 from chaos.faults import Fault
 from chaos.report._base import Reporter
-from chaos.report._context import applied_profile, network_spans, phase_spans
-from chaos.report._coverage import CoverageReport, coverage
-from chaos.report._timeline import NetworkSpan, PhaseSpan, timeline_svg
+from chaos.report._bundle import ReportBundle, RunReport, _slug
+from chaos.report._context import applied_profile
+from chaos.report._coverage import CoverageReport
+from chaos.report._timeline import NetworkSpan, PhaseSpan, phases_from_records
 
 __all__ = ["FileReporter"]
 
@@ -32,7 +32,9 @@ class FileReporter(Reporter):
     """Collects each chaos test's coverage and timeline, writes them under ``path``.
 
     Usable without pytest: call :meth:`add` per run (e.g. per profile of
-    ``llm-chaos run``), then :meth:`write`.
+    ``llm-chaos run``), then :meth:`write`. The files are a
+    :class:`~chaos.report.ReportBundle`'s, with the timelines under ``timelines/``
+    and no journal files.
 
     :param path: the report directory (created when needed).
     :param meta: context for the report header (profile, seed, backend, ...).
@@ -41,7 +43,14 @@ class FileReporter(Reporter):
     def __init__(self, path: str | os.PathLike[str], *, meta: Mapping[str, str] | None = None):
         self.path = Path(path)
         self.meta: dict[str, str] = dict(meta or {})
-        self.report = CoverageReport(meta=self.meta)
+        self.bundle = ReportBundle(
+            self.path, meta=self.meta, timeline_name="timelines/{stem}.svg", journal_name=None
+        )
+
+    @property
+    def report(self) -> CoverageReport:
+        """The coverage of the runs added so far (this process's part under xdist)."""
+        return self.bundle.coverage
 
     def add(
         self,
@@ -67,35 +76,27 @@ class FileReporter(Reporter):
         :param targets: lane order for the timeline.
         :param network: network faults to draw on their targets' lanes.
         """
-        part = coverage(records, faults=faults, fired=fired, verdict=verdict, test=name)
-        self.report = self.report.merge(part)
-        if not records:
-            return None
-        svg = timeline_svg(
+        if phases is None and records:  # as the journal shows them, from the first request
+            phases = phases_from_records(records, min(r.time for r in records))
+        run = RunReport(
+            name,
             records,
-            phases=phases,
-            title=name,
-            targets=targets,
+            faults=faults,
+            fired=fired,
             verdict=verdict,
+            phases=phases,
+            targets=targets,
             network=network,
         )
-        target = self.path / "timelines" / f"{_slug(name)}.svg"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(svg, encoding="utf-8")
-        return target
+        return self.bundle.add(run, files=bool(records)).get("timeline")
 
     def write(self) -> list[Path]:
         """Write the coverage report (with every xdist worker's part); return the files."""
         self.path.mkdir(parents=True, exist_ok=True)
-        report = self.report
         worker = os.environ.get("PYTEST_XDIST_WORKER")
         with _locked(self.path / ".lock") if worker else nullcontext():
-            if worker:
-                report = self._merge_parts(worker)
-            files = [self.path / "coverage.json", self.path / "coverage.md"]
-            files[0].write_text(report.to_json(), encoding="utf-8")
-            files[1].write_text(report.to_markdown(), encoding="utf-8")
-        return files
+            report = self._merge_parts(worker) if worker else self.report
+            return self.bundle.write_coverage(report)
 
     def _merge_parts(self, worker: str) -> CoverageReport:
         """Save this worker's part, then merge the parts of this run's workers so far.
@@ -119,18 +120,15 @@ class FileReporter(Reporter):
     def on_test_end(self, item: Any, harness: Any, verdict: Any = None) -> None:
         """Add the test's journal to the report and write its timeline."""
         records = harness.journal
-        profile = applied_profile(item, harness)
-        spans = phase_spans(profile, records)
-        self.add(
+        run = RunReport(
+            item.nodeid,
             records,
-            name=item.nodeid,
-            faults=profile.faults() if hasattr(profile, "faults") else (),
+            profile=applied_profile(item, harness),
             fired=harness.fired(),
             verdict=verdict,
-            phases=spans,
             targets=list(getattr(harness, "endpoints", {}) or {}) or None,
-            network=network_spans(profile, spans),
         )
+        self.bundle.add(run, files=bool(records))
 
     def on_session_end(self, config: Any) -> None:
         """Write the coverage report."""
@@ -151,8 +149,3 @@ def _locked(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _slug(name: str) -> str:
-    """A file name for a test node id or profile name."""
-    return re.sub(r"[^A-Za-z0-9_.=-]+", "_", name).strip("_.")[:150] or "run"

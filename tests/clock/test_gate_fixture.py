@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.sdk
+pytestmark = [pytest.mark.slow, pytest.mark.sdk]
 
 GATE_PROFILE = """\
 version: 1

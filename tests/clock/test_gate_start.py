@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.sdk
+pytestmark = [pytest.mark.slow, pytest.mark.sdk]
 
 # starts slowly (3 s, as pytest with a big conftest would), then keeps calling Claude
 # (plain, streaming, count_tokens) and OpenAI for the replay's length; an app that

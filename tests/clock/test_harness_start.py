@@ -76,6 +76,7 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
     assert predicate()
 
 
+@pytest.mark.slow
 def test_incident_time_waits_for_the_first_request(h: Harness) -> None:
     h.apply(profile())
     time.sleep(1.0)  # twice the calm phase: an app still starting up

@@ -71,6 +71,7 @@ def test_builtin_profiles_choose_their_start() -> None:
     assert json_schema()["properties"]["start"]["enum"] == ["first_request", "apply"]
 
 
+@pytest.mark.slow
 def test_profiles_show_prints_the_start() -> None:
     shown = subprocess.run(
         [sys.executable, "-m", "chaos", "profiles", "show", "claude-2026-03-02"],

@@ -15,7 +15,7 @@ import pytest
 
 from chaos._demo import APPS, find_app
 
-pytestmark = pytest.mark.sdk
+pytestmark = [pytest.mark.slow, pytest.mark.sdk]
 
 OUTAGE = ("elevated-errors", "login-failures", "methods-failing", "overload-waves.1",
           "overload-waves.2", "overload-waves.3")  # fmt: skip

@@ -25,6 +25,7 @@ def test_a_single_529_is_absorbed_by_the_sdk_alone(providers):
     assert "sdk_only_absorption" in kinds  # a pass that proves nothing about the app
 
 
+@pytest.mark.slow
 def test_an_outage_reaches_the_user_after_the_sdks_two_retries(providers):
     providers.inject("anthropic", error="overloaded")
     with pytest.raises(anthropic.OverloadedError):

@@ -29,6 +29,7 @@ def test_answers_from_claude_when_all_is_well(providers, assistant):
     assert [r.target for r in providers.journal] == ["anthropic"]
 
 
+@pytest.mark.slow
 def test_fails_over_after_three_overloaded_attempts(providers, assistant):
     providers.inject("anthropic", error="overloaded")
     answer = assistant.answer(Q)
@@ -83,12 +84,14 @@ def test_the_circuit_opens_after_three_failures_and_stops_calling_claude(provide
     providers.verdict().assert_circuit_opened("anthropic", after_failures=3)
 
 
+@pytest.mark.slow
 def test_a_hung_provider_is_timed_out_and_failed_over(providers):
     providers.inject("anthropic", wire="hang")
     assert Assistant(timeout=1.5, attempts=2).answer(Q).provider == "openai"
     assert [r.outcome for r in providers.journal if r.target == "anthropic"] == ["hang"] * 2
 
 
+@pytest.mark.slow
 def test_degrades_when_both_providers_are_down(providers, assistant):
     providers.inject("anthropic", error="overloaded")
     providers.inject("openai", wire="reset")
@@ -99,6 +102,7 @@ def test_degrades_when_both_providers_are_down(providers, assistant):
     providers.verdict().assert_degraded()
 
 
+@pytest.mark.slow
 def test_cli_prints_the_answer_and_who_gave_it(providers):
     providers.inject("anthropic", error="overloaded")
     done = subprocess.run(

@@ -23,7 +23,6 @@ from tests.fidelity.conftest import RESULTS
 
 pytestmark = [
     pytest.mark.sdk,
-    pytest.mark.slow,
     # google-genai 2.x's async client subclasses aiohttp's session when aiohttp is installed
     pytest.mark.filterwarnings("ignore:Inheritance class AiohttpClientSession:DeprecationWarning"),
 ]
@@ -64,6 +63,7 @@ def _version(provider: str) -> str:
     return importlib.metadata.version(SDK_PACKAGE[provider])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("case", "stream", "aio"), _params())
 def test_harness_and_real_bytes_agree(harness, case: Case, stream: bool, aio: bool) -> None:
     pytest.importorskip(_SDK_MODULES[case.provider])

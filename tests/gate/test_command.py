@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from chaos._gate import run_command
 from tests.gate._util import llm_chaos
 
@@ -80,6 +82,7 @@ def test_not_found_and_not_executable(tmp_path):
     assert "not executable" in denied.error
 
 
+@pytest.mark.slow
 def test_the_gate_reports_a_timeout(tmp_path, profiles):
     proc = llm_chaos(
         "run", "-p", str(profiles["down"]), "--timeout", "0.5", "--",
@@ -93,6 +96,7 @@ def test_the_gate_reports_a_timeout(tmp_path, profiles):
     assert row.split()[1] == "timeout"
 
 
+@pytest.mark.slow
 def test_ctrl_c_ends_the_command_group_and_the_harness(tmp_path, profiles):
     pidfile = tmp_path / "child.pid"
     env = {k: v for k, v in os.environ.items() if not k.startswith("LLM_CHAOS_")}

@@ -18,6 +18,7 @@ def _junit_cases(path: Path) -> dict[str, ET.Element]:
     return {case.get("name"): case for case in root.iter("testcase")}
 
 
+@pytest.mark.slow
 def test_a_passing_and_a_failing_profile(tmp_path, profiles, client):
     report = tmp_path / "reports"
     junit = tmp_path / "ci" / "junit.xml"
@@ -86,6 +87,7 @@ def test_a_passing_and_a_failing_profile(tmp_path, profiles, client):
     assert all(r["request_headers"].get("x-api-key", "") != "sk-ant-chaos" for r in journal)
 
 
+@pytest.mark.slow
 def test_every_profile_passing_exits_0_and_the_command_sees_the_harness(tmp_path, profiles):
     seen = tmp_path / "env.json"
     command = script(
@@ -121,6 +123,7 @@ def test_every_profile_passing_exits_0_and_the_command_sees_the_harness(tmp_path
     assert env["admin"] == 200
 
 
+@pytest.mark.slow
 def test_faults_that_never_fired_are_inconclusive(tmp_path, profiles):
     quiet = [sys.executable, "-c", "print('sent nothing')"]
     proc = llm_chaos("run", "-p", str(profiles["down"]), "--", *quiet, cwd=tmp_path)
@@ -138,6 +141,7 @@ def test_faults_that_never_fired_are_inconclusive(tmp_path, profiles):
     assert relaxed.returncode == 0, relaxed.stdout + relaxed.stderr
 
 
+@pytest.mark.slow
 def test_a_command_killed_by_a_signal_is_reported_with_it(tmp_path, profiles):
     crash = [sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"]
     junit = tmp_path / "junit.xml"
@@ -155,6 +159,7 @@ def test_a_command_killed_by_a_signal_is_reported_with_it(tmp_path, profiles):
     assert "SIGKILL" in (error.get("message") or "")
 
 
+@pytest.mark.slow
 def test_a_command_that_is_not_found(tmp_path, profiles):
     proc = llm_chaos(
         "run", "-p", str(profiles["down"]), "--", "no-such-command-llm-chaos", "--flag",
@@ -166,6 +171,7 @@ def test_a_command_that_is_not_found(tmp_path, profiles):
     assert "Traceback" not in proc.stdout + proc.stderr
 
 
+@pytest.mark.slow
 def test_an_unknown_profile_exits_2_with_the_choices(tmp_path):
     proc = llm_chaos("run", "-p", "claude-2026-03-03", "--", "true", cwd=tmp_path)
 
@@ -218,6 +224,7 @@ except anthropic.APIConnectionError:
 """
 
 
+@pytest.mark.slow
 def test_provider_down_over_an_app_that_sends_nothing_is_inconclusive(tmp_path):
     proc = llm_chaos("run", "--profile", "provider-down", "--", "true", cwd=tmp_path)
 
@@ -228,6 +235,7 @@ def test_provider_down_over_an_app_that_sends_nothing_is_inconclusive(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_provider_down_counts_the_failovers_of_an_app_that_fails_over(tmp_path):
     report = tmp_path / "reports"
     app = script(tmp_path, "failover.py", FAILOVER_APP)
@@ -249,6 +257,7 @@ def test_provider_down_counts_the_failovers_of_an_app_that_fails_over(tmp_path):
     assert run["requests"] == 4  # 3 refused, 1 answered by openai
 
 
+@pytest.mark.slow
 def test_a_toxiproxy_that_reports_nothing_is_named_in_the_run_header(tmp_path):
     from chaos.toxiproxy import serve_in_thread
 
@@ -267,6 +276,7 @@ def test_a_toxiproxy_that_reports_nothing_is_named_in_the_run_header(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+@pytest.mark.slow
 def test_a_naive_app_asking_four_times_is_four_calls_in_the_matrix_and_json(tmp_path):
     # the official SDK with its default 2 retries and nothing else, asking the same
     # question four times under the built-in storm (9 failed attempts, then recovery)

@@ -4,6 +4,7 @@ reset, and errors that say what is wrong."""
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from chaos.gateway import Gateway
 
@@ -15,6 +16,7 @@ def test_health(gateway: Gateway) -> None:
     assert health["targets"] == gateway.urls
 
 
+@pytest.mark.slow
 def test_rules_roundtrip_and_effect(gateway: Gateway, client: httpx.Client) -> None:
     admin = gateway.admin_url
     rules = [

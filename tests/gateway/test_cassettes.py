@@ -78,6 +78,7 @@ def test_a_recording_is_readable_versioned_and_keeps_no_secret(tmp_path: Path) -
     assert any("event: message_stop" in frame for frame in streamed["response"]["events"])
 
 
+@pytest.mark.slow
 def test_replay_is_offline_and_faults_layer_over_it(tmp_path: Path) -> None:
     cassette = record(tmp_path)  # the stand-in provider is stopped from here on
     replay = Gateway(

@@ -138,6 +138,7 @@ def test_rate_is_deterministic_for_a_seed_across_gateways() -> None:
     assert 5 < first.count("X") < 35
 
 
+@pytest.mark.slow
 def test_rate_is_deterministic_across_processes() -> None:
     code = (
         "import httpx\n"

@@ -104,6 +104,7 @@ def test_reset_is_retried_then_succeeds(gw: Gateway) -> None:
     assert [r.outcome for r in gw.journal()] == ["reset", "ok"]
 
 
+@pytest.mark.slow
 def test_hang_and_stall_are_what_real_ones_raise(gw: Gateway) -> None:
     _inject(gw, WireAction("hang"))
     with raises_like_real("openai", Wire("hang"), timeout=0.3):

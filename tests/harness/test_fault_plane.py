@@ -111,6 +111,7 @@ def test_wire_close_reaches_a_raw_socket_as_a_clean_close(h: Harness) -> None:
 # -- every attempt a network fault met is journaled ---------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("network", "outcome"), STOPPING)
 def test_a_resilient_app_fails_over_past_a_network_fault(
     h: Harness,
@@ -135,6 +136,7 @@ def test_a_resilient_app_fails_over_past_a_network_fault(
     assert verdict.summary()["anthropic"].faults_fired == 1 + SDK_RETRIES
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("network", "outcome"), STOPPING)
 def test_a_naive_app_fails_with_the_network_fault_named(
     h: Harness, claude: anthropic.Anthropic, network: Any, outcome: str

@@ -89,6 +89,7 @@ def test_a_bad_profile_reply_names_file_and_field(tmp_path: Path) -> None:
     assert "unknown reply key 'jsn'" in text
 
 
+@pytest.mark.slow
 def test_admin_api_adds_lists_and_clears_replies(h: Harness) -> None:
     url = h.admin_url + "/replies"
     spec = {"target": "anthropic", "json": {"label": "bug"}, "match": {"regex": "crash"}}

@@ -95,6 +95,7 @@ def test_serve_ready_line_traffic_admin_and_sigterm(served) -> None:
     assert not any(_port_open(u) for u in urls)
 
 
+@pytest.mark.slow
 def test_serve_rejects_a_bad_target() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "chaos", "serve", "--target", "nonsense"],
@@ -106,6 +107,7 @@ def test_serve_rejects_a_bad_target() -> None:
     assert "expected NAME=DIALECT" in result.stderr
 
 
+@pytest.mark.slow
 def test_serve_suggests_the_dialect_a_typo_meant() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "chaos", "serve", "--target", "anthropic=antropic"],

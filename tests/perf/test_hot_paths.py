@@ -30,6 +30,7 @@ _JSON = st.recursive(
 )
 
 
+@pytest.mark.slow
 @given(_JSON)
 def test_compact_json_is_json_dumps_compact(value: object) -> None:
     expected = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
@@ -37,6 +38,7 @@ def test_compact_json_is_json_dumps_compact(value: object) -> None:
     assert _sse.json_data(value, compact=False) == json.dumps(value, ensure_ascii=False)
 
 
+@pytest.mark.slow
 @given(
     st.recursive(
         _JSON,
@@ -127,6 +129,7 @@ def test_each_fault_answer_carries_its_own_request_id_in_header_body_and_journal
         assert int(answer.headers["content-length"]) == len(answer.content)
 
 
+@pytest.mark.slow
 def test_rate_limit_resets_follow_the_clock() -> None:
     from chaos.providers.anthropic import AnthropicDialect
 

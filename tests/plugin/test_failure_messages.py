@@ -11,7 +11,7 @@ import pytest
 
 pytest.importorskip("anthropic")
 
-pytestmark = pytest.mark.usefixtures("_clean_env")
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("_clean_env")]
 
 
 SUITE = """

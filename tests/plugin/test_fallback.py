@@ -173,11 +173,13 @@ def run_drill(pytester: pytest.Pytester, *, fallback: bool) -> pytest.RunResult:
     return pytester.runpytest_subprocess("-p", "no:cacheprovider", "--chaos-seed=3")
 
 
+@pytest.mark.slow
 def test_provider_down_drill_an_app_with_fallback_passes(pytester: pytest.Pytester) -> None:
     """Strict too: the outage met the attempts Toxiproxy refused."""
     run_drill(pytester, fallback=True).assert_outcomes(passed=1)
 
 
+@pytest.mark.slow
 def test_provider_down_drill_an_app_without_fallback_fails_naming_the_outage(
     pytester: pytest.Pytester,
 ) -> None:

@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("chaos._harness", reason="chaos._harness (the Harness) has not landed yet")
 pytest.importorskip("anthropic")
 
-pytestmark = [pytest.mark.sdk, pytest.mark.usefixtures("_clean_env")]
+pytestmark = [pytest.mark.slow, pytest.mark.sdk, pytest.mark.usefixtures("_clean_env")]
 
 
 @pytest.fixture

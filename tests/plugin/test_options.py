@@ -31,6 +31,7 @@ def header(pytester: pytest.Pytester, *args: str) -> str:
     return line
 
 
+@pytest.mark.slow
 def test_help_lists_the_option_group_and_ini_twins(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("--help")
     result.stdout.fnmatch_lines(
@@ -71,6 +72,7 @@ def test_help_lists_the_option_group_and_ini_twins(pytester: pytest.Pytester) ->
         result.stdout.fnmatch_lines([f"*{key}:*"])
 
 
+@pytest.mark.slow
 def test_marker_is_registered_with_its_signature(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("--markers")
     result.stdout.fnmatch_lines(
@@ -81,6 +83,7 @@ def test_marker_is_registered_with_its_signature(pytester: pytest.Pytester) -> N
     )
 
 
+@pytest.mark.slow
 def test_fixtures_are_documented(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("--fixtures")
     result.stdout.fnmatch_lines(
@@ -95,10 +98,12 @@ def test_fixtures_are_documented(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["chaos_profile_dir -- *", "*The folder searched first*"])
 
 
+@pytest.mark.slow
 def test_header_defaults(pytester: pytest.Pytester) -> None:
     assert header(pytester) == ("llm-chaos: profile -, backend auto, seed random, toxiproxy-url -")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("ini", "env", "cli", "expected"),
     [
@@ -169,6 +174,7 @@ def test_precedence_layer_by_layer(
     assert expected in header(pytester, *cli)
 
 
+@pytest.mark.slow
 def test_targets_layer_by_layer_in_the_one_grammar(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -192,6 +198,7 @@ def test_targets_layer_by_layer_in_the_one_grammar(
     assert targets("--chaos-target=d=openai", "--chaos-target", "e=gemini") == "TARGETS ['d', 'e']"
 
 
+@pytest.mark.slow
 def test_profile_all_switch_layers(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -203,6 +210,7 @@ def test_profile_all_switch_layers(
     assert "scope: whole suite" in header(pytester, "--chaos-profile-all")
 
 
+@pytest.mark.slow
 def test_bad_backend_on_the_command_line_lists_the_choices(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("--chaos-backend=kubernetes")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
@@ -211,6 +219,7 @@ def test_bad_backend_on_the_command_line_lists_the_choices(pytester: pytest.Pyte
     )
 
 
+@pytest.mark.slow
 def test_bad_env_value_is_named_in_the_header_and_spares_ordinary_tests(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -292,6 +301,7 @@ def test_every_env_twin_is_read(setting: opts.Setting[object], var: str) -> None
     assert resolved.value not in (None, (), False)
 
 
+@pytest.mark.slow
 def test_every_ini_key_is_registered_under_strict_config(pytester: pytest.Pytester) -> None:
     pytester.makeini(
         """

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+pytestmark = pytest.mark.slow
+
 HEAVY = ("chaos._harness", "chaos.gateway", "chaos.toxiproxy", "chaos.providers", "chaos.profiles")
 
 

@@ -6,6 +6,8 @@ import textwrap
 
 import pytest
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.usefixtures("_clean_env")
 def test_the_fixture_scripts_replies_per_test(pytester: pytest.Pytester) -> None:

@@ -28,6 +28,7 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
     )
 
 
+@pytest.mark.slow
 def test_list_shows_name_title_source_and_where() -> None:
     result = run("list")
     assert result.returncode == 0, result.stderr
@@ -38,6 +39,7 @@ def test_list_shows_name_title_source_and_where() -> None:
     assert lines[index + 2].strip() == f"built-in: {builtin_dir() / 'claude-2026-03-02.yaml'}"
 
 
+@pytest.mark.slow
 def test_list_includes_user_folders_from_option_and_env(tmp_path: Path) -> None:
     mine = tmp_path / "mine"
     mine.mkdir()
@@ -49,6 +51,7 @@ def test_list_includes_user_folders_from_option_and_env(tmp_path: Path) -> None:
     assert f"user: {mine / 'my-outage.yaml'}" in result.stdout
 
 
+@pytest.mark.slow
 def test_show_resolves_and_draws_the_timeline() -> None:
     result = run("show", "http-500-storm", "--seed", "5", "--param", "storm=6")
     assert result.returncode == 0, result.stderr
@@ -60,6 +63,7 @@ def test_show_resolves_and_draws_the_timeline() -> None:
     assert "anthropic: error:server_error  <storm/0-error>" in out
 
 
+@pytest.mark.slow
 def test_show_an_unknown_name_is_bad_input() -> None:
     result = run("show", "http-500-strom")
     assert result.returncode == 2
@@ -68,6 +72,7 @@ def test_show_an_unknown_name_is_bad_input() -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_validate_ok_prints_a_summary() -> None:
     paths = [str(p) for p in sorted(builtin_dir().glob("*.yaml"))]
     result = run("validate", *paths)
@@ -76,6 +81,7 @@ def test_validate_ok_prints_a_summary() -> None:
     assert f"{paths[0]}: ok (" in result.stdout
 
 
+@pytest.mark.slow
 def test_validate_lists_every_error_of_every_file_and_exits_2() -> None:
     good = str(builtin_dir() / "blackout.yaml")
     bad = [str(BROKEN / "fault-values.yaml"), str(BROKEN / "wrong-type.yaml")]
@@ -89,6 +95,7 @@ def test_validate_lists_every_error_of_every_file_and_exits_2() -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_validate_takes_names_like_show() -> None:
     result = run("validate", "provider-down", str(builtin_dir() / "blackout.yaml"))
     assert result.returncode == 0, result.stderr
@@ -96,6 +103,7 @@ def test_validate_takes_names_like_show() -> None:
     assert result.stdout.splitlines()[-1] == "2 profiles valid"
 
 
+@pytest.mark.slow
 def test_validate_an_unknown_name_suggests_the_closest() -> None:
     result = run("validate", "provder-down")
     assert result.returncode == 2
@@ -110,6 +118,7 @@ def test_validate_a_missing_file() -> None:
     assert "nowhere.yaml: no such profile file" in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args", [["schema"], []])
 def test_schema_and_usage(args: list[str]) -> None:
     result = run(*args)

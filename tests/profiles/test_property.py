@@ -56,12 +56,14 @@ def test_random_text(text: str) -> None:
     _load(text)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(TREES)
 def test_random_yaml_shaped_like_a_profile(tree: object) -> None:
     _load(yaml.safe_dump(tree, allow_unicode=True))
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(st.dictionaries(st.sampled_from(KEYS), TREES, max_size=8))
 def test_random_profile_top_levels(top: dict[str, object]) -> None:
@@ -74,6 +76,7 @@ def test_random_yaml_punctuation(text: str) -> None:
     _load(text)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(st.dictionaries(st.sampled_from(KEYS), TREES, max_size=6))
 def test_random_fault_mappings(data: dict[str, object]) -> None:
@@ -86,6 +89,7 @@ def test_random_fault_mappings(data: dict[str, object]) -> None:
     assert errors
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("text", "error"),
     [

@@ -178,6 +178,7 @@ def test_provider_down_refuses_the_primary_and_serves_the_secondary(h: Harness) 
     assert (served.target, served.status) == ("openai", 200)
 
 
+@pytest.mark.slow
 def test_claude_outage_replays_in_seconds_with_every_phase_in_the_journal(h: Harness) -> None:
     started = time.monotonic()
     profile = _replay(h, "claude-2026-03-02", ("anthropic", ("GET", "/v1/models", None)))

@@ -119,6 +119,7 @@ def test_cut_mid_stream_raises_what_a_real_cut_raises(gateway, client) -> None:
         drain(client.messages.create(**ask(), stream=True))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "edge", ["cloudflare_524", "envoy_503", "challenge_403", "cloudflare_520_empty"]
 )

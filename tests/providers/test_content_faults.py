@@ -183,6 +183,7 @@ def test_malformed_tool_args_do_not_parse(gw: Gateway, claude: Any, gpt: Any, ge
 # -- refusal and empty_answer ---------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_refusal_in_every_dialect(gw: Gateway, claude: Any, gpt: Any, gemini: Any) -> None:
     fault_all(gw, refusal="No.")
     message = claude_ask(claude)

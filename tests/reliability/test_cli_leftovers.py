@@ -25,6 +25,8 @@ from tests.reliability._proc import (
     marked_processes,
 )
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -81,6 +81,7 @@ def test_one(chaos):
 """
 
 
+@pytest.mark.slow
 def test_plugin_docker_daemon_absent(pytester: pytest.Pytester, monkeypatch) -> None:
     mark = _inner_env(
         monkeypatch, LLM_CHAOS_BACKEND="docker", DOCKER_HOST="unix:///nonexistent/docker.sock"
@@ -93,6 +94,7 @@ def test_plugin_docker_daemon_absent(pytester: pytest.Pytester, monkeypatch) -> 
     assert "start dockerd or use --chaos-backend embedded" in output
 
 
+@pytest.mark.slow
 def test_plugin_toxiproxy_url_answers_something_else(
     pytester: pytest.Pytester, monkeypatch, not_toxiproxy: str
 ) -> None:
@@ -105,6 +107,7 @@ def test_plugin_toxiproxy_url_answers_something_else(
     assert "start that Toxiproxy, fix the URL, or use --chaos-backend embedded" in output
 
 
+@pytest.mark.slow
 def test_plugin_admin_port_taken(pytester: pytest.Pytester, monkeypatch, taken_port) -> None:
     mark = _inner_env(monkeypatch, LLM_CHAOS_BACKEND="embedded")
     pytester.makeconftest(
@@ -151,6 +154,7 @@ def test_next_test_is_told_too(chaos):
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("which", ["embedded", "external"])
 def test_plugin_toxiproxy_dies_mid_test(pytester: pytest.Pytester, monkeypatch, which) -> None:
     mark = _inner_env(monkeypatch)
@@ -185,6 +189,7 @@ def _cli(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_cli_dependency_failures_are_one_message(taken_port: int, not_toxiproxy: str) -> None:
     cases = {
         "docker absent": (

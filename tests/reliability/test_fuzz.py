@@ -250,6 +250,7 @@ def _toxiproxy_serves(url: str) -> None:
     assert httpx.get(f"{url}/version", timeout=10).status_code == 200
 
 
+@pytest.mark.slow
 @FUZZ
 @known
 @given(data=bad_requests())
@@ -266,6 +267,7 @@ def test_gateway_survives_malformed_requests(
     assert not eventually(lambda: len(gateway._conns), timeout=15), "a connection was kept"
 
 
+@pytest.mark.slow
 @FUZZ
 @known
 @given(data=bad_requests())
@@ -279,6 +281,7 @@ def test_gateway_admin_survives_malformed_requests(
     _gateway_serves(gateway)
 
 
+@pytest.mark.slow
 @FUZZ
 @known
 @given(data=bad_requests())
@@ -346,6 +349,7 @@ def _slowloris(url: str, clients: int, seconds: float) -> list[socket.socket]:
     return socks
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("server", ["gateway", "toxiproxy"])
 def test_slowloris_clients_do_not_starve_others(
     gateway: Gateway, toxiproxy: str, errors: _Errors, server: str

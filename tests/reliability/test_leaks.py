@@ -19,7 +19,7 @@ import pytest
 
 from tests.reliability.test_cli_leftovers import ROOT, _clean_env, _read_line
 
-pytestmark = pytest.mark.sdk
+pytestmark = [pytest.mark.slow, pytest.mark.sdk]
 
 pytest.importorskip("anthropic")
 pytest.importorskip("openai")

@@ -146,6 +146,7 @@ def assert_nothing_left(session: Session) -> None:
 EXPECTED_EXIT = {"pass": 0, "fail": 1, "sigint": 2, "crash": 1}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["pass", "fail", "sigint", "sigterm", "crash", "sigkill"])
 def test_embedded_leaves_nothing(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, mode: str
@@ -171,6 +172,7 @@ def fake_binary(tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["sigint", "sigterm", "crash", "sigkill"])
 def test_binary_child_dies_with_the_session(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, fake_binary: Path, mode: str
@@ -190,6 +192,7 @@ def external() -> Iterator[str]:
         yield server.url
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["pass", "fail", "sigint", "sigterm", "crash", "sigkill"])
 def test_external_toxiproxy_keeps_no_proxy(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, external: str, mode: str

@@ -3,13 +3,17 @@ opted in (and the error says how), the admin API refuses non-loopback clients.""
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import textwrap
+import threading
 
+import httpx
 import pytest
 
 from chaos import Harness, Target
@@ -45,10 +49,47 @@ def test_forwarding_to_a_network_host_is_refused_saying_how(upstream: str) -> No
     assert harness.gateway is None  # nothing left running
 
 
-@pytest.mark.parametrize("upstream", ["http://127.0.0.1:9", "http://localhost:9", "http://[::1]:9"])
-def test_loopback_upstreams_need_no_opt_in(upstream: str) -> None:
-    with Harness([Target("anthropic", upstream=upstream)], backend="embedded") as h:
-        assert h.endpoints["anthropic"]
+class _Upstream(http.server.BaseHTTPRequestHandler):
+    """A stand-in provider on loopback: answers every POST with the path it was sent."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        body = json.dumps({"upstream_saw": self.path}).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:  # quiet
+        pass
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "[::1]"])
+def test_loopback_upstreams_need_no_opt_in(host: str) -> None:
+    server_class = type(
+        "Server",
+        (http.server.ThreadingHTTPServer,),
+        {"address_family": socket.AF_INET6 if host == "[::1]" else socket.AF_INET},
+    )
+    with server_class(("::1" if host == "[::1]" else "127.0.0.1", 0), _Upstream) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            upstream = f"http://{host}:{server.server_address[1]}"
+            with Harness([Target("anthropic", upstream=upstream)], backend="embedded") as h:
+                answer = httpx.post(
+                    h.endpoints["anthropic"].rstrip("/") + "/v1/messages",
+                    json={"model": "claude-sonnet-4-6", "max_tokens": 8, "messages": []},
+                    timeout=10,
+                )
+                journal = list(h.journal)
+        finally:
+            server.shutdown()
+    # forwarded to the loopback upstream without allow_network: its answer, not the fake's
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"upstream_saw": "/v1/messages"}
+    assert [(r.path, r.status) for r in journal] == [("/v1/messages", 200)]
 
 
 # Python's audit events for every DNS lookup and connect in this process (threads
@@ -94,6 +135,7 @@ def test_uses_the_harness(chaos):
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "opt_in",
     [None, ("cli", "--chaos-allow-network"), ("env", "1"), ("ini", "true")],

@@ -16,7 +16,10 @@ from tests.routing.test_variables import REAL, clean_env
 
 pytest.importorskip("anthropic")
 
-pytestmark = pytest.mark.sdk  # the guard must hold at the lowest supported SDKs too
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.sdk,
+]  # the guard must hold at the lowest supported SDKs too
 
 RESOLVER = """
 import os

@@ -17,6 +17,8 @@ import pytest
 
 from tests.harness.test_serve import _ready_line
 
+pytestmark = pytest.mark.slow
+
 # ai-fallback (major 2 is for the AI SDK v6) is for tests/verdict/test_node_apps.py
 PACKAGES = (
     "@anthropic-ai/sdk",

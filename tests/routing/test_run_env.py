@@ -9,6 +9,8 @@ import pytest
 
 from tests.gate._util import FLAKY, llm_chaos, script
 
+pytestmark = pytest.mark.slow
+
 
 def test_the_command_sees_the_routing_and_not_the_second_credential(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -67,6 +67,7 @@ def _no_proxy_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k.upper() not in {*PROXY_VARIABLES, "NO_PROXY"}}
 
 
+@pytest.mark.slow
 def test_llm_chaos_run_refuses_and_reports_a_request_for_a_provider_host(
     tmp_path: Path, app: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -103,6 +104,7 @@ def test_llm_chaos_run_refuses_and_reports_a_request_for_a_provider_host(
     )
 
 
+@pytest.mark.slow
 def test_llm_chaos_serve_prints_the_sink_in_its_env_and_reports_what_it_caught(
     tmp_path: Path, app: Path
 ) -> None:

@@ -137,6 +137,7 @@ def test_litellm(chaos, model, target):
 RUNS = {"litellm": 3}
 
 
+@pytest.mark.slow
 def test_every_variable_set_to_a_sentinel_loses_to_the_harness(
     pytester: pytest.Pytester, env_at_sentinel: Sentinel
 ) -> None:

@@ -132,6 +132,7 @@ def test_url_argument_wins_over_the_env(bare_env, monkeypatch):
         other.stop()
 
 
+@pytest.mark.slow
 def test_external_that_does_not_answer_is_unavailable(bare_env, monkeypatch):
     import socket
 

@@ -62,6 +62,7 @@ def test_serve_in_thread_bind_error_is_raised() -> None:
         holder.close()
 
 
+@pytest.mark.slow
 def test_no_connection_is_leaked_under_toggle_churn(echo: EchoServer) -> None:
     """Connections accepted while a proxy stops are closed and forgotten, not leaked."""
     import threading

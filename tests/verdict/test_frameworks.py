@@ -91,6 +91,7 @@ def gpt(h: Any) -> Any:
     )
 
 
+@pytest.mark.slow
 def test_langchain_with_fallbacks_fails_over(h: Any) -> None:
     # retry_after_ms keeps the SDK's two retries (LangChain's max_retries=2) quick
     h.inject("anthropic", error="overloaded", retry_after_ms=10)
@@ -206,6 +207,7 @@ def run_agent(h: Any, *, fallback: bool, question: str = QUESTION) -> Any:
     return asyncio.run(main())
 
 
+@pytest.mark.slow
 def test_pydantic_ai_fallback_model_fails_over(h: Any) -> None:
     h.inject("anthropic", error="overloaded", retry_after_ms=10)
     result = run_agent(h, fallback=True)
@@ -274,6 +276,7 @@ def router(h: Any, litellm: Any, **kw: Any) -> Any:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings(_LITELLM_PYDANTIC)
 def test_litellm_router_fallbacks_fail_over(h: Any, litellm: Any) -> None:
     h.inject("anthropic", error="overloaded")
@@ -288,6 +291,7 @@ def test_litellm_router_fallbacks_fail_over(h: Any, litellm: Any) -> None:
     assert [a.attribution for a in call.attempts] == ["first", "app_retry", "failover"]
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings(_LITELLM_PYDANTIC)
 def test_litellm_without_fallbacks_fails_saying_so(h: Any, litellm: Any) -> None:
     from chaos import VerdictError
@@ -302,6 +306,7 @@ def test_litellm_without_fallbacks_fails_saying_so(h: Any, litellm: Any) -> None
         verdict(h).assert_failed_over("anthropic", "openai")
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings(_LITELLM_PYDANTIC)
 def test_litellm_retries_an_exhausted_quota(h: Any, litellm: Any) -> None:
     """The documented trap: a quota 429 cannot succeed unchanged, litellm asks again."""
@@ -318,6 +323,7 @@ def test_litellm_retries_an_exhausted_quota(h: Any, litellm: Any) -> None:
 # -- under a built-in profile --------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_langchain_with_fallbacks_through_the_500_storm(h: Any) -> None:
     # http-500-storm: nine 500s on anthropic (three questions' worth of the SDK's
     # three attempts), then recovery; the requests clock makes it deterministic
@@ -333,6 +339,7 @@ def test_langchain_with_fallbacks_through_the_500_storm(h: Any) -> None:
     assert v.calls[-1].targets == ("anthropic",)  # back on Claude once it recovered
 
 
+@pytest.mark.slow
 def test_pydantic_ai_fallback_model_through_the_500_storm(h: Any) -> None:
     h.apply("http-500-storm")
     outputs = [run_agent(h, fallback=True).output for _ in range(4)]

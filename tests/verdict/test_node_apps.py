@@ -85,6 +85,7 @@ def run_app(folder: Path, ready: dict, app: str) -> tuple[list[dict], int, Verdi
     return answers, done.returncode, Verdict([JournalRecord.from_dict(r) for r in records])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("family", FAMILIES)
 def test_the_resilient_node_app_fails_over_to_openai(
     node_apps: Path, served: dict, family: str
@@ -97,6 +98,7 @@ def test_the_resilient_node_app_fails_over_to_openai(
     assert any(a.failed for a in call.attempts if a.target == "anthropic")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("family", FAMILIES)
 def test_the_naive_node_app_fails_and_the_verdict_says_why(
     node_apps: Path, served: dict, family: str
@@ -120,6 +122,7 @@ def test_the_naive_node_app_fails_and_the_verdict_says_why(
     assert "'openai' received no request" in message
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("family", "retries"), [("official", "sdk_retry"), ("vercel", "app_retry")]
 )
@@ -140,6 +143,7 @@ def test_how_the_verdict_reads_the_node_sdks_own_retries(
         assert set(kinds) == {"first", retries}, kinds
 
 
+@pytest.mark.slow
 def test_ai_fallback_defaults_do_not_fail_over_when_the_provider_is_down(
     node_apps: Path,
 ) -> None:

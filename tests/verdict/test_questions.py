@@ -162,6 +162,7 @@ def test_a_gemini_model_fallback_passes_with_no_findings(h: Any, clients: Any) -
     assert [f.kind for f in v.findings()] == []
 
 
+@pytest.mark.slow
 def test_a_naive_app_asking_four_times_under_a_500_storm_made_four_calls(
     h: Any, clients: Any
 ) -> None:

@@ -2,7 +2,8 @@
 
 An applier's :meth:`Applier.start` either answers at once (returning None: the
 fast path, no task is created) or returns a coroutine the connection runs.
-The registry is keyed by the same ``kind`` as :data:`chaos.faults.ACTIONS`.
+An applier names the action class it applies (``Applier[ErrorAction]``) and is
+registered under that class's ``kind``, the key of :data:`chaos.faults.ACTIONS`.
 """
 
 from __future__ import annotations

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
 from chaos.faults.content import (
+    ContentAction,
     EmptyAnswerAction,
     MalformedToolArgsAction,
     RefusalAction,
@@ -18,7 +19,10 @@ if TYPE_CHECKING:
     from chaos.gateway._exchange import Exchange
 
 
-class _ContentApplier(Applier):
+_ContentT = TypeVar("_ContentT", bound=ContentAction)
+
+
+class _ContentApplier(Applier[_ContentT]):
     """Asks the target's fake for its answer with the content fault in force.
 
     The fault rides a context variable into the dialect, which renders the changed
@@ -26,7 +30,7 @@ class _ContentApplier(Applier):
     not read it, so its answers pass unchanged.
     """
 
-    async def start(self, ex: Exchange, action: Any) -> None:
+    async def start(self, ex: Exchange, action: _ContentT) -> None:
         token = CONTENT_FAULT.set(action.content())
         try:
             response = await ex.upstream()
@@ -38,25 +42,17 @@ class _ContentApplier(Applier):
         await ex.send_response(response)
 
 
-class TruncateAnswerApplier(_ContentApplier):
+class TruncateAnswerApplier(_ContentApplier[TruncateAnswerAction]):
     """``truncate_answer``."""
 
-    kind = TruncateAnswerAction.kind
 
-
-class MalformedToolArgsApplier(_ContentApplier):
+class MalformedToolArgsApplier(_ContentApplier[MalformedToolArgsAction]):
     """``malformed_tool_args``."""
 
-    kind = MalformedToolArgsAction.kind
 
-
-class RefusalApplier(_ContentApplier):
+class RefusalApplier(_ContentApplier[RefusalAction]):
     """``refusal``."""
 
-    kind = RefusalAction.kind
 
-
-class EmptyAnswerApplier(_ContentApplier):
+class EmptyAnswerApplier(_ContentApplier[EmptyAnswerAction]):
     """``empty_answer``."""
-
-    kind = EmptyAnswerAction.kind

@@ -12,10 +12,8 @@ if TYPE_CHECKING:
     from chaos.gateway._exchange import Exchange
 
 
-class DelayApplier(Applier):
+class DelayApplier(Applier[DelayAction]):
     """Sleeps ``delay`` ms (the client sees no byte meanwhile), then answers normally."""
-
-    kind = "delay"
 
     async def start(self, ex: Exchange, action: DelayAction) -> None:
         await asyncio.sleep(action.delay / 1000)

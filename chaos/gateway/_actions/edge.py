@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
-from chaos.faults import Action, EdgeAction
+from chaos.faults import EdgeAction
 from chaos.gateway._actions._base import Applier
 
 if TYPE_CHECKING:
@@ -13,15 +13,12 @@ if TYPE_CHECKING:
     from chaos.providers._base import Dialect
 
 
-class EdgeApplier(Applier):
+class EdgeApplier(Applier[EdgeAction]):
     """Answers at once with ``chaos.providers._edge.edge_page(name)``."""
 
-    kind = "edge"
-
-    def check(self, action: Action, dialect: Dialect) -> None:
+    def check(self, action: EdgeAction, dialect: Dialect) -> None:
         from chaos.providers._edge import edge_page
 
-        assert isinstance(action, EdgeAction)
         edge_page(action.edge)  # raises ConfigError with the valid names
 
     def start(self, ex: Exchange, action: EdgeAction) -> Coroutine[Any, Any, None] | None:

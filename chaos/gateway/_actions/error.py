@@ -12,7 +12,7 @@ from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 from chaos._errors import ConfigError
-from chaos.faults import Action, ErrorAction
+from chaos.faults import ErrorAction
 from chaos.gateway._actions._base import Applier
 from chaos.gateway._exchange import header_block
 from chaos.providers._base import Response
@@ -81,17 +81,14 @@ class _Template:
         )
 
 
-class ErrorApplier(Applier):
+class ErrorApplier(Applier[ErrorAction]):
     """Answers with ``dialect.error(kind, ...)`` at once (no task, no upstream call)."""
-
-    kind = "error"
 
     def __init__(self) -> None:
         # (id(action), id(dialect)) -> (action, dialect, template): no dataclass hashing
         self._templates: dict[tuple[int, int], tuple[ErrorAction, Dialect, _Template]] = {}
 
-    def check(self, action: Action, dialect: Dialect) -> None:
-        assert isinstance(action, ErrorAction)
+    def check(self, action: ErrorAction, dialect: Dialect) -> None:
         kinds = dialect.error_kinds()
         if action.error not in kinds:
             raise ConfigError(

@@ -29,10 +29,8 @@ def render(action: RespondAction) -> Response:
     return Response(action.status, headers, data)
 
 
-class RespondApplier(Applier):
+class RespondApplier(Applier[RespondAction]):
     """Answers at once with the given status, headers and body."""
-
-    kind = "respond"
 
     def start(self, ex: Exchange, action: RespondAction) -> Coroutine[Any, Any, None] | None:
         ex.send(render(action), outcome="fault")

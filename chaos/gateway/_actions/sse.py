@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from chaos._errors import ConfigError
-from chaos.faults import Action, SseAction
+from chaos.faults import SseAction
 from chaos.gateway._actions._base import Applier
 
 if TYPE_CHECKING:
@@ -13,16 +13,13 @@ if TYPE_CHECKING:
     from chaos.providers._base import Dialect
 
 
-class SseApplier(Applier):
+class SseApplier(Applier[SseAction]):
     """Passes the upstream stream through event by event and breaks it as asked.
 
     A non-streaming or non-200 answer passes unchanged: there is no stream to break.
     """
 
-    kind = "sse"
-
-    def check(self, action: Action, dialect: Dialect) -> None:
-        assert isinstance(action, SseAction)
+    def check(self, action: SseAction, dialect: Dialect) -> None:
         kinds = dialect.error_kinds()
         if action.error_event is not None and action.error_event not in kinds:
             raise ConfigError(

@@ -32,10 +32,8 @@ def _broken_frame(payload: bytes) -> bytes:
     return head + sep + data[: max(1, len(data) // 2)] + b"\n\n"
 
 
-class WireApplier(Applier):
+class WireApplier(Applier[WireAction]):
     """Applies the six wire modes; ``reset`` and ``close`` answer at once."""
-
-    kind = "wire"
 
     def start(self, ex: Exchange, action: WireAction) -> Coroutine[Any, Any, None] | None:
         mode = action.wire

@@ -1,4 +1,5 @@
-"""Collecting every problem of a profile, each located by file, line, column and field path."""
+"""Collecting every problem of a document (a profile, a fault mapping), each located by file,
+line, column and field path: shared by the fault parser and the profile loader."""
 
 from __future__ import annotations
 

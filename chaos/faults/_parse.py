@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from typing import Any, Literal, Union
 
 from chaos._errors import did_you_mean
-from chaos.faults import ACTIONS, Action, Fault, Match, Schedule
-from chaos.profiles._problems import Path, Problems, choices_text, unknown
+from chaos.faults._base import ACTIONS, Action, Fault, Match, Schedule
+from chaos.faults._problems import Path, Problems, choices_text, unknown
 
 __all__ = ["fault_keys", "parse_fault"]
 
