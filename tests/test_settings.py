@@ -205,6 +205,8 @@ ARGV = {
     ("profiles", "list"): ["profiles", "list"],
     ("profiles", "show"): ["profiles", "show", "x"],
     ("profiles", "validate"): ["profiles", "validate", "x"],
+    ("cassette", "record"): ["cassette", "record", "--cassette", "x.yaml"],
+    ("cassette", "replay"): ["cassette", "replay", "--cassette", "x.yaml"],
 }
 GENERATED = [
     (path, s)

@@ -241,7 +241,7 @@ def test_the_cli_refuses_bad_input_with_exit_2(
     assert f"cassette {missing} does not exist; record it first" in capfd.readouterr().err
     record = ["cassette", "record", "--cassette", str(missing), "--target", "anthropic"]
     assert main([*record, "--", "true"]) == 2
-    assert "expected NAME=URL or NAME=DIALECT,URL" in capfd.readouterr().err
+    assert "recording needs the real upstream's URL" in capfd.readouterr().err
     real = ["cassette", "record", "--cassette", str(missing), "--target", f"anthropic={REAL}"]
     assert main([*real, "--", "true"]) == 1  # a real provider only with --allow-network
     assert "network access is off by default" in capfd.readouterr().err
