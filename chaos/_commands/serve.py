@@ -97,6 +97,8 @@ def run(args: argparse.Namespace) -> int:
         profile = load_profile(settings.profile)
         if not settings.targets:
             settings = dataclasses.replace(settings, targets=tuple(profile.targets.values()))
+        if settings.seed is None:  # a profile's seed replays it the same way every time
+            settings = dataclasses.replace(settings, seed=profile.seed)
 
     stop = threading.Event()
 

@@ -119,3 +119,42 @@ def test_serve_suggests_the_dialect_a_typo_meant() -> None:
     assert "unknown dialect 'antropic'" in result.stderr
     assert "did you mean 'anthropic'?" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_serve_replays_a_profile_with_its_own_seed() -> None:
+    # without --seed, the profile's seed decides its probabilistic faults (as under run)
+    from chaos.profiles import load_profile
+
+    profile = load_profile("claude-2026-03-02")
+    assert profile.seed is not None
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "chaos",
+            "serve",
+            "--backend",
+            "embedded",
+            "--profile",
+            profile.name,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != "LLM_CHAOS_SEED"}
+        | {"PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        ready = json.loads(_ready_line(proc))
+        info = httpx.get(ready["admin"] + "/harness", timeout=10).json()
+        assert info["seed"] == profile.seed
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=10)
+            proc.stdout.close()  # type: ignore[union-attr]
+            proc.stderr.close()  # type: ignore[union-attr]
