@@ -1,9 +1,13 @@
 """Root conftest: the project's own suite runs the plugin through pytester only.
 
 The suite runs serially or on pytest-xdist workers (``-n 2 --dist loadgroup``, as the
-README's test command does). Tests that share something that is not per process run on
-one worker, one after another (their ``xdist_group``, see :data:`SERIAL`), and the pytest
-runs and commands the tests start do not inherit the worker's xdist identity.
+README's test command does). Tests that share something that is not per process are
+marked to run on one worker, one after another (their ``xdist_group``, see
+:data:`SERIAL`), and the pytest runs and commands the tests start do not inherit the
+worker's xdist identity. With pytest 9.2 and pytest-xdist 3.8 the groups are not
+honoured (xdist tags a group onto ``item._nodeid``, which pytest 9 no longer reads), so
+those tests may run on both workers: they pass there too (fresh-clone CI runs), and the
+SDK-behaviour page merges every worker's rows (``tests/fidelity/conftest.py``).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ pytest_plugins = ["pytester"]
 SERIAL = {
     "docker": "one Docker daemon, whose containers the tests list by a label they all share",
     "node": "one npm install of the Node clients per worker's temp folder",
-    "fidelity": "docs/sdk-behaviour: each worker would rewrite the page from its own rows only",
+    "fidelity": "docs/sdk-behaviour, rewritten from every worker's rows (see its conftest)",
 }
 """The xdist groups, by what their tests share."""
 
