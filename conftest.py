@@ -6,13 +6,18 @@ marked to run on one worker, one after another (their ``xdist_group``, see
 :data:`SERIAL`), and the pytest runs and commands the tests start do not inherit the
 worker's xdist identity. With pytest 9.2 and pytest-xdist 3.8 the groups are not
 honoured (xdist tags a group onto ``item._nodeid``, which pytest 9 no longer reads), so
-those tests may run on both workers: they pass there too (fresh-clone CI runs), and the
-SDK-behaviour page merges every worker's rows (``tests/fidelity/conftest.py``).
+what must not overlap does not rely on them: the Docker tests take a lock every worker
+shares, each worker installs the Node clients in its own folder, and the SDK-behaviour
+page merges every worker's rows (``tests/fidelity/conftest.py``).
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -56,3 +61,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         group = _group(item)
         if group is not None:
             item.add_marker(pytest.mark.xdist_group(group))
+
+
+@pytest.fixture(autouse=True)
+def _one_docker_test_at_a_time(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A Docker test holds a lock every worker shares while it runs: the Docker tests
+    list and sweep containers by one label, so two at once would take each other's
+    (the ``xdist_group`` that should keep them on one worker is ignored with pytest 9.2
+    and xdist 3.8). Serially the lock is never contended."""
+    if request.node.get_closest_marker("docker") is None:
+        yield
+        return
+    lock = Path(tempfile.gettempdir()) / "llm-chaos-docker-tests.lock"
+    with lock.open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(held, fcntl.LOCK_UN)
