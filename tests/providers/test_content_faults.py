@@ -12,10 +12,10 @@ import pytest
 
 from chaos._errors import ConfigError
 from chaos.faults import Fault
-from chaos.gateway import Gateway, TargetConfig
+from chaos.gateway import Gateway
 from chaos.profiles import parse_fault
-from chaos.providers import AnthropicDialect, GeminiDialect, OpenAIDialect
 from chaos.providers._replies import parse_reply
+from tests.providers._gateway import three_dialects
 
 anthropic = pytest.importorskip("anthropic")
 openai = pytest.importorskip("openai")
@@ -34,20 +34,8 @@ OPENAI_TOOLS = [{"type": "function", "function": {"name": "lookup_order", "param
 
 @pytest.fixture(scope="module")
 def gateway() -> Iterator[Gateway]:
-    gw = Gateway(
-        {
-            "anthropic": TargetConfig(AnthropicDialect(pad_events=False)),
-            "openai": TargetConfig(OpenAIDialect()),
-            "gemini": TargetConfig(GeminiDialect()),
-        },
-        admin=False,
-        seed=4,
-    )
-    gw.start_in_thread()
-    try:
+    with three_dialects(seed=4) as gw:
         yield gw
-    finally:
-        gw.stop()
 
 
 @pytest.fixture

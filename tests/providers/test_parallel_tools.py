@@ -19,9 +19,9 @@ import httpx
 import pytest
 
 from chaos._errors import ConfigError
-from chaos.gateway import Gateway, TargetConfig
-from chaos.providers import AnthropicDialect, GeminiDialect, OpenAIDialect
+from chaos.gateway import Gateway
 from chaos.providers._replies import ToolCall, parse_reply, reply_from_kwargs
+from tests.providers._gateway import three_dialects
 
 pytestmark = pytest.mark.sdk
 
@@ -45,20 +45,8 @@ OPENAI_HEADERS = {"authorization": "Bearer k"}
 
 @pytest.fixture(scope="module")
 def gateway() -> Iterator[Gateway]:
-    gw = Gateway(
-        {
-            "anthropic": TargetConfig(AnthropicDialect(pad_events=False)),
-            "openai": TargetConfig(OpenAIDialect()),
-            "gemini": TargetConfig(GeminiDialect()),
-        },
-        admin=False,
-        seed=11,
-    )
-    gw.start_in_thread()
-    try:
+    with three_dialects(seed=11) as gw:
         yield gw
-    finally:
-        gw.stop()
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ import httpx
 import pytest
 
 from chaos._errors import ConfigError
-from chaos.gateway import Gateway, TargetConfig
-from chaos.providers import AnthropicDialect, GeminiDialect, OpenAIDialect
+from chaos.gateway import Gateway
 from chaos.providers._replies import ReplyBook, ReplyMatch, ReplyQuery, parse_reply
+from tests.providers._gateway import three_dialects
 
 anthropic = pytest.importorskip("anthropic")
 openai = pytest.importorskip("openai")
@@ -48,20 +48,8 @@ OPENAI_TOOLS = [
 
 @pytest.fixture(scope="module")
 def gateway() -> Iterator[Gateway]:
-    gw = Gateway(
-        {
-            "anthropic": TargetConfig(AnthropicDialect(pad_events=False)),
-            "openai": TargetConfig(OpenAIDialect()),
-            "gemini": TargetConfig(GeminiDialect()),
-        },
-        admin=False,
-        seed=3,
-    )
-    gw.start_in_thread()
-    try:
+    with three_dialects(seed=3) as gw:
         yield gw
-    finally:
-        gw.stop()
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import inspect
 import json
 import warnings
 from collections.abc import Iterator
@@ -22,9 +21,9 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from chaos.gateway import Gateway, TargetConfig
-from chaos.providers import AnthropicDialect, GeminiDialect, OpenAIDialect
+from chaos.gateway import Gateway
 from chaos.providers._replies import parse_reply
+from tests.providers._gateway import three_dialects
 
 CLAUDE = "claude-sonnet-4-6"
 GPT = "gpt-4o-mini"
@@ -63,20 +62,8 @@ def get_time(timezone: str) -> str:
 
 @pytest.fixture(scope="module")
 def gateway() -> Iterator[Gateway]:
-    gw = Gateway(
-        {
-            "anthropic": TargetConfig(AnthropicDialect()),
-            "openai": TargetConfig(OpenAIDialect()),
-            "gemini": TargetConfig(GeminiDialect()),
-        },
-        admin=False,
-        seed=13,
-    )
-    gw.start_in_thread()
-    try:
+    with three_dialects(seed=13, pad_events=True) as gw:
         yield gw
-    finally:
-        gw.stop()
 
 
 @pytest.fixture
@@ -166,21 +153,6 @@ def test_langchain_structured_output(gw: Gateway, dialect: str) -> None:
 
 
 # -- litellm ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def litellm(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    # the model cost map from the package, not fetched from GitHub at import
-    monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    module = pytest.importorskip("litellm")
-    yield module
-    # litellm caches its HTTP clients process-wide: close them, not leave them to the GC
-    cache = module.in_memory_llm_clients_cache
-    for client in list(cache.cache_dict.values()):
-        close = getattr(client, "close", None)
-        if callable(close) and not inspect.iscoroutinefunction(close):
-            close()
-    cache.flush_cache()
 
 
 LITELLM = {

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import inspect
 import json
 import sys
 import warnings
@@ -234,21 +233,6 @@ def test_pydantic_ai_without_fallback_fails_saying_so(h: Any) -> None:
 # litellm's own types trip a pydantic warning (not ours to fix) the first time its
 # Router cools a deployment down; the suite runs with warnings as errors
 _LITELLM_PYDANTIC = "ignore:.* using the `ReadOnly` qualifier:UserWarning"
-
-
-@pytest.fixture
-def litellm(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    # the model cost map from the package, not fetched from GitHub at import
-    monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    module = pytest.importorskip("litellm")
-    yield module
-    # litellm caches its HTTP clients process-wide: close them, not leave them to the GC
-    cache = module.in_memory_llm_clients_cache
-    for client in list(cache.cache_dict.values()):
-        close = getattr(client, "close", None)
-        if callable(close) and not inspect.iscoroutinefunction(close):
-            close()
-    cache.flush_cache()
 
 
 def router(h: Any, litellm: Any, **kw: Any) -> Any:
