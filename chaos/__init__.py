@@ -38,7 +38,7 @@ _LAZY: dict[str, str] = {
     "Fault": "chaos.faults",
     "Finding": "chaos.verdict",
     "Harness": "chaos._harness",
-    "JournalRecord": "chaos._journal",
+    "JournalRecord": "chaos.common._journal",
     "Phase": "chaos.profiles",
     "Profile": "chaos.profiles",
     "Settings": "chaos._options",
@@ -83,7 +83,7 @@ __all__ = [
 if _typing.TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
     from chaos._fixture import ChaosFixture
     from chaos._harness import Harness, Target
-    from chaos._journal import JournalRecord
+    from chaos.common._journal import JournalRecord
     from chaos.faults import Fault
     from chaos.plugin import ChaosWarning
     from chaos.profiles import Phase, Profile

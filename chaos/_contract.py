@@ -15,7 +15,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from chaos._journal import JournalRecord
+    from chaos.common._journal import JournalRecord
     from chaos.faults import Fault
     from chaos.profiles import Profile
     from chaos.providers import Dialect

@@ -40,7 +40,7 @@ from chaos._target import Target
 
 if TYPE_CHECKING:
     from chaos._harness import Harness
-    from chaos._journal import JournalRecord
+    from chaos.common._journal import JournalRecord
     from chaos.profiles import Profile, Timeline
     from chaos.report import UserOutcome, UserSaw
     from chaos.verdict import Verdict

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from chaos._journal import JournalRecord
+from chaos.common._journal import JournalRecord
 from chaos.verdict import Verdict
 
 if TYPE_CHECKING:

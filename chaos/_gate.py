@@ -32,13 +32,13 @@ from xml.etree import ElementTree as ET
 
 from chaos._errors import ConfigError
 from chaos._options import Settings
-from chaos._reaper import Reaper
 from chaos._sink import Sink, Stray
 from chaos._target import Target
+from chaos.common._reaper import Reaper
 
 if TYPE_CHECKING:
     from chaos._harness import Harness
-    from chaos._journal import JournalRecord
+    from chaos.common._journal import JournalRecord
     from chaos.profiles import Profile
     from chaos.verdict import Verdict
 

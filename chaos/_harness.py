@@ -32,13 +32,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from chaos import _vtime
 from chaos._errors import ChaosError, ConfigError, HarnessStartError, VerdictError
-from chaos._journal import JournalRecord
 from chaos._options import Settings
 from chaos._plane import FaultPlane, NetworkFaults
-from chaos._reaper import Reaper
 from chaos._target import Target, as_targets
+from chaos.common import _vtime
+from chaos.common._journal import JournalRecord
+from chaos.common._reaper import Reaper
 from chaos.faults import Fault
 from chaos.providers._replies import Delivered, Reply, reply_from_kwargs, reply_routes
 

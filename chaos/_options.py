@@ -436,7 +436,7 @@ class Settings:
     :param report: where reports are written.
     :param profiles_dirs: folders searched for profiles by name.
     :param time: the clock of chaos tests, ``real`` or ``virtual`` (the plugin switches
-        it per test; the harness always reads ``chaos._vtime``'s clock).
+        it per test; the harness always reads ``chaos.common._vtime``'s clock).
     :param name_prefix: Toxiproxy proxy names are ``<prefix>-<target>``.
     :param admin_port: the gateway admin API's port (0: a free one).
     :param journal_size: journal records kept (older ones are dropped and counted).

@@ -47,14 +47,14 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
-from chaos import _vtime
 from chaos._errors import ConfigError, ProxyNotFound, ToxiproxyError
+from chaos.common import _vtime
 from chaos.faults import Fault, NetworkAction
 from chaos.faults._executors import check_executors
 from chaos.gateway._journal import NetworkNote
 
 if TYPE_CHECKING:
-    from chaos._journal import WireOutcome
+    from chaos.common._journal import WireOutcome
     from chaos.gateway import Gateway
     from chaos.profiles import Profile, Timeline
     from chaos.toxiproxy import BackendInfo, ToxiproxyClient
@@ -581,7 +581,7 @@ class FaultPlane:
             self._wake.wait(timeout)
 
     def clock_jumped(self) -> None:
-        """A virtual sleep skipped time (:mod:`chaos._vtime`): a wall clock profile may be
+        """A virtual sleep skipped time (:mod:`chaos.common._vtime`): a wall clock profile may be
         in its next phase, whose network faults are in place before the app's sleep returns."""
         with self._lock:
             if self._timeline is not None and self.network is not None:

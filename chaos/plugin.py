@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from chaos import _hookspecs, _vtime
+from chaos import _hookspecs
 from chaos import _options as opts
 from chaos._errors import ChaosError, ConfigError, did_you_mean
+from chaos.common import _vtime
 
 if TYPE_CHECKING:
     from chaos._contract import HarnessLike

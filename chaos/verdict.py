@@ -50,7 +50,7 @@ directly: :meth:`Verdict.assert_degraded` checks what the journal can prove
 checks the app's own answer (e.g. ``assert answer.degraded``).
 
 No pytest and no network here: a verdict is plain data over
-:class:`~chaos._journal.JournalRecord` objects, usable from any script.
+:class:`~chaos.common._journal.JournalRecord` objects, usable from any script.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from chaos._errors import FaultNotTriggered, VerdictError
-from chaos._journal import JournalRecord
+from chaos.common._journal import JournalRecord
 from chaos.providers._steering import retry_delay
 
 __all__ = ["Attempt", "Attribution", "Call", "Finding", "TargetSummary", "Verdict"]

@@ -176,7 +176,7 @@ def _command_env(harness: Any, *, record: bool) -> dict[str, str]:
     """The command's environment: the SDKs pointed at the harness. Recording, the API keys
     the caller has set pass through to the real provider (the cassette never stores
     request headers); otherwise they are replaced by dummies."""
-    from chaos._redact import is_secret_name
+    from chaos.common._redact import is_secret_name
 
     def kept(name: str) -> bool:
         return record and is_secret_name(name) and name in os.environ

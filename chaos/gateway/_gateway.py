@@ -13,10 +13,10 @@ from collections.abc import Callable, Coroutine, Generator, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from chaos import _vtime
 from chaos._errors import ConfigError, HarnessStartError, did_you_mean
-from chaos._journal import JournalRecord
-from chaos._redact import redact_path
+from chaos.common import _vtime
+from chaos.common._journal import JournalRecord
+from chaos.common._redact import redact_path
 from chaos.faults import Fault
 from chaos.gateway._actions import APPLIERS
 from chaos.gateway._exchange import Exchange
@@ -580,7 +580,7 @@ class Gateway:
 
     @property
     def clock_started(self) -> float | None:
-        """When the rule source's clock started (``chaos._vtime.monotonic()``): when it was
+        """When the rule source's clock started (``chaos.common._vtime.monotonic()``): when it was
         set or, for a source that starts at the first request, then; None until that request."""
         return self._rules.started
 
