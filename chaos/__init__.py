@@ -42,7 +42,7 @@ _LAZY: dict[str, str] = {
     "Phase": "chaos.profiles",
     "Profile": "chaos.profiles",
     "Settings": "chaos._options",
-    "Target": "chaos._target",
+    "Target": "chaos.profiles._target",
     "TargetSummary": "chaos.verdict",
     "Verdict": "chaos.verdict",
 }

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from chaos._errors import ConfigError, HarnessStartError
 from chaos._options import Settings
-from chaos._target import Target
+from chaos.profiles._target import Target
 
 if TYPE_CHECKING:
     from chaos._harness import Harness

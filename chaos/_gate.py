@@ -32,9 +32,9 @@ from xml.etree import ElementTree as ET
 
 from chaos._errors import ConfigError
 from chaos._options import Settings
-from chaos._sink import Sink, Stray
-from chaos._target import Target
 from chaos.common._reaper import Reaper
+from chaos.profiles._target import Target
+from chaos.routing._sink import Sink, Stray
 
 if TYPE_CHECKING:
     from chaos._harness import Harness
@@ -219,7 +219,7 @@ class ProfileRun:
         for a ``wall`` clock profile with ``start: first_request``; else when it was applied).
     :param files: report files written for this profile (kind -> path).
     :param strays: requests of the command that went to the stray-request sink
-        instead of the harness (:mod:`chaos._sink`): refused, or let through.
+        instead of the harness (:mod:`chaos.routing._sink`): refused, or let through.
     """
 
     profile: str

@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import quote
 
 from chaos._errors import ConfigError, GateProfileConflict, HarnessStartError
-from chaos._target import Target
 from chaos.common._journal import JournalRecord
 from chaos.faults import Fault
+from chaos.profiles._target import Target
 
 if TYPE_CHECKING:
     import os

@@ -35,18 +35,18 @@ from typing import TYPE_CHECKING, Any
 from chaos._errors import ChaosError, ConfigError, HarnessStartError, VerdictError
 from chaos._options import Settings
 from chaos._plane import FaultPlane, NetworkFaults
-from chaos._target import Target, as_targets
 from chaos.common import _vtime
 from chaos.common._journal import JournalRecord
 from chaos.common._reaper import Reaper
 from chaos.faults import Fault
+from chaos.profiles._target import Target, as_targets
 from chaos.providers._replies import Delivered, Reply, reply_from_kwargs, reply_routes
 
 if TYPE_CHECKING:
-    from chaos._routing import Routing
     from chaos.gateway import Gateway
     from chaos.profiles import Profile
     from chaos.providers import Dialect
+    from chaos.routing._env import Routing
     from chaos.toxiproxy import BackendInfo, RunningBackend, ToxiproxyClient
 
 __all__ = ["Harness", "Target"]
@@ -325,7 +325,7 @@ class Harness:
         return self._routing().unset
 
     def _routing(self) -> Routing:
-        from chaos._routing import routing_for
+        from chaos.routing._env import routing_for
 
         gateway = self._gw()
         return routing_for([t.name for t in self.targets], self._endpoints, gateway.dialect)

@@ -33,9 +33,9 @@ from chaos.common import _vtime
 if TYPE_CHECKING:
     from chaos._contract import HarnessLike
     from chaos._fixture import ChaosFixture
-    from chaos._guard import Guard
-    from chaos._routing import EarlyRouting, Routing
     from chaos.report import Reporter
+    from chaos.routing._env import EarlyRouting, Routing
+    from chaos.routing._guard import Guard
     from chaos.verdict import Verdict
 
 __all__ = ["MARKER_HELP", "ChaosWarning", "MarkerOptions", "marker_options"]
@@ -311,7 +311,7 @@ def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> 
     if not (_profile_all(config) or _uses_chaos(module_path)):
         return
     state.early_checked = True
-    from chaos._guard import track_clients
+    from chaos.routing._guard import track_clients
 
     track_clients()  # so that a refusal can say where its client was built
     if _chaos_config_overridden(config, module_path):
@@ -320,7 +320,7 @@ def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> 
 
     if os.environ.get(ADMIN_ENV):
         return  # under llm-chaos run, the environment already routes to the gate
-    from chaos._routing import EarlyRouting, routing_for
+    from chaos.routing._env import EarlyRouting, routing_for
 
     try:
         harness = _start_harness(config, {})
@@ -341,7 +341,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 def _uses_chaos(path: Path) -> bool:
-    from chaos._routing import uses_chaos
+    from chaos.routing._env import uses_chaos
 
     return uses_chaos(path)
 
@@ -646,7 +646,7 @@ def _begin(
     )
     env: dict[str, str] = {}
     if options.route_env:
-        from chaos._routing import routing_for
+        from chaos.routing._env import routing_for
 
         key = tuple(selected)
         if key not in state.env:
@@ -771,8 +771,8 @@ def _make_guard(config: pytest.Config, harness: HarnessLike) -> Guard:
     allowed; with --chaos-seal every other non-loopback host but the harness's own."""
     from urllib.parse import urlsplit
 
-    from chaos._guard import Guard
     from chaos.providers import DIALECTS
+    from chaos.routing._guard import Guard
 
     state = config.stash[_SESSION]
     own = [state.setting(opts.TOXIPROXY_URL), harness.admin_url]
@@ -909,7 +909,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if state is not None and state.early is not None:
         state.early.restore()  # a collection that never finished (interrupted, -x)
     if state is not None and state.early_checked:
-        from chaos._guard import untrack_clients
+        from chaos.routing._guard import untrack_clients
 
         untrack_clients()
     if state is not None and state.harness is not None:

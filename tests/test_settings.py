@@ -15,8 +15,8 @@ import pytest
 
 from chaos import ConfigError, Harness, Settings, Target
 from chaos import _options as opts
-from chaos._target import parse_target, parse_targets
 from chaos.cli import _build_parser
+from chaos.profiles._target import parse_target, parse_targets
 
 ROOT = Path(__file__).resolve().parents[1]
 

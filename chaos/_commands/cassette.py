@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from chaos import _options as opts
 from chaos._errors import ConfigError
-from chaos._target import Target
+from chaos.profiles._target import Target
 
 if TYPE_CHECKING:
     from chaos.providers._cassette import Cassette

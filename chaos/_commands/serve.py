@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     """Start the harness, print the ready line, wait for a signal, stop."""
     from chaos import _options as opts
     from chaos._harness import Harness
-    from chaos._sink import Sink, Stray
+    from chaos.routing._sink import Sink, Stray
 
     settings = opts.settings_from_args(
         args, name_prefix=args.name_prefix, admin_port=args.admin_port
