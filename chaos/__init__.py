@@ -37,11 +37,11 @@ _LAZY: dict[str, str] = {
     "ChaosWarning": "chaos.plugin",
     "Fault": "chaos.faults",
     "Finding": "chaos.verdict",
-    "Harness": "chaos._harness",
+    "Harness": "chaos.harness._harness",
     "JournalRecord": "chaos.common._journal",
     "Phase": "chaos.profiles",
     "Profile": "chaos.profiles",
-    "Settings": "chaos._options",
+    "Settings": "chaos.harness._settings",
     "Target": "chaos.profiles._target",
     "TargetSummary": "chaos.verdict",
     "Verdict": "chaos.verdict",
@@ -82,9 +82,9 @@ __all__ = [
 
 if _typing.TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
     from chaos._fixture import ChaosFixture
-    from chaos._harness import Harness, Target
     from chaos.common._journal import JournalRecord
     from chaos.faults import Fault
+    from chaos.harness._harness import Harness, Target
     from chaos.plugin import ChaosWarning
     from chaos.profiles import Phase, Profile
     from chaos.verdict import Attempt, Call, Finding, TargetSummary, Verdict

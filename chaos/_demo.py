@@ -35,12 +35,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chaos._errors import ConfigError, HarnessStartError
-from chaos._options import Settings
+from chaos.harness._settings import Settings
 from chaos.profiles._target import Target
 
 if TYPE_CHECKING:
-    from chaos._harness import Harness
     from chaos.common._journal import JournalRecord
+    from chaos.harness._harness import Harness
     from chaos.profiles import Profile, Timeline
     from chaos.report import UserOutcome, UserSaw
     from chaos.verdict import Verdict
@@ -444,7 +444,7 @@ def replay(
     :param progress: receives one line per app and phase, as each phase ends.
     :param ready_timeout: seconds an app may take to import its SDKs and start.
     """
-    from chaos._harness import Harness
+    from chaos.harness._harness import Harness
     from chaos.profiles import Timeline
 
     say = progress or (lambda _text: None)

@@ -31,14 +31,14 @@ from typing import TYPE_CHECKING, Any, Literal
 from xml.etree import ElementTree as ET
 
 from chaos._errors import ConfigError
-from chaos._options import Settings
 from chaos.common._reaper import Reaper
+from chaos.harness._settings import Settings
 from chaos.profiles._target import Target
 from chaos.routing._sink import Sink, Stray
 
 if TYPE_CHECKING:
-    from chaos._harness import Harness
     from chaos.common._journal import JournalRecord
+    from chaos.harness._harness import Harness
     from chaos.profiles import Profile
     from chaos.verdict import Verdict
 
@@ -353,7 +353,7 @@ def run_profile(
     """Run ``command`` once under ``profile`` with a fresh harness built from
     ``settings`` (its targets, the profile's added; its seed, else the profile's);
     see :func:`run_gate`."""
-    from chaos._harness import Harness
+    from chaos.harness._harness import Harness
     from chaos.verdict import Verdict
 
     given = settings or Settings()

@@ -26,13 +26,13 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from chaos import _hookspecs
-from chaos import _options as opts
 from chaos._errors import ChaosError, ConfigError, did_you_mean
 from chaos.common import _vtime
+from chaos.harness import _settings as opts
 
 if TYPE_CHECKING:
-    from chaos._contract import HarnessLike
     from chaos._fixture import ChaosFixture
+    from chaos.harness._contract import HarnessLike
     from chaos.report import Reporter
     from chaos.routing._env import EarlyRouting, Routing
     from chaos.routing._guard import Guard
@@ -461,7 +461,7 @@ def _llm_chaos_harness(
 
 def _start_harness(config: pytest.Config, chaos_config: Mapping[str, Any]) -> HarnessLike:
     from chaos._gate_client import from_environ
-    from chaos._harness import Harness, Target
+    from chaos.harness._harness import Harness, Target
     from chaos.providers import DIALECTS
 
     gate = from_environ(os.environ)

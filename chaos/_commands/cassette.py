@@ -17,8 +17,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chaos import _options as opts
 from chaos._errors import ConfigError
+from chaos.harness import _settings as opts
 from chaos.profiles._target import Target
 
 if TYPE_CHECKING:
@@ -140,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
             f"--cassette {path} --target {name}=URL -- COMMAND"
         )
     from chaos._gate import _with_profile_targets, run_command
-    from chaos._harness import Harness
+    from chaos.harness._harness import Harness
 
     targets: tuple[Target, ...] = (dataclasses.replace(given, cassette=path, record=record),)
     profile = None

@@ -28,7 +28,7 @@ from chaos.providers._base import DIALECTS, Dialect, Request, Response
 from chaos.providers._cassette import Cassette, CassetteMiss, CassetteUpstream, RecordingUpstream
 
 if TYPE_CHECKING:
-    from chaos.gateway._admin import AdminAPI
+    from chaos.gateway._admin import AdminRoutes
 
 __all__ = ["Gateway", "TargetConfig"]
 
@@ -318,9 +318,10 @@ class Gateway:
         self._conns: set[Connection] = set()
         self._rules = RuleSet(StaticRules(), self.seed, _vtime.monotonic())
         self._retired: dict[str, int] = {}
-        self.admin_api: AdminAPI | None = None
-        """The admin API (``chaos.gateway._admin``) over the fault plane that drives this
-        gateway; a harness sets its own, a bare gateway makes one when first asked."""
+        self.admin_api: AdminRoutes | None = None
+        """What gives the admin listener its routes: a harness sets the admin API over the
+        fault plane that drives this gateway (``chaos.harness._admin``); without one the
+        listener answers the gateway's own routes (``/health``, ``/journal``, ``/fired``)."""
         self.admin_routes: dict[tuple[str, str], AdminRoute] = {}
         """Extra admin API routes, ``(METHOD, /path)`` -> ``route(query, body) -> (status,
         JSON-ready payload)``; run in a worker thread (the scripted replies' routes)."""

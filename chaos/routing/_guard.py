@@ -75,7 +75,7 @@ _CLIENT_PACKAGES = frozenset(
     }
 )
 _LIBRARY_PARTS = ("site-packages", "dist-packages", f"{os.sep}lib{os.sep}python")
-_HERE = os.path.dirname(os.path.abspath(__file__))
+_HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the chaos package
 
 
 def is_provider_host(host: str) -> bool:

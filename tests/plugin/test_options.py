@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from chaos import ConfigError, Target
-from chaos import _options as opts
+from chaos.harness import _settings as opts
 
 pytestmark = pytest.mark.usefixtures("_clean_env")
 

@@ -15,9 +15,9 @@ latency, resets, ``network: down``) -> gateway listener (HTTP faults, the
 journal) -> the fake provider in process (or a forwarded upstream).
 
 This module is the lifecycle: start, stop, what is where. The faults in force,
-the profile and its clock are the fault plane's (:mod:`chaos._plane`); the
+the profile and its clock are the fault plane's (:mod:`chaos.harness._plane`); the
 Harness's fault methods hand over to it, and the admin API
-(:mod:`chaos.gateway._admin`) drives the same plane.
+(:mod:`chaos.harness._admin`) drives the same plane.
 """
 
 from __future__ import annotations
@@ -33,12 +33,12 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from chaos._errors import ChaosError, ConfigError, HarnessStartError, VerdictError
-from chaos._options import Settings
-from chaos._plane import FaultPlane, NetworkFaults
 from chaos.common import _vtime
 from chaos.common._journal import JournalRecord
 from chaos.common._reaper import Reaper
 from chaos.faults import Fault
+from chaos.harness._plane import FaultPlane, NetworkFaults
+from chaos.harness._settings import Settings
 from chaos.profiles._target import Target, as_targets
 from chaos.providers._replies import Delivered, Reply, reply_from_kwargs, reply_routes
 
@@ -170,7 +170,7 @@ class Harness:
             allow_network=self.allow_network,
             journal_size=self.journal_size,
         )
-        from chaos.gateway._admin import AdminAPI
+        from chaos.harness._admin import AdminAPI
 
         gateway.admin_routes.update(reply_routes(self.reply, self.clear_replies, self.replies))
         self.gateway = gateway

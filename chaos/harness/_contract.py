@@ -190,7 +190,7 @@ class HarnessLike(Protocol):
 
 if TYPE_CHECKING:
     from chaos._gate_client import GateHarness
-    from chaos._harness import Harness
+    from chaos.harness._harness import Harness
 
     def _both_implement_it(local: Harness, shared: GateHarness) -> list[HarnessLike]:
         # mypy (strict, on chaos/) checks here that both classes keep to the contract

@@ -76,7 +76,7 @@ def backend_names() -> tuple[str, ...]:
     import pkgutil
     import sys
 
-    folder = Path(__file__).parent / "toxiproxy" / "_backends"
+    folder = Path(__file__).parents[1] / "toxiproxy" / "_backends"
     names = {m.name for m in pkgutil.iter_modules([str(folder)]) if not m.name.startswith("_")}
     registry = sys.modules.get("chaos.toxiproxy._backends._base")
     if registry is not None:
