@@ -33,7 +33,7 @@ __version__ = "0.1.0"
 _LAZY: dict[str, str] = {
     "Attempt": "chaos.verdict",
     "Call": "chaos.verdict",
-    "ChaosFixture": "chaos._fixture",
+    "ChaosFixture": "chaos.plugin._fixture",
     "ChaosWarning": "chaos.plugin",
     "Fault": "chaos.faults",
     "Finding": "chaos.verdict",
@@ -81,11 +81,11 @@ __all__ = [
 ]
 
 if _typing.TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
-    from chaos._fixture import ChaosFixture
     from chaos.common._journal import JournalRecord
     from chaos.faults import Fault
     from chaos.harness._harness import Harness, Target
     from chaos.plugin import ChaosWarning
+    from chaos.plugin._fixture import ChaosFixture
     from chaos.profiles import Phase, Profile
     from chaos.verdict import Attempt, Call, Finding, TargetSummary, Verdict
 

@@ -25,14 +25,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from chaos import _hookspecs
 from chaos._errors import ChaosError, ConfigError, did_you_mean
 from chaos.common import _vtime
 from chaos.harness import _settings as opts
+from chaos.plugin import _hookspecs
 
 if TYPE_CHECKING:
-    from chaos._fixture import ChaosFixture
     from chaos.harness._contract import HarnessLike
+    from chaos.plugin._fixture import ChaosFixture
     from chaos.report import Reporter
     from chaos.routing._env import EarlyRouting, Routing
     from chaos.routing._guard import Guard
@@ -208,7 +208,7 @@ class _TestRun:
     options: MarkerOptions
     strict: bool
     profile: str | None
-    scope: dict[str, Any] = field(default_factory=dict)  # chaos._fixture.scope's arguments
+    scope: dict[str, Any] = field(default_factory=dict)  # chaos.plugin._fixture.scope's arguments
     fixture: ChaosFixture = field(init=False)
     verdict: Verdict | None = None
     guard: Guard | None = None
@@ -577,7 +577,7 @@ def chaos(
         pytest.fail(problem, pytrace=False)
     # requested only now, so that a bad marker never starts the harness
     harness: HarnessLike = request.getfixturevalue("_llm_chaos_harness")
-    from chaos._fixture import scope
+    from chaos.plugin._fixture import scope
 
     item = request.node
     with contextlib.ExitStack() as stack:
