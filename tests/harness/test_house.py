@@ -23,7 +23,7 @@ DESCRIBING = {
     "profiles/_loader.py",  # a ramp's rate applies to HTTP faults (a modelling rule)
     "report/_coverage.py",  # the coverage report's columns
     "harness/_admin.py",  # GET /rules says each fault's layer
-    "verdict/__init__.py",  # a record's layer, in a message
+    "verdict/_calls.py",  # a record's layer, in a message
     "common/_journal.py",  # the record's docstring
 }
 LAYER_TEST = re.compile(r"\.layer\s*(==|!=)\s*[\"'](network|http)[\"']")
