@@ -37,7 +37,8 @@ from chaos.common import _vtime
 from chaos.common._journal import JournalRecord
 from chaos.common._reaper import Reaper
 from chaos.faults import Fault
-from chaos.harness._plane import FaultPlane, NetworkFaults
+from chaos.harness._executors import NetworkFaults
+from chaos.harness._plane import FaultPlane
 from chaos.harness._settings import Settings
 from chaos.profiles._target import Target, as_targets
 from chaos.providers._replies import Delivered, Reply, reply_from_kwargs, reply_routes
