@@ -18,7 +18,7 @@ read the settings model at start-up without loading the gateway.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 # public name -> private module that defines it; resolved on first attribute access
 _LAZY: dict[str, str] = {
@@ -29,7 +29,14 @@ _LAZY: dict[str, str] = {
     "Settings": "chaos.harness._settings",
 }
 
-__all__ = sorted(_LAZY)
+__all__ = ["AdminAPI", "FaultPlane", "Harness", "HarnessLike", "Settings"]
+
+if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
+    from chaos.harness._admin import AdminAPI
+    from chaos.harness._contract import HarnessLike
+    from chaos.harness._harness import Harness
+    from chaos.harness._plane import FaultPlane
+    from chaos.harness._settings import Settings
 
 
 def __getattr__(name: str) -> Any:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from chaos.harness._contract import HarnessLike
+    from chaos.harness import HarnessLike
 
 from chaos.plugin._session import (
     _RUN,
@@ -63,7 +63,7 @@ def pytest_runtest_makereport(
     run = item.stash.get(_RUN, None)
     if run is not None and report.failed and report.when == "call":
         report.sections.append(("llm-chaos journal", run.fixture.verdict.describe()))
-        from chaos.report._failure import lead_with_chaos
+        from chaos.report import lead_with_chaos
 
         gate_profile = run.fixture.harness.gate_profile
         lead_with_chaos(item, call, report, run.fixture, run.profile or gate_profile)

@@ -11,12 +11,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from chaos.common._journal import JournalRecord
+from chaos.common import JournalRecord
 from chaos.verdict import Verdict
 
 if TYPE_CHECKING:
     from chaos.faults import Fault
-    from chaos.harness._contract import HarnessLike
+    from chaos.harness import HarnessLike
     from chaos.profiles import Profile
     from chaos.providers._replies import Reply
 

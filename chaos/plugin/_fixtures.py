@@ -16,9 +16,9 @@ from chaos.common import _vtime
 from chaos.harness import _settings as opts
 
 if TYPE_CHECKING:
-    from chaos.harness._contract import HarnessLike
+    from chaos.harness import HarnessLike
     from chaos.plugin._fixture import ChaosFixture
-    from chaos.routing._guard import Guard
+    from chaos.routing import Guard
 
 from chaos.plugin._marker import MarkerOptions, marker_options
 from chaos.plugin._session import (
@@ -219,7 +219,7 @@ def _begin(
     )
     env: dict[str, str] = {}
     if options.route_env:
-        from chaos.routing._env import routing_for
+        from chaos.routing import routing_for
 
         key = tuple(selected)
         if key not in state.env:
@@ -290,7 +290,7 @@ def _make_guard(config: pytest.Config, harness: HarnessLike) -> Guard:
     from urllib.parse import urlsplit
 
     from chaos.providers import DIALECTS
-    from chaos.routing._guard import Guard
+    from chaos.routing import Guard
 
     state = config.stash[_SESSION]
     own = [state.setting(opts.TOXIPROXY_URL), harness.admin_url]

@@ -108,7 +108,7 @@ def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> 
     if not (_profile_all(config) or _uses_chaos(module_path)):
         return
     state.early_checked = True
-    from chaos.routing._guard import track_clients
+    from chaos.routing import track_clients
 
     track_clients()  # so that a refusal can say where its client was built
     if _chaos_config_overridden(config, module_path):
@@ -117,7 +117,7 @@ def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> 
 
     if os.environ.get(ADMIN_ENV):
         return  # under llm-chaos run, the environment already routes to the gate
-    from chaos.routing._env import EarlyRouting, routing_for
+    from chaos.routing import EarlyRouting, routing_for
 
     try:
         harness = _start_harness(config, {})
@@ -138,7 +138,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 def _uses_chaos(path: Path) -> bool:
-    from chaos.routing._env import uses_chaos
+    from chaos.routing import uses_chaos
 
     return uses_chaos(path)
 
@@ -210,7 +210,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if state is not None and state.early is not None:
         state.early.restore()  # a collection that never finished (interrupted, -x)
     if state is not None and state.early_checked:
-        from chaos.routing._guard import untrack_clients
+        from chaos.routing import untrack_clients
 
         untrack_clients()
     if state is not None and state.harness is not None:

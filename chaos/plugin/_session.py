@@ -16,11 +16,10 @@ from chaos._errors import ConfigError, did_you_mean
 from chaos.harness import _settings as opts
 
 if TYPE_CHECKING:
-    from chaos.harness._contract import HarnessLike
+    from chaos.harness import HarnessLike
     from chaos.plugin._fixture import ChaosFixture
     from chaos.report import Reporter
-    from chaos.routing._env import EarlyRouting, Routing
-    from chaos.routing._guard import Guard
+    from chaos.routing import EarlyRouting, Guard, Routing
     from chaos.verdict import Verdict
 
 from chaos.plugin._marker import MarkerOptions
@@ -115,8 +114,9 @@ def _profile_all(config: pytest.Config) -> bool:
 
 
 def _start_harness(config: pytest.Config, chaos_config: Mapping[str, Any]) -> HarnessLike:
+    from chaos import Target
     from chaos._gate_client import from_environ
-    from chaos.harness._harness import Harness, Target
+    from chaos.harness import Harness
     from chaos.providers import DIALECTS
 
     gate = from_environ(os.environ)

@@ -13,8 +13,8 @@ Nothing the app sends may bypass the harness during a chaos test:
 Standard library only; below the harness, which hands its endpoints to routing.
 """
 
-from chaos.routing._env import EarlyRouting, Routing, routing_for
-from chaos.routing._guard import PROVIDER_HOSTS, Guard, Refusal
+from chaos.routing._env import EarlyRouting, Routing, routing_for, uses_chaos
+from chaos.routing._guard import PROVIDER_HOSTS, Guard, Refusal, track_clients, untrack_clients
 from chaos.routing._sink import PROXY_VARIABLES, Sink, Stray
 
 __all__ = [
@@ -27,4 +27,7 @@ __all__ = [
     "Sink",
     "Stray",
     "routing_for",
+    "track_clients",
+    "untrack_clients",
+    "uses_chaos",
 ]
