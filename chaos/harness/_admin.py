@@ -46,7 +46,7 @@ from chaos.gateway._admin import Answer, gateway_routes
 if TYPE_CHECKING:
     from chaos.faults import Fault
     from chaos.gateway._gateway import AdminRoute
-    from chaos.harness._harness import Harness
+    from chaos.harness._contract import HarnessLike
     from chaos.harness._plane import FaultPlane
 
 __all__ = ["AdminAPI", "describe_fault"]
@@ -88,7 +88,7 @@ class AdminAPI:
         gateway, with no network executor).
     """
 
-    def __init__(self, plane: FaultPlane, harness: Harness | None = None) -> None:
+    def __init__(self, plane: FaultPlane, harness: HarnessLike | None = None) -> None:
         self.plane = plane
         self.harness = harness
 

@@ -86,6 +86,11 @@ class HarnessLike(Protocol):
         ...
 
     @property
+    def env(self) -> dict[str, str]:
+        """The variables that point the SDKs at the harness."""
+        ...
+
+    @property
     def admin_url(self) -> str:
         """The admin API's base URL."""
         ...
