@@ -42,7 +42,7 @@ _LAZY: dict[str, str] = {
     "Phase": "chaos.profiles",
     "Profile": "chaos.profiles",
     "Settings": "chaos.harness._settings",
-    "Target": "chaos.profiles._target",
+    "Target": "chaos.common._target",
     "TargetSummary": "chaos.verdict",
     "Verdict": "chaos.verdict",
 }

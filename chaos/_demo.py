@@ -35,8 +35,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chaos._errors import ConfigError, HarnessStartError
+from chaos.common._target import Target
 from chaos.harness._settings import Settings
-from chaos.profiles._target import Target
 
 if TYPE_CHECKING:
     from chaos.common._journal import JournalRecord

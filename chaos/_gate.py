@@ -32,8 +32,8 @@ from xml.etree import ElementTree as ET
 
 from chaos._errors import ConfigError
 from chaos.common._reaper import Reaper
+from chaos.common._target import Target
 from chaos.harness._settings import Settings
-from chaos.profiles._target import Target
 from chaos.routing._sink import Sink, Stray
 
 if TYPE_CHECKING:

@@ -22,8 +22,8 @@ from urllib.parse import quote
 
 from chaos._errors import ConfigError, GateProfileConflict, HarnessStartError
 from chaos.common._journal import JournalRecord
+from chaos.common._target import Target
 from chaos.faults import Fault
-from chaos.profiles._target import Target
 
 if TYPE_CHECKING:
     import os

@@ -15,8 +15,8 @@ import pytest
 
 from chaos import ConfigError, Harness, Settings, Target
 from chaos.cli import _build_parser
+from chaos.common._target import parse_target, parse_targets
 from chaos.harness import _settings as opts
-from chaos.profiles._target import parse_target, parse_targets
 
 ROOT = Path(__file__).resolve().parents[1]
 

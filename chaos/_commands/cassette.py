@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chaos._errors import ConfigError
+from chaos.common._target import Target
 from chaos.harness import _settings as opts
-from chaos.profiles._target import Target
 
 if TYPE_CHECKING:
     from chaos.providers._cassette import Cassette

@@ -36,11 +36,11 @@ from chaos._errors import ChaosError, ConfigError, HarnessStartError, VerdictErr
 from chaos.common import _vtime
 from chaos.common._journal import JournalRecord
 from chaos.common._reaper import Reaper
+from chaos.common._target import Target, as_targets
 from chaos.faults import Fault
 from chaos.harness._executors import NetworkFaults
 from chaos.harness._plane import FaultPlane
 from chaos.harness._settings import Settings
-from chaos.profiles._target import Target, as_targets
 from chaos.providers._replies import Delivered, Reply, reply_from_kwargs, reply_routes
 
 if TYPE_CHECKING:

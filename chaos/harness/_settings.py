@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from chaos._errors import ConfigError
-from chaos.profiles._target import TARGET_GRAMMAR, Target
-from chaos.profiles._target import parse_targets as _parse_target_texts
+from chaos.common._target import TARGET_GRAMMAR, Target
+from chaos.common._target import parse_targets as _parse_target_texts
 
 __all__ = [
     "ALLOW_NETWORK",
@@ -248,7 +248,7 @@ def _dirs(raw: object) -> tuple[str, ...]:
 
 
 def parse_targets(raw: object) -> tuple[Target, ...]:
-    """Targets in the one grammar (:mod:`chaos.profiles._target`): a list (ini lines, a
+    """Targets in the one grammar (:mod:`chaos.common._target`): a list (ini lines, a
     repeated option) or text with entries on lines or separated by ``;``."""
     return _parse_target_texts(_lines(raw, ";"))
 
@@ -464,7 +464,7 @@ class Settings:
         """Settings from ``name -> value`` (names of :data:`SETTINGS` or fields);
         a setting without a field goes to :attr:`extra`."""
         from chaos._errors import did_you_mean
-        from chaos.profiles._target import as_targets
+        from chaos.common._target import as_targets
 
         fields = set(cls.__dataclass_fields__) - {"extra"}
         names = {s.name for s in SETTINGS}

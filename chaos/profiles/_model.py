@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from chaos._errors import UnknownPhase
+from chaos.common._target import Target
 from chaos.faults import Fault
-from chaos.profiles._target import Target
 from chaos.providers._replies import Reply
 
 __all__ = ["Clock", "Count", "Phase", "Profile", "Start", "TargetSpec"]
