@@ -82,8 +82,9 @@ __all__ = [
 
 if _typing.TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
     from chaos.common._journal import JournalRecord
+    from chaos.common._target import Target
     from chaos.faults import Fault
-    from chaos.harness._harness import Harness, Target
+    from chaos.harness._harness import Harness
     from chaos.plugin import ChaosWarning
     from chaos.plugin._fixture import ChaosFixture
     from chaos.profiles import Phase, Profile
