@@ -627,7 +627,11 @@ def _collect(
         # client setup delays: place the answer on the harness's clock, not the app's.
         clock = harnesses[i].clock_started
         elapsed = float(event["done"]) - clock if clock is not None else at + took
-        phase = timeline.phase_at(elapsed=elapsed)
+        # each app's own timeline: a phase held until attempts met it (hold) moves the
+        # phases after it, differently for each app
+        plane = harnesses[i].plane
+        own = plane.timeline if plane is not None and plane.timeline is not None else timeline
+        phase = own.phase_at(elapsed=elapsed)
         question = Question(
             index=int(event["index"]),
             phase=phase.name if phase is not None else "-",
@@ -641,7 +645,7 @@ def _collect(
         if pending[i] and pending[i][0].phase != question.phase:
             flush(i)
         if not pending[i]:
-            first[i] = elapsed
+            first[i] = own.incident_seconds(elapsed) / profile.time_scale
         current[i] = order.get(question.phase, -1)
         pending[i].append(question)
         questions[i].append(question)
