@@ -1,6 +1,6 @@
 """``llm-chaos demo``: the 2 March 2026 outage replayed against the two example apps.
 
-Each app runs in its own process (:mod:`chaos._demo_driver`) against its own
+Each app runs in its own process (:mod:`chaos.cli.demo.driver`) against its own
 fresh :class:`~chaos.Harness` with the profile applied; both live through the
 incident at the same time. A loop asks each app one question every
 ``interval`` seconds for the compressed length of the incident. The apps are
@@ -94,7 +94,7 @@ def find_app(name: str) -> Path:
     shipped = resources.files("chaos").joinpath("_examples", name)
     if shipped.is_dir():
         return Path(str(shipped)).parent
-    checkout = Path(__file__).resolve().parents[1] / "examples" / name
+    checkout = Path(__file__).resolve().parents[3] / "examples" / name
     if (checkout / name).is_dir():
         return checkout
     raise ConfigError(
@@ -477,14 +477,14 @@ def replay(
 
 
 class _Driver:
-    """One app's process (``python -m chaos._demo_driver``) and a thread reading its lines."""
+    """One app's process (``python -m chaos.cli.demo.driver``) and a thread reading its lines."""
 
     def __init__(
         self, app: DemoApp, env: Mapping[str, str], interval: float, duration: float, seed: int
     ) -> None:
         self.app = app
         self.command = [
-            sys.executable, "-m", "chaos._demo_driver", app.name,
+            sys.executable, "-m", "chaos.cli.demo.driver", app.name,
             "--interval", str(interval), "--duration", str(duration), "--seed", str(seed),
         ]  # fmt: skip
         self.env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}

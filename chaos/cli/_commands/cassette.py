@@ -139,8 +139,8 @@ def run(args: argparse.Namespace) -> int:
             f"cassette {path} does not exist; record it first: llm-chaos cassette record "
             f"--cassette {path} --target {name}=URL -- COMMAND"
         )
-    from chaos._gate import _with_profile_targets, run_command
     from chaos._harness import Harness
+    from chaos.cli.gate.report import _with_profile_targets, run_command
 
     targets: tuple[Target, ...] = (dataclasses.replace(given, cassette=path, record=record),)
     profile = None

@@ -1,0 +1,1 @@
+"""``llm-chaos demo`` (see :mod:`chaos.cli.demo.replay`)."""
