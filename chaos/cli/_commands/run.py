@@ -112,7 +112,7 @@ def _positive(text: str) -> float:
 def run(args: argparse.Namespace) -> int:
     """Load every profile, run the gate, print the matrix, write the files."""
     from chaos import _options as opts
-    from chaos.cli.gate.report import load_profiles, run_gate, write_reports
+    from chaos.cli.gate import load_profiles, run_gate, write_reports
 
     command = list(args.command)
     if command[:1] == ["--"]:
