@@ -27,7 +27,7 @@ def _emit(**event: Any) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Drive one app; see the module docstring."""
-    from chaos.cli.demo.replay import APPS, QUESTIONS
+    from chaos.cli.demo.apps import APPS, QUESTIONS
 
     parser = argparse.ArgumentParser(prog="python -m chaos.cli.demo.driver")
     parser.add_argument("app", choices=[app.name for app in APPS])
