@@ -19,6 +19,8 @@ import sys
 import time
 from typing import Any
 
+__all__ = ["main"]
+
 
 def _emit(**event: Any) -> None:
     sys.stdout.write(json.dumps(event) + "\n")
