@@ -1,6 +1,6 @@
 """One example app, driven by a loop of questions: the child process of ``llm-chaos demo``.
 
-``python -m chaos._demo_driver APP --interval S --duration S --seed N`` imports
+``python -m chaos.cli.demo.driver APP --interval S --duration S --seed N`` imports
 the app (its SDK clients read the harness's environment), prints
 ``{"event": "ready"}``, waits for a line on stdin, then asks one question every
 ``interval`` seconds for ``duration`` seconds and prints one JSON line per
@@ -19,6 +19,8 @@ import sys
 import time
 from typing import Any
 
+__all__ = ["main"]
+
 
 def _emit(**event: Any) -> None:
     sys.stdout.write(json.dumps(event) + "\n")
@@ -27,9 +29,9 @@ def _emit(**event: Any) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Drive one app; see the module docstring."""
-    from chaos._demo import APPS, QUESTIONS
+    from chaos.cli.demo.apps import APPS, QUESTIONS
 
-    parser = argparse.ArgumentParser(prog="python -m chaos._demo_driver")
+    parser = argparse.ArgumentParser(prog="python -m chaos.cli.demo.driver")
     parser.add_argument("app", choices=[app.name for app in APPS])
     parser.add_argument("--interval", type=float, default=0.2)
     parser.add_argument("--duration", type=float, required=True)
