@@ -97,7 +97,8 @@ def replay(
         apps' questions and the faults replay the same with it); the targets are
         always ``anthropic`` and ``openai``, the two the example apps call.
     :param interval: seconds between two questions (a slow answer delays the next).
-    :param tail: seconds to keep asking after the last phase began.
+    :param tail: seconds each app keeps asking after its replay recovered (a phase
+        held until attempts met it, ``hold``, makes the replay longer than its scaled time).
     :param progress: receives one line per app and phase, as each phase ends.
     :param ready_timeout: seconds an app may take to import its SDKs and start.
     """
@@ -110,7 +111,8 @@ def replay(
     seed = settings.seed
     settings = dataclasses.replace(settings, targets=(Target("anthropic"), Target("openai")))
     timeline = Timeline(profile, seed=seed)
-    duration = _length(profile) + tail
+    # at most: every held phase could wait for a quiet app (10 s each)
+    duration = _length(profile) + tail + 10.0 * sum(1 for p in profile.phases if p.hold)
     with contextlib.ExitStack() as stack:
         harnesses = [stack.enter_context(Harness(settings)) for _ in apps]
         drivers = [
@@ -125,7 +127,7 @@ def replay(
             harness.apply(profile)  # wall clock: incident time starts at this app's first request
             starts.append(time.time())
             driver.go()
-        questions = _collect(apps, drivers, harnesses, timeline, profile, duration, say)
+        questions = _collect(apps, drivers, harnesses, timeline, profile, duration, tail, say)
         runs = [
             _finish(app, harness, qs, profile, harness.clock_started or started_at)
             for app, harness, qs, started_at in zip(apps, harnesses, questions, starts, strict=True)
@@ -209,6 +211,14 @@ class _Driver:
         self.proc.stdin.write("go\n")
         self.proc.stdin.flush()
 
+    def stop(self) -> None:
+        """Tell the app to stop asking (it then says ``done``)."""
+        assert self.proc is not None
+        assert self.proc.stdin is not None
+        with contextlib.suppress(OSError):  # it has already ended
+            self.proc.stdin.write("stop\n")
+            self.proc.stdin.flush()
+
 
 def _collect(
     apps: Sequence[DemoApp],
@@ -217,6 +227,7 @@ def _collect(
     timeline: Timeline,
     profile: Profile,
     duration: float,
+    tail: float,
     say: Callable[[str], None],
 ) -> list[list[Question]]:
     """Read every app's answers as they come; report each phase once every app has gone
@@ -263,11 +274,23 @@ def _collect(
     for i in range(len(drivers)):
         threading.Thread(target=pump, args=(i,), daemon=True).start()
     running = len(drivers)
+    recovered: list[float | None] = [None for _ in apps]  # when each app's replay recovered
+    stopped = [False for _ in apps]
     while running:
-        try:
-            i, event = events.get(timeout=max(0.1, deadline - time.monotonic()))
-        except queue.Empty:
+        now = time.monotonic()
+        for k, harness in enumerate(harnesses):
+            if recovered[k] is None and profile.phases[-1].name in harness.phases_seen():
+                recovered[k] = now
+            seen = recovered[k]
+            if seen is not None and not stopped[k] and now - seen >= tail:
+                stopped[k] = True
+                drivers[k].stop()
+        if now > deadline:
             break
+        try:
+            i, event = events.get(timeout=0.05)
+        except queue.Empty:
+            continue
         if event is None or event.get("event") == "done":
             running -= 1
             finished[i] = True
@@ -284,7 +307,11 @@ def _collect(
         # client setup delays: place the answer on the harness's clock, not the app's.
         clock = harnesses[i].clock_started
         elapsed = float(event["done"]) - clock if clock is not None else at + took
-        phase = timeline.phase_at(elapsed=elapsed)
+        # each app's own timeline: a phase held until attempts met it (hold) moves the
+        # phases after it, differently for each app
+        plane = harnesses[i].plane
+        own = plane.timeline if plane is not None and plane.timeline is not None else timeline
+        phase = own.phase_at(elapsed=elapsed)
         question = Question(
             index=int(event["index"]),
             phase=phase.name if phase is not None else "-",
@@ -298,7 +325,7 @@ def _collect(
         if pending[i] and pending[i][0].phase != question.phase:
             flush(i)
         if not pending[i]:
-            first[i] = elapsed
+            first[i] = own.incident_seconds(elapsed) / profile.time_scale
         current[i] = order.get(question.phase, -1)
         pending[i].append(question)
         questions[i].append(question)
