@@ -19,8 +19,9 @@ from typing import Any, Literal, Union
 from chaos.faults import ACTIONS, Action, Match, Schedule
 from chaos.faults._parse import ENVELOPE_KEYS
 from chaos.faults.network import TOXICS
-from chaos.profiles._loader import PHASE_KEYS, RAMP_KEYS, TARGET_KEYS, TOP_KEYS
+from chaos.profiles._loader import TARGET_KEYS, TOP_KEYS
 from chaos.profiles._model import CLOCKS, COUNTS, STARTS, VERSION
+from chaos.profiles._phases import PHASE_KEYS, RAMP_KEYS
 from chaos.profiles._vocabulary import lookup
 from chaos.providers._replies import REPLY_KEYS, STOP_REASONS
 
@@ -99,6 +100,12 @@ def _top() -> dict[str, Any]:
             "description": "wall clock: incident time 0 is the first request after the "
             "profile is applied (first_request), or the moment it is applied (apply: needed "
             "when the first phase takes every target down).",
+        },
+        "hold": {
+            "anyOf": [{"type": "integer", "minimum": 0}, {"$ref": "#/$defs/param"}],
+            "description": "wall clock: every phase with faults lasts its scaled time and "
+            "at least until this many attempts on its targets met it (the SDKs' retries "
+            "cannot ride out a compressed phase); the phases after it start later.",
         },
         "count": {
             "enum": list(COUNTS),
@@ -228,6 +235,10 @@ def _phase() -> dict[str, Any]:
         "name": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},
         "at": {"$ref": "#/$defs/duration", "description": "When the phase starts."},
         "duration": {"$ref": "#/$defs/duration", "description": "How long it lasts."},
+        "hold": {
+            "anyOf": [{"type": "integer", "minimum": 0}, {"$ref": "#/$defs/param"}],
+            "description": "wall clock: this phase's hold (the profile's `hold` otherwise).",
+        },
         "description": {"type": "string"},
         "ramp": {
             "type": "object",

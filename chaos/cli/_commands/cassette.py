@@ -139,7 +139,8 @@ def run(args: argparse.Namespace) -> int:
             f"cassette {path} does not exist; record it first: llm-chaos cassette record "
             f"--cassette {path} --target {name}=URL -- COMMAND"
         )
-    from chaos._gate import _with_profile_targets, run_command
+    from chaos.cli.gate.command import run_command
+    from chaos.cli.gate.runner import with_profile_targets
     from chaos.harness._harness import Harness
 
     targets: tuple[Target, ...] = (dataclasses.replace(given, cassette=path, record=record),)
@@ -148,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
         from chaos.profiles import load_profile
 
         profile = load_profile(settings.profile)  # checked before anything starts
-        targets = _with_profile_targets(targets, profile)  # its other targets on the fakes
+        targets = with_profile_targets(targets, profile)  # its other targets on the fakes
     harness = Harness(dataclasses.replace(settings, targets=targets))
     with harness:
         if profile is not None:
