@@ -10,5 +10,6 @@ dead harness left behind (processes, containers).
 """
 
 from chaos.common._journal import JournalRecord, Layer, WireOutcome
+from chaos.common._target import Target
 
-__all__ = ["JournalRecord", "Layer", "WireOutcome"]
+__all__ = ["JournalRecord", "Layer", "Target", "WireOutcome"]

@@ -114,8 +114,8 @@ def _profile_all(config: pytest.Config) -> bool:
 
 
 def _start_harness(config: pytest.Config, chaos_config: Mapping[str, Any]) -> HarnessLike:
-    from chaos import Target
     from chaos._gate_client import from_environ
+    from chaos.common import Target
     from chaos.harness import Harness
     from chaos.providers import DIALECTS
 
