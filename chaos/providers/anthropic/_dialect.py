@@ -1,4 +1,4 @@
-"""The Anthropic dialect: Messages API operations, error catalogue, SSE stream, and the fake.
+"""The Anthropic dialect: Messages API operations, error catalogue, SSE stream, renderers.
 
 Every byte follows ``reference/providers.md`` §1: compact JSON error bodies
 with ``request_id``, the ``request-id`` header, ``x-should-retry`` where the
@@ -6,10 +6,9 @@ API sends it (true on 429 and 529, false on 400), the SSE event order with
 its whitespace padding and ``{"type": "ping"}`` spacing, and the in-stream
 ``event: error`` frame.
 
-The fake (:meth:`AnthropicDialect.serve`) validates requests the way the API
-does and answers deterministically: the text is ``"Echo: "`` plus the last user
-message (see :func:`chaos.providers._fake.answer_text`), usage adds up, tools
-are called when given, batches live in memory.
+The fake (:mod:`chaos.providers.anthropic._fake`) decides what to answer; an
+:class:`Answer` (a Messages reply before rendering) and the renderers here turn it
+into the API's exact bytes, whole or streamed.
 """
 
 from __future__ import annotations
@@ -19,19 +18,18 @@ import json
 import random
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, ClassVar, Literal
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
-from chaos.providers import _fake, _sse
+from chaos.providers import _sse
 from chaos.providers._base import (
     CallInfo,
     Dialect,
     Operation,
-    Request,
     Response,
     unknown_choice,
 )
@@ -44,61 +42,14 @@ from chaos.providers._conversation import (
     media_part,
 )
 from chaos.providers._edge import cloudflare_html, envoy_503
-from chaos.providers._replies import CONTENT_FAULT, ContentFault, ReplyQuery
+from chaos.providers._replies import ContentFault, Reply
+from chaos.providers._tokens import count_tokens, limit_tokens, random_hex, random_id, tokenize
 
-__all__ = ["ANTHROPIC_MODELS", "AnthropicDialect"]
+__all__ = ["Answer", "AnthropicDialect", "Invalid", "compact", "find_route", "path_only"]
 
 _HOST = "api.anthropic.com"
 _ORG_ID = "c4a5c6e1-7d2b-4f0e-9a51-3c8f0b6d2e71"  # a fixed, obviously fake organization
 _MAX_PADDING = 15
-
-
-@dataclass(frozen=True, slots=True)
-class _ModelInfo:
-    id: str
-    released: str
-    max_input_tokens: int
-    max_tokens: int
-    alias: str | None = None
-    deprecated: str | None = None  # date of deprecation, the SDK warns on these
-
-    @property
-    def line(self) -> str:
-        return self.id.split("-")[1]
-
-    def to_json(self) -> dict[str, object]:
-        version = ".".join(p for p in self.id.split("-")[2:] if len(p) == 1)
-        return {
-            "type": "model",
-            "id": self.id,
-            "display_name": f"Claude {self.line.title()} {version}",
-            "created_at": f"{self.released}T00:00:00Z",
-            "deprecated_at": f"{self.deprecated}T00:00:00Z" if self.deprecated else None,
-            "lifecycle": "deprecated" if self.deprecated else "active",
-            "line": self.line,
-            "max_input_tokens": self.max_input_tokens,
-            "max_tokens": self.max_tokens,
-        }
-
-
-ANTHROPIC_MODELS: tuple[_ModelInfo, ...] = (
-    _ModelInfo("claude-opus-4-6", "2026-02-05", 1_000_000, 128_000),
-    _ModelInfo("claude-sonnet-4-6", "2026-02-17", 1_000_000, 64_000),
-    _ModelInfo("claude-haiku-4-5-20251001", "2025-10-15", 200_000, 64_000, "claude-haiku-4-5"),
-    _ModelInfo(
-        "claude-opus-4-5-20251101", "2025-11-24", 200_000, 64_000, "claude-opus-4-5", "2026-07-22"
-    ),
-    _ModelInfo(
-        "claude-sonnet-4-5-20250929",
-        "2025-09-29",
-        1_000_000,
-        64_000,
-        "claude-sonnet-4-5",
-        "2026-05-29",
-    ),
-)
-"""The models the fake lists, newest first: id, release date, context window, max output,
-alias, deprecation date (the two 4.5 models the SDK 2.13 warns about are deprecated)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,14 +158,15 @@ def _path_regex(pattern: str) -> re.Pattern[str]:
 _ROUTES = tuple((op, _path_regex(op.path)) for op in _OPERATIONS)
 
 
-def _path_only(target: str) -> str:
+def path_only(target: str) -> str:
     """The path of a request target (query and fragment removed)."""
     if target[:1] == "/" and target[1:2] != "/" and "#" not in target:
         return target.partition("?")[0]  # the usual origin form, without urlsplit's cost
     return urlsplit(target).path
 
 
-def _route(method: str, path: str) -> tuple[Operation, dict[str, str]] | None:
+def find_route(method: str, path: str) -> tuple[Operation, dict[str, str]] | None:
+    """The operation ``method path`` calls and the path's parameters, or None."""
     for op, regex in _ROUTES:
         match = regex.fullmatch(path)
         if match and op.method == method.upper():
@@ -222,28 +174,22 @@ def _route(method: str, path: str) -> tuple[Operation, dict[str, str]] | None:
     if not path.startswith("/v1/"):
         # @ai-sdk/anthropic reads ANTHROPIC_BASE_URL as ending in /v1 and appends
         # /messages; the official SDKs read it without /v1: answer both
-        return _route(method, "/v1" + path)
+        return find_route(method, "/v1" + path)
     return None
 
 
-def _compact(obj: object) -> bytes:
+def compact(obj: object) -> bytes:
+    """``obj`` as the API's compact JSON bytes."""
     return _sse.compact_json(obj).encode()
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _rfc3339(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _seconds(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
-class _Invalid(Exception):
-    """A request the API would refuse: status, error type, message."""
+class Invalid(Exception):
+    """A request the API would refuse: status, error type, message (see
+    :meth:`AnthropicDialect.refuse` for its bytes)."""
 
     def __init__(self, status: int, kind: str, message: str) -> None:
         super().__init__(message)
@@ -252,158 +198,11 @@ class _Invalid(Exception):
         self.message = message
 
 
-@dataclass(frozen=True, slots=True)
-class _Call:
-    """A request routed to an operation: the request and the path's parameters."""
-
-    request: Request
-    params: dict[str, str]
-
-    def json(self) -> dict[str, Any]:
-        return _load_json(self.request.body)
-
-    @property
-    def query(self) -> dict[str, str]:
-        return {k: v[-1] for k, v in parse_qs(urlsplit(self.request.path).query).items()}
-
-    @property
-    def host(self) -> str:
-        return self.request.header("host") or "localhost"
-
-
-# -- reading a Messages request ------------------------------------------------------------
-
-
-def _text_of(content: object) -> str:
-    """All the text in a message's content (a string or a list of blocks)."""
-    if isinstance(content, str):
-        return content
-    if not isinstance(content, list):
-        return ""
-    pieces: list[str] = []
-    for block in content:
-        if not isinstance(block, Mapping):
-            continue
-        kind = block.get("type")
-        if kind == "text":
-            pieces.append(str(block.get("text", "")))
-        elif kind == "tool_result":
-            pieces.append(_text_of(block.get("content", "")))
-        elif kind == "tool_use":
-            pieces.append(json.dumps(block.get("input", {}), separators=(",", ":")))
-    return " ".join(piece for piece in pieces if piece)
-
-
-def _has_tool_result(content: object) -> bool:
-    return isinstance(content, list) and any(
-        isinstance(block, Mapping) and block.get("type") == "tool_result" for block in content
-    )
-
-
-def _input_tokens(body: Mapping[str, Any]) -> int:
-    """Prompt tokens: system, every message (plus 3 for its role framing), tool definitions."""
-    total = _fake.count_tokens(_text_of(body.get("system", "")))
-    for message in body.get("messages", []):
-        if isinstance(message, Mapping):
-            total += 3 + _fake.count_tokens(_text_of(message.get("content", "")))
-    for tool in body.get("tools") or []:
-        total += _fake.count_tokens(json.dumps(tool, separators=(",", ":"), sort_keys=True))
-    return max(total, 1)
-
-
-def _load_json(body: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(body or b"null")
-    except ValueError as exc:
-        raise _Invalid(
-            400, "invalid_request_error", f"There was an issue with your request body: {exc}"
-        ) from None
-    if not isinstance(data, dict):
-        raise _Invalid(400, "invalid_request_error", "Request body must be a JSON object")
-    return data
-
-
-def _require(body: Mapping[str, Any], *names: str) -> None:
-    for name in names:
-        if name not in body:
-            raise _Invalid(400, "invalid_request_error", f"{name}: Field required")
-
-
-def _check_model(model: object) -> str:
-    if not isinstance(model, str):
-        raise _Invalid(400, "invalid_request_error", "model: Input should be a valid string")
-    if not model.startswith("claude-"):
-        raise _Invalid(404, "not_found_error", f"model: {model}")
-    return model
-
-
-def _check_messages(messages: object) -> list[Mapping[str, Any]]:
-    if not isinstance(messages, list):
-        raise _Invalid(400, "invalid_request_error", "messages: Input should be a valid list")
-    if not messages:
-        raise _Invalid(400, "invalid_request_error", "messages: at least one message is required")
-    for index, message in enumerate(messages):
-        role = message.get("role") if isinstance(message, Mapping) else None
-        if role not in ("user", "assistant"):
-            raise _Invalid(
-                400,
-                "invalid_request_error",
-                f"messages.{index}.role: Input should be 'user' or 'assistant'",
-            )
-        if "content" not in message:
-            raise _Invalid(
-                400, "invalid_request_error", f"messages.{index}.content: Field required"
-            )
-    return messages
-
-
-def _validate_create(body: Mapping[str, Any]) -> None:
-    _require(body, "model", "messages", "max_tokens")
-    _check_model(body["model"])
-    _check_messages(body["messages"])
-    max_tokens = body["max_tokens"]
-    if not isinstance(max_tokens, int) or isinstance(max_tokens, bool):
-        raise _Invalid(400, "invalid_request_error", "max_tokens: Input should be a valid integer")
-    if max_tokens < 1:
-        raise _Invalid(
-            400, "invalid_request_error", "max_tokens: Input should be greater than or equal to 1"
-        )
-
-
-def _resolve(model: str) -> str:
-    """The dated id the API answers with for an alias (``claude-sonnet-4-5`` -> dated)."""
-    return next((m.id for m in ANTHROPIC_MODELS if m.alias == model), model)
-
-
-def _page(data: list[dict[str, object]], query: Mapping[str, str]) -> dict[str, object]:
-    """One page of a list endpoint (``limit``, ``after_id``, ``before_id``), by ``id``."""
-    ids = [str(item["id"]) for item in data]
-    if "after_id" in query and query["after_id"] in ids:
-        data = data[ids.index(query["after_id"]) + 1 :]
-    elif "before_id" in query and query["before_id"] in ids:
-        data = data[: ids.index(query["before_id"])]
-    try:
-        limit = int(query.get("limit", "20"))
-    except ValueError:
-        raise _Invalid(
-            400, "invalid_request_error", "limit: Input should be a valid integer"
-        ) from None
-    if not 1 <= limit <= 1000:
-        raise _Invalid(400, "invalid_request_error", "limit: Input should be between 1 and 1000")
-    page = data[:limit]
-    return {
-        "data": page,
-        "has_more": len(data) > limit,
-        "first_id": page[0]["id"] if page else None,
-        "last_id": page[-1]["id"] if page else None,
-    }
-
-
 # -- the answer ----------------------------------------------------------------------------
 
 
 @dataclass(slots=True)
-class _Answer:
+class Answer:
     """What the fake says to one Messages request, before it is rendered."""
 
     model: str
@@ -412,7 +211,7 @@ class _Answer:
     tool: tuple[str, str, dict[str, object]] | None  # (id, name, input)
     stop_reason: str
     stop_sequence: str | None
-    message_id: str = field(default_factory=lambda: _fake.random_id("msg_01", 22))
+    message_id: str = field(default_factory=lambda: random_id("msg_01", 22))
     tool_raw: str | None = None  # a scripted tool call's argument text, sent as is
     output_override: int | None = None  # a scripted reply's usage.output_tokens
     malformed: bool = False  # malformed_tool_args: the non-streamed input is the cut text
@@ -431,8 +230,8 @@ class _Answer:
     def output_tokens(self) -> int:
         if self.output_override is not None:
             return self.output_override
-        more = sum(_fake.count_tokens(text) for *_, text in self.more_tools)
-        return len(self.text_tokens) + _fake.count_tokens(self.tool_json) + more
+        more = sum(count_tokens(text) for *_, text in self.more_tools)
+        return len(self.text_tokens) + count_tokens(self.tool_json) + more
 
     def tool_blocks(self) -> list[tuple[str, str, object, str]]:
         """Every tool call as (id, name, input as sent in a whole message, input text)."""
@@ -482,131 +281,13 @@ class _Answer:
         }
 
 
-def _pick_tool(body: Mapping[str, Any], prompt: str) -> Mapping[str, Any] | None:
-    tools = [t for t in body.get("tools") or [] if isinstance(t, Mapping) and "name" in t]
-    choice = body.get("tool_choice")
-    choice_type = choice.get("type") if isinstance(choice, Mapping) else None
-    if not tools or choice_type == "none":
-        return None
-    if choice_type == "tool":
-        named = [t for t in tools if t["name"] == choice.get("name")]  # type: ignore[union-attr]
-        return named[0] if named else None
-    lowered = prompt.lower()
-    mentioned = [t for t in tools if str(t["name"]).lower() in lowered]
-    return (mentioned or tools)[0]
-
-
-def _answer(body: Mapping[str, Any]) -> _Answer:
-    """The deterministic answer to a validated Messages request.
-
-    It echoes the last user message (an assistant prefill after it is continued
-    with that same echo).
-    """
-    messages = body["messages"]
-    last = messages[-1]
-    users = [m for m in messages if m.get("role") == "user"]
-    prompt = _text_of(users[-1].get("content", "")) if users else ""
-    after_tool = last.get("role") == "user" and _has_tool_result(last.get("content"))
-    text = _fake.answer_text(prompt)
-    stop_reason, stop_sequence = "end_turn", None
-    found = [
-        (text.index(seq), seq)
-        for seq in body.get("stop_sequences") or []
-        if isinstance(seq, str) and seq and seq in text
-    ]
-    if found:
-        cut, stop_sequence = min(found)
-        text, stop_reason = text[:cut], "stop_sequence"
-    tokens, truncated = _fake.limit_tokens(text, body["max_tokens"])
-    tool = None
-    if truncated:
-        stop_reason, stop_sequence = "max_tokens", None
-    elif not after_tool and stop_sequence is None:
-        picked = _pick_tool(body, prompt)
-        if picked is not None:
-            schema = picked.get("input_schema")
-            arguments = _fake.tool_arguments(schema if isinstance(schema, Mapping) else {}, prompt)
-            tool = (_fake.random_id("toolu_01", 22), str(picked["name"]), arguments)
-            stop_reason = "tool_use"
-    return _Answer(
-        model=_resolve(body["model"]),
-        input_tokens=_input_tokens(body),
-        text_tokens=tokens,
-        tool=tool,
-        stop_reason=stop_reason,
-        stop_sequence=stop_sequence,
-    )
-
-
-# -- batches -------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class _Batch:
-    id: str
-    created_at: datetime
-    requests: list[Mapping[str, Any]]
-    status: str = "in_progress"
-    cancel_initiated_at: datetime | None = None
-    ended_at: datetime | None = None
-    results: list[dict[str, object]] = field(default_factory=list)
-
-    def counts(self) -> dict[str, int]:
-        counts = {"processing": 0, "succeeded": 0, "errored": 0, "canceled": 0, "expired": 0}
-        if self.status != "ended":
-            counts["processing"] = len(self.requests)
-            return counts
-        for line in self.results:
-            result = line["result"]
-            assert isinstance(result, dict)
-            counts[str(result["type"])] += 1
-        return counts
-
-    def to_json(self, host: str) -> dict[str, object]:
-        ended = self.status == "ended"
-        return {
-            "id": self.id,
-            "type": "message_batch",
-            "processing_status": self.status,
-            "request_counts": self.counts(),
-            "ended_at": _rfc3339(self.ended_at) if self.ended_at else None,
-            "created_at": _rfc3339(self.created_at),
-            "expires_at": _rfc3339(self.created_at + timedelta(days=1)),
-            "archived_at": None,
-            "cancel_initiated_at": (
-                _rfc3339(self.cancel_initiated_at) if self.cancel_initiated_at else None
-            ),
-            "results_url": (
-                f"http://{host}/v1/messages/batches/{self.id}/results" if ended else None
-            ),
-        }
-
-
-def _batch_result(request: Mapping[str, Any], canceled: bool) -> dict[str, object]:
-    custom_id = request.get("custom_id")
-    if canceled:
-        return {"custom_id": custom_id, "result": {"type": "canceled"}}
-    params = request.get("params")
-    try:
-        if not isinstance(params, Mapping):
-            raise _Invalid(400, "invalid_request_error", "params: Field required")
-        _validate_create(params)
-        if params.get("stream"):
-            raise _Invalid(
-                400, "invalid_request_error", "stream: Streaming is not supported in batches"
-            )
-        message = _answer(params).message()
-    except _Invalid as exc:
-        error = {"type": "error", "error": {"type": exc.kind, "message": exc.message}}
-        return {"custom_id": custom_id, "result": {"type": "errored", "error": error}}
-    return {"custom_id": custom_id, "result": {"type": "succeeded", "message": message}}
-
-
 # -- the dialect ---------------------------------------------------------------------------
 
 
 class AnthropicDialect(Dialect):
-    """Anthropic's Messages API: operations, exact errors and streams, and a faithful fake.
+    """Anthropic's Messages API: operations, exact errors and streams, and their renderers.
+
+    Its fake is :class:`chaos.providers.anthropic._fake.AnthropicFake`.
 
     :param token_delay: seconds between two SSE events of a fake stream (0: as fast as
         the loop allows).
@@ -645,27 +326,13 @@ class AnthropicDialect(Dialect):
         self.pad_events = pad_events
         self.ratelimit_headers = ratelimit_headers
         self._random = random.Random(seed)
-        self._batches: dict[str, _Batch] = {}
         self._ratelimit_at: tuple[int, tuple[tuple[str, str], ...]] = (-1, ())
-        self._handlers: dict[str, Callable[[_Call], Response]] = {
-            "messages.create": self._messages_create,
-            "messages.count_tokens": self._count_tokens,
-            "models.list": self._models_list,
-            "models.retrieve": self._models_retrieve,
-            "messages.batches.create": self._batches_create,
-            "messages.batches.list": self._batches_list,
-            "messages.batches.retrieve": self._batches_retrieve,
-            "messages.batches.cancel": self._batches_cancel,
-            "messages.batches.delete": self._batches_delete,
-            "messages.batches.results": self._batches_results,
-            "completions.create": self._complete,
-        }
 
     # -- identification --------------------------------------------------------------------
 
     def identify(self, method: str, path: str, body: bytes) -> CallInfo:
         """The operation, stream flag and model of a request (bad JSON: model None)."""
-        route = _route(method, _path_only(path))
+        route = find_route(method, path_only(path))
         if route is None:
             return CallInfo(operation=None, stream=False, model=None)
         op, params = route
@@ -750,7 +417,7 @@ class AnthropicDialect(Dialect):
             )
             page.headers[1:1] = steering
             return page
-        request_id = _fake.random_id("req_011C", 20)
+        request_id = random_id("req_011C", 20)
         body = {
             "type": "error",
             "error": {"type": spec.type, "message": spec.message if message is None else message},
@@ -760,9 +427,9 @@ class AnthropicDialect(Dialect):
             ("content-type", "application/json"),
             *steering,
             *spec.headers,
-            *self._common_headers(request_id),
+            *self.common_headers(request_id),
         ]
-        return Response(status=spec.status, headers=headers, body=_compact(body))
+        return Response(status=spec.status, headers=headers, body=compact(body))
 
     def stream_error(
         self, kind: str, *, operation: str | None, message: str | None = None
@@ -797,92 +464,35 @@ class AnthropicDialect(Dialect):
             return True
         return self.is_terminal_event(frame, operation=operation)
 
-    # -- the fake --------------------------------------------------------------------------
+    # -- rendering answers ---------------------------------------------------------------------
 
-    async def serve(self, request: Request) -> Response:
-        """Answer ``request`` as the Anthropic API would, offline and deterministically."""
-        route = _route(request.method, _path_only(request.path))
-        try:
-            if not self._authenticated(request):
-                raise _Invalid(401, "authentication_error", "x-api-key header is required")
-            if route is None:
-                raise _Invalid(404, "not_found_error", "Not Found")
-            if request.header("anthropic-version") is None:
-                raise _Invalid(
-                    400, "invalid_request_error", "anthropic-version: header is required"
-                )
-            op, params = route
-            return self._dispatch(op.name, params, request)
-        except _Invalid as exc:
-            return self._invalid(exc)
+    def render_message(self, answer: Answer, *, stream: bool) -> Response:
+        """``answer`` as the API sends it: a Messages object, or its SSE stream."""
+        if stream:
+            return self.answer_stream(self._message_frames(answer))
+        return self.answer_json(200, answer.message(), ratelimit=True)
 
-    def _dispatch(self, operation: str, params: dict[str, str], request: Request) -> Response:
-        return self._handlers[operation](_Call(request, params))
+    def answer_from_reply(
+        self, reply: Reply, *, model: str, input_tokens: int, max_tokens: int
+    ) -> Answer:
+        """The :class:`Answer` a scripted ``reply`` gives (cut at ``max_tokens``).
 
-    def _authenticated(self, request: Request) -> bool:
-        if request.header("x-api-key"):
-            return True
-        authorization = request.header("authorization") or ""
-        return authorization.lower().startswith("bearer ") and bool(authorization[7:].strip())
-
-    def _count_tokens(self, call: _Call) -> Response:
-        body = call.json()
-        _require(body, "model", "messages")
-        _check_model(body["model"])
-        _check_messages(body["messages"])
-        return self._json(200, {"input_tokens": _input_tokens(body)}, ratelimit=True)
-
-    def _models_list(self, call: _Call) -> Response:
-        data = [m.to_json() for m in ANTHROPIC_MODELS]
-        return self._json(200, _page(data, call.query))
-
-    def _models_retrieve(self, call: _Call) -> Response:
-        return self._json(200, self._model(call.params["model_id"]).to_json())
-
-    def _model(self, model_id: str) -> _ModelInfo:
-        for model in ANTHROPIC_MODELS:
-            if model_id in (model.id, model.alias):
-                return model
-        raise _Invalid(404, "not_found_error", f"model: {model_id}")
-
-    # -- messages ----------------------------------------------------------------------------
-
-    def _messages_create(self, call: _Call) -> Response:
-        body = call.json()
-        _validate_create(body)
-        answer = self._scripted(body) or _answer(body)
-        fault = CONTENT_FAULT.get()
-        if fault is not None:
-            answer = self._content_fault(answer, fault, body)
-        if body.get("stream") is True:
-            return self._stream(self._message_frames(answer))
-        return self._json(200, answer.message(), ratelimit=True)
-
-    def _scripted(self, body: Mapping[str, Any]) -> _Answer | None:
-        """The answer of the first scripted reply that matches ``body``, if any."""
-        if not len(self.replies):
-            return None
-        users = [m for m in body["messages"] if m.get("role") == "user"]
-        prompt = _text_of(users[-1].get("content", "")) if users else ""
-        declared = [t for t in body.get("tools") or [] if isinstance(t, Mapping)]
-        tools = tuple(str(t.get("name")) for t in declared)
-        query = ReplyQuery("messages.create", str(body["model"]), prompt, tools)
-        reply = self.replies.take(query)
-        if reply is None:
-            return None
-        tokens, truncated = _fake.limit_tokens(reply.text, body["max_tokens"])
+        :param model: the model the answer names (the dated id of an alias).
+        :param input_tokens: the prompt's tokens, unless the reply's usage says otherwise.
+        """
+        tokens, truncated = limit_tokens(reply.text, max_tokens)
         tool = raw = None
         more: list[tuple[str, str, object, str]] = []
         if reply.calls and not truncated:
             call, *rest = reply.calls
-            tool = (_fake.random_id("toolu_01", 22), call.name, call.arguments_object())
+            tool = (random_id("toolu_01", 22), call.name, call.arguments_object())
             raw = call.arguments_json
             for extra in rest:
-                tool_id = _fake.random_id("toolu_01", 22)
+                tool_id = random_id("toolu_01", 22)
                 more.append((tool_id, extra.name, extra.arguments_object(), extra.arguments_json))
-        return _Answer(
-            model=_resolve(body["model"]),
-            input_tokens=reply.usage.get("input_tokens", _input_tokens(body)),
+        return Answer(
+            model=model,
+            input_tokens=reply.usage.get("input_tokens", input_tokens),
             text_tokens=tokens,
             tool=tool,
             stop_reason=reply.stop_for("anthropic", truncated=truncated),
@@ -892,9 +502,7 @@ class AnthropicDialect(Dialect):
             more_tools=tuple(more),
         )
 
-    def _content_fault(
-        self, answer: _Answer, fault: ContentFault, body: Mapping[str, Any]
-    ) -> _Answer:
+    def content_fault(self, answer: Answer, fault: ContentFault) -> Answer:
         """``answer`` as a content fault changes it (noted in :attr:`replies`)."""
         changed = dataclasses.replace(answer, output_override=None)
         if fault.kind == "malformed_tool_args":
@@ -910,7 +518,7 @@ class AnthropicDialect(Dialect):
             changed.text_tokens = answer.text_tokens[: fault.tokens]
             changed.stop_reason = "max_tokens"
         elif fault.kind == "refusal":
-            changed.text_tokens = _fake.tokenize(fault.message)
+            changed.text_tokens = tokenize(fault.message)
             changed.stop_reason = "refusal"
         else:  # empty_answer
             changed.text_tokens = []
@@ -925,7 +533,7 @@ class AnthropicDialect(Dialect):
     def _event(self, name: str, payload: dict[str, object]) -> bytes:
         return _sse.frame(_sse.json_data(payload, padding=self._pad()), event=name)
 
-    def _message_frames(self, answer: _Answer) -> list[bytes]:
+    def _message_frames(self, answer: Answer) -> list[bytes]:
         start = answer.message() | {"content": [], "stop_reason": None, "stop_sequence": None}
         start["usage"] = answer.usage(1)
         frames = [self._event("message_start", {"type": "message_start", "message": start})]
@@ -982,23 +590,18 @@ class AnthropicDialect(Dialect):
     def _block_stop(self, index: int) -> bytes:
         return self._event("content_block_stop", {"type": "content_block_stop", "index": index})
 
-    # -- legacy text completions ---------------------------------------------------------------
-
-    def _complete(self, call: _Call) -> Response:
-        body = call.json()
-        _require(body, "model", "prompt", "max_tokens_to_sample")
-        model = _check_model(body["model"])
-        prompt = body["prompt"]
-        if not isinstance(prompt, str):
-            raise _Invalid(400, "invalid_request_error", "prompt: Input should be a valid string")
-        human = prompt.rsplit("\n\nHuman:", 1)[-1].split("\n\nAssistant:", 1)[0]
-        tokens, truncated = _fake.limit_tokens(
-            " " + _fake.answer_text(human), body["max_tokens_to_sample"]
-        )
-        stop_reason = "max_tokens" if truncated else "stop_sequence"
-        stop = None if truncated else "\n\nHuman:"
-        completion_id = _fake.random_id("compl_01", 22)
-        if body.get("stream") is True:
+    def render_completion(
+        self,
+        *,
+        model: str,
+        tokens: list[str],
+        stop_reason: str,
+        stop: str | None,
+        stream: bool,
+    ) -> Response:
+        """A legacy text completion (``POST /v1/complete``) of ``tokens``, whole or streamed."""
+        completion_id = random_id("compl_01", 22)
+        if stream:
             frames = []
             for token in tokens:
                 chunk = {
@@ -1020,7 +623,7 @@ class AnthropicDialect(Dialect):
                 "stop": stop,
             }
             frames.append(_sse.frame(_sse.json_data(final), event="completion"))
-            return self._stream(frames)
+            return self.answer_stream(frames)
         completion = {
             "type": "completion",
             "id": completion_id,
@@ -1029,87 +632,14 @@ class AnthropicDialect(Dialect):
             "model": model,
             "stop": stop,
         }
-        return self._json(200, completion, ratelimit=True)
+        return self.answer_json(200, completion, ratelimit=True)
 
-    # -- batches ---------------------------------------------------------------------------
+    # -- envelopes -----------------------------------------------------------------------------
 
-    def _settle(self, batch: _Batch) -> None:
-        """A batch ends the first time it is read after creation (or cancel)."""
-        if batch.status == "ended":
-            return
-        canceled = batch.status == "canceling"
-        batch.results = [_batch_result(r, canceled) for r in batch.requests]
-        batch.status = "ended"
-        batch.ended_at = _now()
-
-    def _batch(self, call: _Call) -> _Batch:
-        batch = self._batches.get(call.params["message_batch_id"])
-        if batch is None:
-            raise _Invalid(404, "not_found_error", "The requested resource could not be found.")
-        return batch
-
-    def _batches_create(self, call: _Call) -> Response:
-        body = call.json()
-        _require(body, "requests")
-        requests = body["requests"]
-        if not isinstance(requests, list) or not requests:
-            raise _Invalid(
-                400, "invalid_request_error", "requests: List should have at least 1 item"
-            )
-        for index, item in enumerate(requests):
-            if not isinstance(item, Mapping) or "custom_id" not in item:
-                raise _Invalid(
-                    400, "invalid_request_error", f"requests.{index}.custom_id: Field required"
-                )
-        batch = _Batch(_fake.random_id("msgbatch_01", 22), _now(), list(requests))
-        self._batches[batch.id] = batch
-        return self._json(200, batch.to_json(call.host))
-
-    def _batches_list(self, call: _Call) -> Response:
-        batches = list(reversed(self._batches.values()))  # newest first
-        for batch in batches:
-            self._settle(batch)
-        return self._json(200, _page([b.to_json(call.host) for b in batches], call.query))
-
-    def _batches_retrieve(self, call: _Call) -> Response:
-        batch = self._batch(call)
-        self._settle(batch)
-        return self._json(200, batch.to_json(call.host))
-
-    def _batches_cancel(self, call: _Call) -> Response:
-        batch = self._batch(call)
-        if batch.status == "in_progress":
-            batch.status = "canceling"
-            batch.cancel_initiated_at = _now()
-        return self._json(200, batch.to_json(call.host))
-
-    def _batches_delete(self, call: _Call) -> Response:
-        batch = self._batch(call)
-        if batch.status != "ended":
-            raise _Invalid(
-                400,
-                "invalid_request_error",
-                f"Batch {batch.id} cannot be deleted while it is still processing; "
-                "cancel it first.",
-            )
-        del self._batches[batch.id]
-        return self._json(200, {"id": batch.id, "type": "message_batch_deleted"})
-
-    def _batches_results(self, call: _Call) -> Response:
-        batch = self._batch(call)
-        self._settle(batch)
-        lines = b"".join(_compact(line) + b"\n" for line in batch.results)
-        return Response(
-            status=200,
-            headers=[("content-type", "application/binary"), *self._common_headers()],
-            body=lines,
-        )
-
-    # -- rendering -------------------------------------------------------------------------
-
-    def _common_headers(self, request_id: str | None = None) -> list[tuple[str, str]]:
+    def common_headers(self, request_id: str | None = None) -> list[tuple[str, str]]:
+        """The headers on every answer: ``request-id``, organization, Cloudflare's."""
         return [
-            ("request-id", request_id or _fake.random_id("req_011C", 20)),
+            ("request-id", request_id or random_id("req_011C", 20)),
             ("anthropic-organization-id", _ORG_ID),
             ("strict-transport-security", "max-age=31536000; includeSubDomains; preload"),
             ("server", "cloudflare"),
@@ -1117,7 +647,7 @@ class AnthropicDialect(Dialect):
             ("cf-cache-status", "DYNAMIC"),
             ("content-security-policy", "default-src 'none'; frame-ancestors 'none'"),
             ("via", "1.1 google"),
-            ("cf-ray", f"{_fake.random_hex(8)}-SJC"),
+            ("cf-ray", f"{random_hex(8)}-SJC"),
         ]
 
     def _ratelimit(self) -> tuple[tuple[str, str], ...]:
@@ -1151,25 +681,28 @@ class AnthropicDialect(Dialect):
             ]
         return tuple(headers)
 
-    def _json(self, status: int, payload: object, *, ratelimit: bool = False) -> Response:
+    def answer_json(self, status: int, payload: object, *, ratelimit: bool = False) -> Response:
+        """A JSON answer; ``ratelimit`` adds the ``anthropic-ratelimit-*`` headers."""
         headers = [("content-type", "application/json")]
         if ratelimit:
             headers += self._ratelimit()
         return Response(
-            status=status, headers=headers + self._common_headers(), body=_compact(payload)
+            status=status, headers=headers + self.common_headers(), body=compact(payload)
         )
 
-    def _stream(self, frames: list[bytes]) -> Response:
+    def answer_stream(self, frames: list[bytes]) -> Response:
+        """An SSE answer of ``frames``, paced by ``token_delay``."""
         headers = [
             ("content-type", "text/event-stream; charset=utf-8"),
             ("cache-control", "no-cache"),
             *self._ratelimit(),
-            *self._common_headers(),
+            *self.common_headers(),
         ]
         return Response(status=200, headers=headers, events=_sse.pace(frames, self.token_delay))
 
-    def _invalid(self, exc: _Invalid) -> Response:
-        request_id = _fake.random_id("req_011C", 20)
+    def refuse(self, exc: Invalid) -> Response:
+        """The API's error answer to a request it refuses."""
+        request_id = random_id("req_011C", 20)
         body = {
             "type": "error",
             "error": {"type": exc.kind, "message": exc.message},
@@ -1180,8 +713,8 @@ class AnthropicDialect(Dialect):
             headers.append(("x-should-retry", "false"))
         return Response(
             status=exc.status,
-            headers=headers + self._common_headers(request_id),
-            body=_compact(body),
+            headers=headers + self.common_headers(request_id),
+            body=compact(body),
         )
 
 
