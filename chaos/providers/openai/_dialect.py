@@ -6,6 +6,10 @@ Cloudflare errors compact), Chat Completions streams are data-only SSE ending in
 ``data: [DONE]``, Responses streams carry ``event:`` lines and a monotonic
 ``sequence_number`` and end in ``response.completed``.
 
+The fake (:mod:`chaos.providers.openai._fake`) decides what to answer; a
+:class:`Reply` (an answer before rendering) and the renderers here turn it into the
+API's exact bytes, whole or streamed.
+
 Point the official SDK at the fake with the variables in :attr:`OpenAIDialect.env`
 (``OPENAI_BASE_URL`` includes ``/v1``: the SDK appends ``/chat/completions`` to it).
 """
@@ -14,25 +18,23 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import hashlib
 import json
 import math
 import re
 import secrets
 import struct
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 from chaos._errors import ConfigError
-from chaos.providers import _fake, _sse
+from chaos.providers import _sse
 from chaos.providers._base import (
     CallInfo,
     Dialect,
     Operation,
-    Request,
     Response,
     unknown_choice,
 )
@@ -45,9 +47,27 @@ from chaos.providers._conversation import (
     media_part,
 )
 from chaos.providers._edge import edge_page
-from chaos.providers._replies import CONTENT_FAULT, ReplyQuery
+from chaos.providers._replies import CONTENT_FAULT
+from chaos.providers._replies import Reply as Scripted
+from chaos.providers._tokens import count_tokens, limit_tokens, random_hex, random_id, tokenize
 
-__all__ = ["MODELS", "STREAM_SERVER_ERROR", "OpenAIDialect", "error_body", "go_duration"]
+__all__ = [
+    "CHAT",
+    "COMPLETIONS",
+    "EMBEDDINGS",
+    "RESPONSES",
+    "STREAM_SERVER_ERROR",
+    "OpenAIDialect",
+    "Reply",
+    "ToolCall",
+    "bad_json",
+    "error_body",
+    "fail",
+    "go_duration",
+    "json_object",
+    "missing",
+    "ok",
+]
 
 _JSON = "application/json"
 _SSE = "text/event-stream; charset=utf-8"
@@ -55,24 +75,6 @@ _HOST = "api.openai.com"
 # The organisation in the recorded "Request too large" 429 (providers.md §2.6).
 _ORG = "org-VDAWofJASuLH0vVz8o9tiQZr"
 _FINGERPRINT = "fp_c4a5ee3b6d"
-
-MODELS: tuple[str, ...] = (
-    "gpt-4o",
-    "gpt-4o-mini",
-    "gpt-4.1",
-    "gpt-4.1-mini",
-    "gpt-5",
-    "gpt-5-mini",
-    "o3",
-    "o4-mini",
-    "text-embedding-3-small",
-    "text-embedding-3-large",
-    "text-embedding-ada-002",
-    "gpt-3.5-turbo-instruct",
-)
-"""The model ids the fake's ``GET /v1/models`` lists (any model id is accepted)."""
-
-_EMBEDDING_DIMENSIONS = {"text-embedding-3-large": 3072}
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,13 +168,6 @@ _EDGE_KINDS = {
     "gateway_timeout": "cloudflare_504",
 }
 
-_NO_KEY_MESSAGE = (
-    "You didn't provide an API key. You need to provide your API key in an Authorization header"
-    " using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with"
-    " blank username) if you're accessing the API from your browser and are prompted for a"
-    " username and password. You can obtain an API key from"
-    " https://platform.openai.com/account/api-keys."
-)
 # What OpenAI streams mid-response (providers.md §2.7); {request_id} is 32 hex digits.
 STREAM_SERVER_ERROR = (
     "The server had an error processing your request. Sorry about that! You can retry your"
@@ -180,17 +175,17 @@ STREAM_SERVER_ERROR = (
     " error. (Please include the request ID {request_id} in your email.)"
 )
 
-_CHAT = "chat.completions.create"
-_RESPONSES = "responses.create"
-_COMPLETIONS = "completions.create"
-_EMBEDDINGS = "embeddings.create"
+CHAT = "chat.completions.create"
+RESPONSES = "responses.create"
+COMPLETIONS = "completions.create"
+EMBEDDINGS = "embeddings.create"
 _ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = (
-    ("POST", re.compile(r"/v1/chat/completions"), _CHAT),
-    ("POST", re.compile(r"/v1/responses"), _RESPONSES),
+    ("POST", re.compile(r"/v1/chat/completions"), CHAT),
+    ("POST", re.compile(r"/v1/responses"), RESPONSES),
     ("GET", re.compile(r"/v1/models"), "models.list"),
     ("GET", re.compile(r"/v1/models/(?P<model>[^/]+)"), "models.retrieve"),
-    ("POST", re.compile(r"/v1/embeddings"), _EMBEDDINGS),
-    ("POST", re.compile(r"/v1/completions"), _COMPLETIONS),
+    ("POST", re.compile(r"/v1/embeddings"), EMBEDDINGS),
+    ("POST", re.compile(r"/v1/completions"), COMPLETIONS),
 )
 _TEXT_FORMAT = {"format": {"type": "text"}, "verbosity": "medium"}
 _TERMINAL_RESPONSE_EVENTS = ("response.completed", "response.incomplete", "response.failed")
@@ -239,33 +234,35 @@ _RESPONSES_ERROR_FORMS = ("error", "failed")
 
 
 @dataclass(frozen=True, slots=True)
-class _ToolCall:
+class ToolCall:
+    """One function call of an answer: its name and argument text."""
+
     name: str
     arguments: str
 
 
 @dataclass(frozen=True, slots=True)
-class _Reply:
+class Reply:
     """What the fake says to one request: text or a tool call, and the token counts."""
 
     text: str
-    tool: _ToolCall | None
+    tool: ToolCall | None
     pieces: list[str]
     truncated: bool
     input_tokens: int
     finish: str | None = None  # a scripted reply's finish_reason
     output_override: int | None = None  # a scripted reply's usage.output_tokens
     refusal: str | None = None  # a refusal fault: the refusal text, sent instead of content
-    more: tuple[_ToolCall, ...] = ()  # a scripted reply's further tool calls (parallel tool use)
+    more: tuple[ToolCall, ...] = ()  # a scripted reply's further tool calls (parallel tool use)
 
     @property
     def output_tokens(self) -> int:
         if self.output_override is not None:
             return self.output_override
-        return len(self.pieces) + sum(_fake.count_tokens(c.arguments) for c in self.more)
+        return len(self.pieces) + sum(count_tokens(c.arguments) for c in self.more)
 
     @property
-    def calls(self) -> tuple[_ToolCall, ...]:
+    def calls(self) -> tuple[ToolCall, ...]:
         """Every tool call, in order (the first one's argument text is :attr:`pieces`)."""
         return (self.tool, *self.more) if self.tool is not None else ()
 
@@ -284,12 +281,12 @@ class OpenAIDialect(Dialect):
 
     name = "openai"
     operations = (
-        Operation(_CHAT, "POST", "/v1/chat/completions", streams=True),
-        Operation(_RESPONSES, "POST", "/v1/responses", streams=True),
+        Operation(CHAT, "POST", "/v1/chat/completions", streams=True),
+        Operation(RESPONSES, "POST", "/v1/responses", streams=True),
         Operation("models.list", "GET", "/v1/models"),
         Operation("models.retrieve", "GET", "/v1/models/{model}"),
-        Operation(_EMBEDDINGS, "POST", "/v1/embeddings"),
-        Operation(_COMPLETIONS, "POST", "/v1/completions", streams=True),
+        Operation(EMBEDDINGS, "POST", "/v1/embeddings"),
+        Operation(COMPLETIONS, "POST", "/v1/completions", streams=True),
     )
     auth_headers = ("authorization",)
     request_id_header = "x-request-id"
@@ -339,7 +336,7 @@ class OpenAIDialect(Dialect):
                 continue
             if "model" in found.groupdict():
                 return CallInfo(operation, False, found["model"])
-            payload = _json_object(body) or {}
+            payload = json_object(body) or {}
             model = payload.get("model")
             return CallInfo(
                 operation, payload.get("stream") is True, model if isinstance(model, str) else None
@@ -350,17 +347,17 @@ class OpenAIDialect(Dialect):
         """The conversation of a chat completion (``messages``, tool names), a
         response (``instructions``, ``input``, ``previous_response_id``, tool names) or a
         legacy completion (``prompt``), normalised; an embedding's ``input``."""
-        if info.operation not in (_CHAT, _RESPONSES, _COMPLETIONS, _EMBEDDINGS):
+        if info.operation not in (CHAT, RESPONSES, COMPLETIONS, EMBEDDINGS):
             return None
-        data = _json_object(body)
+        data = json_object(body)
         if data is None:
             return None
-        if info.operation == _EMBEDDINGS:
+        if info.operation == EMBEDDINGS:
             return embedding_question(data.get("input"))
         conv = Conversation()
-        if info.operation == _CHAT:
+        if info.operation == CHAT:
             _chat_conversation(conv, data)
-        elif info.operation == _RESPONSES:
+        elif info.operation == RESPONSES:
             _responses_conversation(conv, data)
         else:
             prompt = data.get("prompt")
@@ -448,7 +445,7 @@ class OpenAIDialect(Dialect):
         """
         spec = self._spec(kind)
         text = spec.message if message is None else message
-        if operation == _RESPONSES:
+        if operation == RESPONSES:
             stream = _CURRENT_STREAM.get()
             if self.responses_stream_error == "failed":
                 return self.response_failed_event(
@@ -502,13 +499,13 @@ class OpenAIDialect(Dialect):
     def is_terminal_event(self, frame: bytes, *, operation: str | None) -> bool:
         """``data: [DONE]`` ends chat/completions; ``response.completed|incomplete|failed``."""
         event = _sse.parse_frame(frame)
-        if operation == _RESPONSES:
+        if operation == RESPONSES:
             return event.event in _TERMINAL_RESPONSE_EVENTS
         return event.data == "[DONE]"
 
     def is_closing_event(self, frame: bytes, *, operation: str | None) -> bool:
         """The chunk that carries a ``finish_reason`` (or ``[DONE]``); Responses: its terminal."""
-        if operation == _RESPONSES:
+        if operation == RESPONSES:
             return self.is_terminal_event(frame, operation=operation)
         event = _sse.parse_frame(frame)
         if event.data == "[DONE]":
@@ -522,53 +519,14 @@ class OpenAIDialect(Dialect):
             isinstance(c, dict) and c.get("finish_reason") is not None for c in choices
         )
 
-    # -- the fake ------------------------------------------------------------
+    # -- rendering answers -------------------------------------------------
 
-    async def serve(self, request: Request) -> Response:
-        """Answer as the OpenAI API would: validated, deterministic, usage that adds up."""
+    def reset_stream(self) -> None:
+        """Forget the Responses stream of an earlier request (called as each request starts)."""
         _CURRENT_STREAM.set(None)
-        info = self.identify(request.method, request.path, request.body)
-        if info.operation is None:
-            route = request.path.split("?", 1)[0]
-            return _fail(404, f"Invalid URL ({request.method} {route})")
-        denied = self._check_auth(request.header("authorization"))
-        if denied is not None:
-            return denied
-        if info.operation == "models.list":
-            return _ok({"object": "list", "data": [_model_object(m) for m in MODELS]})
-        if info.operation == "models.retrieve":
-            return _ok(_model_object(info.model or ""))
-        payload = _json_object(request.body)
-        if payload is None:
-            return _fail(400, _ERRORS["bad_request"].message)
-        model = payload.get("model")
-        if not isinstance(model, str) or not model:
-            if info.operation == _CHAT:
-                return _fail(400, "you must provide a model parameter")
-            return _missing("model")
-        handler: Callable[[dict[str, Any], str, bool], Response] = {
-            _CHAT: self._chat,
-            _RESPONSES: self._responses,
-            _EMBEDDINGS: self._embeddings,
-            _COMPLETIONS: self._completions,
-        }[info.operation]
-        return handler(payload, model, info.stream)
 
-    def _check_auth(self, value: str | None) -> Response | None:
-        key = value[7:].strip() if value and value[:7].lower() == "bearer " else ""
-        if not key:
-            return _fail(401, _NO_KEY_MESSAGE)
-        if self.api_key is not None and key != self.api_key:
-            return _fail(
-                401,
-                f"Incorrect API key provided: {_mask(key)}. You can find your API key at"
-                " https://platform.openai.com/account/api-keys.",
-                code="invalid_api_key",
-                extra=[("www-authenticate", 'Bearer realm="OpenAI API"')],
-            )
-        return None
-
-    def _stream(self, frames: Iterator[bytes]) -> Response:
+    def answer_stream(self, frames: Iterator[bytes]) -> Response:
+        """An SSE answer of ``frames``, paced by ``token_rate``, in ``sse_newline`` lines."""
         headers = [
             ("content-type", _SSE),
             *_request_headers(),
@@ -582,42 +540,24 @@ class OpenAIDialect(Dialect):
         # Frames are built with LF; JSON escapes newlines in strings, so every LF is framing.
         return frames if self.sse_newline == "\n" else frames.replace(b"\n", b"\r\n")
 
-    def _scripted(
-        self, operation: str, model: str, turns: list[dict[str, Any]], tools: object, limit: object
-    ) -> _Reply | None:
-        """The first scripted reply that matches the request, rendered; None if none does."""
-        if not len(self.replies):
-            return None
-        user = [_text_of(t.get("content")) for t in turns if t.get("role", "user") == "user"]
-        functions = (
-            [
-                t["function"]
-                for t in tools or []
-                if isinstance(t, dict) and isinstance(t.get("function"), dict)
-            ]
-            if isinstance(tools, list)
-            else []
-        )
-        names = tuple(str(f.get("name")) for f in functions)
-        query = ReplyQuery(operation, model, user[-1] if user else "", names)
-        scripted = self.replies.take(query)
-        if scripted is None:
-            return None
-        texts = [_text_of(t.get("content")) for t in turns]
-        counted = sum(_fake.count_tokens(t) for t in texts) + 3 * len(turns)
-        input_tokens = scripted.usage.get("input_tokens", counted)
+    def answer_from_reply(self, scripted: Scripted, *, input_tokens: int, limit: object) -> Reply:
+        """The :class:`Reply` a scripted reply gives (cut at ``limit`` output tokens).
+
+        :param input_tokens: the prompt's tokens, unless the scripted usage says otherwise.
+        """
+        input_tokens = scripted.usage.get("input_tokens", input_tokens)
         output = scripted.usage.get("output_tokens")
         budget = limit if isinstance(limit, int) and not isinstance(limit, bool) else None
         if scripted.calls:
-            tool, *more = (_ToolCall(c.name, c.arguments_json) for c in scripted.calls)
-            pieces = _fake.tokenize(tool.arguments)
+            tool, *more = (ToolCall(c.name, c.arguments_json) for c in scripted.calls)
+            pieces = tokenize(tool.arguments)
             finish = scripted.stop_for("openai")
-            return _Reply("", tool, pieces, False, input_tokens, finish, output, more=tuple(more))
-        pieces, truncated = _fake.limit_tokens(scripted.text, budget)
+            return Reply("", tool, pieces, False, input_tokens, finish, output, more=tuple(more))
+        pieces, truncated = limit_tokens(scripted.text, budget)
         finish = scripted.stop_for("openai", truncated=truncated)
-        return _Reply("".join(pieces), None, pieces, truncated, input_tokens, finish, output)
+        return Reply("".join(pieces), None, pieces, truncated, input_tokens, finish, output)
 
-    def _content_fault(self, reply: _Reply) -> _Reply:
+    def content_fault(self, reply: Reply) -> Reply:
         """``reply`` as the active content fault, if any, changes it (noted in the book)."""
         fault = CONTENT_FAULT.get()
         if fault is None:
@@ -627,12 +567,12 @@ class OpenAIDialect(Dialect):
                 return reply  # nothing to break: no tool call in this answer
             broken = fault.cut_arguments(reply.tool.arguments)
             self.replies.delivered(fault.kind, broken)
-            tool = _ToolCall(reply.tool.name, broken)
-            return dataclasses.replace(reply, tool=tool, pieces=_fake.tokenize(broken))
+            tool = ToolCall(reply.tool.name, broken)
+            return dataclasses.replace(reply, tool=tool, pieces=tokenize(broken))
         if fault.kind == "truncate_answer":
             pieces, finish, truncated = reply.pieces[: fault.tokens], "length", True
         elif fault.kind == "refusal":
-            pieces, finish, truncated = _fake.tokenize(fault.message), "stop", False
+            pieces, finish, truncated = tokenize(fault.message), "stop", False
         else:  # empty_answer
             pieces, finish, truncated = [], "stop", False
         text = "".join(pieces)
@@ -649,40 +589,19 @@ class OpenAIDialect(Dialect):
             refusal=text if fault.kind == "refusal" else None,
         )
 
-    # chat.completions --------------------------------------------------------
-
-    def _chat(self, payload: dict[str, Any], model: str, stream: bool) -> Response:
-        messages = payload.get("messages")
-        if messages is None:
-            return _missing("messages")
-        if not isinstance(messages, list) or not messages:
-            return _fail(
-                400,
-                "Invalid 'messages': empty array. Expected an array with minimum length 1,"
-                " but got an empty array instead.",
-                param="messages",
-                code="empty_array",
-            )
-        turns = [m for m in messages if isinstance(m, dict)]
-        limit = payload.get("max_completion_tokens", payload.get("max_tokens"))
-        fmt = payload.get("response_format")
-        if isinstance(fmt, dict) and isinstance(fmt.get("json_schema"), dict):
-            fmt = {"type": fmt.get("type"), **fmt["json_schema"]}
-        tools = payload.get("tools")
-        reply = self._scripted("chat.completions.create", model, turns, tools, limit) or _reply(
-            turns, tools, payload.get("tool_choice"), limit, fmt
-        )
-        reply = self._content_fault(reply)
+    def render_chat(
+        self, reply: Reply, *, model: str, stream: bool, stream_options: object
+    ) -> Response:
+        """A chat completion of ``reply``: a ``chat.completion`` or its chunk stream."""
         usage = _chat_usage(reply.input_tokens, reply.output_tokens)
-        cid = _fake.random_id("chatcmpl-", 29)
+        cid = random_id("chatcmpl-", 29)
         created = int(time.time())
         finish = reply.finish or (
             "tool_calls" if reply.tool else "length" if reply.truncated else "stop"
         )
-        call_ids = [_fake.random_id("call_", 24) for _ in reply.calls]
+        call_ids = [random_id("call_", 24) for _ in reply.calls]
         if stream:
-            options = payload.get("stream_options")
-            options = options if isinstance(options, dict) else {}
+            options = stream_options if isinstance(stream_options, dict) else {}
             head = {
                 "id": cid,
                 "object": "chat.completion.chunk",
@@ -691,7 +610,7 @@ class OpenAIDialect(Dialect):
                 "service_tier": "default",
                 "system_fingerprint": _FINGERPRINT,
             }
-            return self._stream(
+            return self.answer_stream(
                 _chat_frames(
                     head,
                     reply,
@@ -718,7 +637,7 @@ class OpenAIDialect(Dialect):
                 for ident, c in zip(call_ids, reply.calls, strict=True)
             ]
         choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": finish}
-        return _ok(
+        return ok(
             {
                 "id": cid,
                 "object": "chat.completion",
@@ -731,35 +650,11 @@ class OpenAIDialect(Dialect):
             }
         )
 
-    # responses -----------------------------------------------------------------
-
-    def _responses(self, payload: dict[str, Any], model: str, stream: bool) -> Response:
-        raw = payload.get("input")
-        if raw is None:
-            return _missing("input")
-        if isinstance(raw, str):
-            raw = [{"role": "user", "content": raw}]
-        if not isinstance(raw, list):
-            return _fail(400, "Invalid type for 'input': expected one of a string or an array.")
-        items: list[Any] = raw
-        turns = [i for i in items if isinstance(i, dict)]
-        instructions = payload.get("instructions")
-        if isinstance(instructions, str):
-            turns.insert(0, {"role": "system", "content": instructions})
-        tools = payload.get("tools")
-        # Responses function tools are flat ({"type": "function", "name", "parameters"}).
-        nested = [
-            {"type": "function", "function": t}
-            for t in (tools if isinstance(tools, list) else [])
-            if isinstance(t, dict) and t.get("type") == "function"
-        ]
-        text = payload.get("text")
-        fmt = text.get("format") if isinstance(text, dict) else None
-        limit = payload.get("max_output_tokens")
-        reply = self._scripted("responses.create", model, turns, nested, limit) or _reply(
-            turns, nested, payload.get("tool_choice"), limit, fmt
-        )
-        reply = self._content_fault(reply)
+    def render_response(
+        self, reply: Reply, *, model: str, payload: dict[str, Any], stream: bool
+    ) -> Response:
+        """A Responses API ``response`` of ``reply`` (echoing the request's settings from
+        ``payload``), or its event stream."""
         base = _response_object("resp_" + secrets.token_hex(24), model, payload)
         item: dict[str, object]
         output: list[dict[str, object]]
@@ -770,7 +665,7 @@ class OpenAIDialect(Dialect):
                     "type": "function_call",
                     "status": "completed",
                     "arguments": call.arguments,
-                    "call_id": _fake.random_id("call_", 24),
+                    "call_id": random_id("call_", 24),
                     "name": call.name,
                 }
                 for call in reply.calls
@@ -810,46 +705,30 @@ class OpenAIDialect(Dialect):
         if reply.truncated:
             final["incomplete_details"] = {"reason": "max_output_tokens"}
         if not stream:
-            return _ok(final)
+            return ok(final)
         state = _ResponsesStream(str(base["id"]), model)
         _CURRENT_STREAM.set(state)
-        return self._stream(_responses_frames(base, final, output, reply, state))
+        return self.answer_stream(_responses_frames(base, final, output, reply, state))
 
-    # embeddings and legacy completions ---------------------------------------------
-
-    def _embeddings(self, payload: dict[str, Any], model: str, stream: bool) -> Response:
-        raw = payload.get("input")
-        if raw is None:
-            return _missing("input")
-        inputs: list[Any] = raw if isinstance(raw, list) and raw and not _is_tokens(raw) else [raw]
-        dims = payload.get("dimensions")
-        size = (
-            dims if isinstance(dims, int) and dims > 0 else _EMBEDDING_DIMENSIONS.get(model, 1536)
-        )
-        as_base64 = payload.get("encoding_format") == "base64"
+    def render_embeddings(
+        self, vectors: list[list[float]], *, model: str, tokens: int, as_base64: bool
+    ) -> Response:
+        """An embeddings list of ``vectors``, as floats or base64 float32."""
         data = []
-        tokens = 0
-        for index, value in enumerate(inputs):
-            text = value if isinstance(value, str) else json.dumps(value)
-            tokens += len(value) if _is_tokens(value) else _fake.count_tokens(text)
-            vector = _embedding(text, size)
+        for index, vector in enumerate(vectors):
             embedding: object = (
-                base64.b64encode(struct.pack(f"<{size}f", *vector)).decode()
+                base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
                 if as_base64
                 else vector
             )
             data.append({"object": "embedding", "index": index, "embedding": embedding})
         usage = {"prompt_tokens": tokens, "total_tokens": tokens}
-        return _ok({"object": "list", "data": data, "model": model, "usage": usage})
+        return ok({"object": "list", "data": data, "model": model, "usage": usage})
 
-    def _completions(self, payload: dict[str, Any], model: str, stream: bool) -> Response:
-        prompt = payload.get("prompt")
-        if prompt is None:
-            return _missing("prompt")
-        text = prompt if isinstance(prompt, str) else " ".join(map(str, prompt))
-        reply = _reply([{"role": "user", "content": text}], None, None, payload.get("max_tokens"))
+    def render_completion(self, reply: Reply, *, model: str, stream: bool) -> Response:
+        """A legacy text completion of ``reply``, whole or streamed."""
         head = {
-            "id": _fake.random_id("cmpl-", 29),
+            "id": random_id("cmpl-", 29),
             "object": "text_completion",
             "created": int(time.time()),
             "model": model,
@@ -865,14 +744,14 @@ class OpenAIDialect(Dialect):
                     yield _sse.frame(_sse.json_data(body))
                 yield _sse.frame("[DONE]")
 
-            return self._stream(frames())
+            return self.answer_stream(frames())
         choice = {"text": "".join(reply.pieces), "index": 0, "logprobs": None}
         usage = {
             "prompt_tokens": reply.input_tokens,
             "completion_tokens": reply.output_tokens,
             "total_tokens": reply.input_tokens + reply.output_tokens,
         }
-        return _ok(
+        return ok(
             {
                 **head,
                 "choices": [{**choice, "finish_reason": finish}],
@@ -882,77 +761,12 @@ class OpenAIDialect(Dialect):
         )
 
 
-# -- the fake's answers --------------------------------------------------------------
-
-
-def _text_of(content: object) -> str:
-    """The text of a message's ``content``: a string or a list of typed parts."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
-    return ""
-
-
-def _reply(
-    turns: list[dict[str, Any]],
-    tools: object,
-    choice: object,
-    limit: object,
-    fmt: object = None,
-) -> _Reply:
-    """The deterministic answer to a conversation: echo the last user turn, or call a tool.
-
-    A function tool is called when tools are given, ``tool_choice`` is not ``none``
-    and the last turn is not a tool result (so agent loops end after one call).
-    With a JSON response format (``{"type": "json_schema", "schema": ...}`` or
-    ``{"type": "json_object"}``) the answer is JSON: the schema's example, each
-    string the echo.
-    """
-    texts = [_text_of(t.get("content")) for t in turns]
-    user = [_text_of(t.get("content")) for t in turns if t.get("role", "user") == "user"]
-    seed = user[-1] if user else ""
-    # Every message costs a few tokens of framing, as in the real API.
-    input_tokens = sum(_fake.count_tokens(t) for t in texts) + 3 * len(turns)
-    tool = _pick_tool(tools, choice, turns[-1] if turns else {}, seed)
-    if tool is not None:
-        pieces = _fake.tokenize(tool.arguments)
-        return _Reply("", tool, pieces, False, input_tokens)
-    budget = limit if isinstance(limit, int) and not isinstance(limit, bool) else None
-    answer = _fake.answer_text(seed)
-    kind = fmt.get("type") if isinstance(fmt, dict) else None
-    if kind == "json_schema":
-        schema = fmt.get("schema") if isinstance(fmt, dict) else None
-        root = schema if isinstance(schema, dict) else {}
-        answer = _sse.json_data(_fake.schema_example(root, root, answer))
-    elif kind == "json_object":
-        answer = _sse.json_data({"answer": answer})
-    pieces, truncated = _fake.limit_tokens(answer, budget)
-    return _Reply("".join(pieces), None, pieces, truncated, input_tokens)
-
-
-def _pick_tool(tools: object, choice: object, last: dict[str, Any], seed: str) -> _ToolCall | None:
-    if not isinstance(tools, list) or not tools or choice == "none":
-        return None
-    if last.get("role") == "tool" or last.get("type") == "function_call_output":
-        return None
-    functions = [
-        t["function"] for t in tools if isinstance(t, dict) and isinstance(t.get("function"), dict)
-    ]
-    if isinstance(choice, dict):
-        nested = choice.get("function")
-        forced = choice.get("name") or (nested.get("name") if isinstance(nested, dict) else None)
-        functions = [f for f in functions if f.get("name") == forced] or functions
-    if not functions:
-        return None
-    schema = functions[0].get("parameters")
-    args = _fake.tool_arguments(schema if isinstance(schema, Mapping) else {}, seed)
-    return _ToolCall(str(functions[0].get("name", "tool")), _sse.json_data(args))
+# -- rendering -----------------------------------------------------------------------
 
 
 def _chat_frames(
     head: dict[str, object],
-    reply: _Reply,
+    reply: Reply,
     call_ids: list[str],
     finish: str,
     usage: dict[str, object],
@@ -969,7 +783,7 @@ def _chat_frames(
             body["usage"] = None
         if obfuscate:
             # Random-length padding, as the real API sends against length side channels.
-            body["obfuscation"] = _fake.random_id("", 2 + secrets.randbelow(12))
+            body["obfuscation"] = random_id("", 2 + secrets.randbelow(12))
         return _sse.frame(_sse.json_data(body))
 
     if reply.tool:
@@ -979,7 +793,7 @@ def _chat_frames(
             function = {"name": tool.name, "arguments": ""}
             call = {"index": index, "id": ident, "type": "function", "function": function}
             yield chunk({"tool_calls": [call]}, None)
-            pieces = reply.pieces if index == 0 else _fake.tokenize(tool.arguments)
+            pieces = reply.pieces if index == 0 else tokenize(tool.arguments)
             for piece in pieces:
                 delta: dict[str, object] = {
                     "tool_calls": [{"index": index, "function": {"arguments": piece}}]
@@ -997,7 +811,7 @@ def _chat_frames(
     if include_usage:
         body: dict[str, object] = {**head, "choices": [], "usage": usage}
         if obfuscate:
-            body["obfuscation"] = _fake.random_id("", 6)
+            body["obfuscation"] = random_id("", 6)
         yield _sse.frame(_sse.json_data(body))
     yield _sse.frame("[DONE]")
 
@@ -1006,7 +820,7 @@ def _responses_frames(
     base: dict[str, object],
     final: dict[str, object],
     items: list[dict[str, object]],
-    reply: _Reply,
+    reply: Reply,
     state: _ResponsesStream,
 ) -> Iterator[bytes]:
     """The Responses API events (providers.md §2.5), ``sequence_number`` from 0 up."""
@@ -1025,7 +839,7 @@ def _responses_frames(
         for index, (call, tool) in enumerate(zip(items, reply.calls, strict=True)):
             added = {**call, "status": "in_progress", "arguments": ""}
             yield event("response.output_item.added", output_index=index, item=added)
-            for piece in reply.pieces if index == 0 else _fake.tokenize(tool.arguments):
+            for piece in reply.pieces if index == 0 else tokenize(tool.arguments):
                 yield event(
                     "response.function_call_arguments.delta",
                     item_id=call["id"],
@@ -1113,24 +927,6 @@ def _chat_usage(prompt: int, completion: int) -> dict[str, object]:
     }
 
 
-def _embedding(text: str, size: int) -> list[float]:
-    """A deterministic unit vector of ``size`` floats derived from ``text``."""
-    raw = b""
-    counter = 0
-    while len(raw) < size * 2:
-        raw += hashlib.sha256(f"{counter}\x00{text}".encode()).digest()
-        counter += 1
-    values = [(int.from_bytes(raw[2 * i : 2 * i + 2], "big") - 32768) / 32768 for i in range(size)]
-    norm = math.sqrt(sum(v * v for v in values)) or 1.0
-    # Round through float32 so the JSON and base64 encodings carry the same numbers.
-    return [struct.unpack("<f", struct.pack("<f", v / norm))[0] for v in values]
-
-
-def _model_object(model: str) -> dict[str, object]:
-    created = 1_700_000_000 + int(hashlib.sha256(model.encode()).hexdigest()[:6], 16) % 10**7
-    return {"id": model, "object": "model", "created": created, "owned_by": "system"}
-
-
 # -- HTTP answers ----------------------------------------------------------------------
 
 
@@ -1138,7 +934,7 @@ def _request_headers() -> list[tuple[str, str]]:
     return [
         ("openai-version", "2020-10-01"),
         ("openai-processing-ms", "7"),
-        ("x-request-id", f"req_{_fake.random_hex(16)}"),
+        ("x-request-id", f"req_{random_hex(16)}"),
     ]
 
 
@@ -1153,13 +949,13 @@ def _rate_limit_headers(*, remaining_tokens: int, reset: float) -> list[tuple[st
     ]
 
 
-def _ok(body: dict[str, object]) -> Response:
+def ok(body: dict[str, object]) -> Response:
     headers = [("content-type", _JSON), *_request_headers()]
     headers.extend(_rate_limit_headers(remaining_tokens=29_984, reset=0.032))
     return Response(200, headers, _sse.indented_json(body, 2).encode())
 
 
-def _fail(
+def fail(
     status: int,
     message: str,
     *,
@@ -1171,8 +967,8 @@ def _fail(
     return Response(status, headers, error_body(message, "invalid_request_error", param, code))
 
 
-def _missing(param: str) -> Response:
-    return _fail(
+def missing(param: str) -> Response:
+    return fail(
         400,
         f"Missing required parameter: '{param}'.",
         param=param,
@@ -1277,23 +1073,18 @@ def _responses_conversation(conv: Conversation, data: dict[str, Any]) -> None:
             conv.add("user", ("other", str(kind), canonical_args(item)))
 
 
-def _json_object(body: bytes) -> dict[str, Any] | None:
+def bad_json() -> Response:
+    """The API's 400 for a body that is not a JSON object."""
+    return fail(400, _ERRORS["bad_request"].message)
+
+
+def json_object(body: bytes) -> dict[str, Any] | None:
+    """A request body's JSON object, or None (not JSON, or not an object)."""
     try:
         value = json.loads(body or b"null")
     except (ValueError, UnicodeDecodeError):
         return None
     return value if isinstance(value, dict) else None
-
-
-def _is_tokens(value: object) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(v, int) for v in value)
-
-
-def _mask(key: str) -> str:
-    """OpenAI's masking of a rejected key: first 8 characters, stars, last 4."""
-    if len(key) <= 12:
-        return key[:2] + "*" * max(len(key) - 4, 0) + key[-2:]
-    return key[:8] + "*" * (len(key) - 12) + key[-4:]
 
 
 def _number(value: float) -> str:
