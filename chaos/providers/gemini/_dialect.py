@@ -8,6 +8,10 @@ and a 429 carries its delay only in a ``RetryInfo`` detail (never a
 with no ``event:`` line and no terminator: the last chunk has a ``finishReason``.
 Without ``alt=sse`` the stream is one JSON array sent element by element.
 
+The fake (:mod:`chaos.providers.gemini._fake`) decides what to answer; a
+:class:`Reply` (an answer before rendering) and the renderers here turn it into the
+API's exact bytes, whole or streamed.
+
 Point the official SDK at the fake with :attr:`GeminiDialect.env`
 (``GOOGLE_GEMINI_BASE_URL`` is the host only: the SDK adds ``/v1beta``).
 """
@@ -22,15 +26,13 @@ import secrets
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
-from urllib.parse import parse_qs
 
 from chaos._errors import ConfigError
-from chaos.providers import _fake, _sse
+from chaos.providers import _sse
 from chaos.providers._base import (
     CallInfo,
     Dialect,
     Operation,
-    Request,
     Response,
     unknown_choice,
 )
@@ -40,29 +42,38 @@ from chaos.providers._conversation import (
     canonical_args,
     media_part,
 )
-from chaos.providers._replies import CONTENT_FAULT, ReplyQuery
+from chaos.providers._replies import CONTENT_FAULT
+from chaos.providers._replies import Reply as Scripted
+from chaos.providers._tokens import count_tokens, limit_tokens, tokenize
 
-__all__ = ["MODELS", "GeminiDialect", "error_body", "proto_duration"]
+__all__ = [
+    "ACTION",
+    "COUNT",
+    "GENERATE",
+    "STREAM",
+    "GeminiDialect",
+    "Reply",
+    "error_body",
+    "error_info",
+    "fail",
+    "get_field",
+    "ok",
+    "proto_duration",
+    "spaced",
+    "text_tokens",
+]
 
 _JSON = "application/json; charset=UTF-8"
-_GENERATE = "models.generate_content"
-_STREAM = "models.generate_content_stream"
-_COUNT = "models.count_tokens"
-
-MODELS: tuple[str, ...] = (
-    "gemini-2.5-pro",
-    "gemini-2.5-flash",
-    "gemini-2.5-flash-lite",
-    "gemini-2.0-flash",
-)
-"""The model ids the fake's ``GET /v1beta/models`` lists (any model id is accepted)."""
+GENERATE = "models.generate_content"
+STREAM = "models.generate_content_stream"
+COUNT = "models.count_tokens"
 
 _METHODS = {
-    "generateContent": _GENERATE,
-    "streamGenerateContent": _STREAM,
-    "countTokens": _COUNT,
+    "generateContent": GENERATE,
+    "streamGenerateContent": STREAM,
+    "countTokens": COUNT,
 }
-_ACTION = re.compile(r"/(?:v1beta|v1|v1alpha)/models/(?P<model>[^/:]+):(?P<method>\w+)")
+ACTION = re.compile(r"/(?:v1beta|v1|v1alpha)/models/(?P<model>[^/:]+):(?P<method>\w+)")
 _LIST = re.compile(r"/(?:v1beta|v1|v1alpha)/models")
 _GET = re.compile(r"/(?:v1beta|v1|v1alpha)/models/(?P<model>[^/:]+)")
 
@@ -72,10 +83,6 @@ _QUOTA_MESSAGE = (
     f" information on this error, head to: {_HELP}."
 )
 _KEY_INVALID = "API key not valid. Please pass a valid API key."
-_NO_KEY = (
-    "Method doesn't allow unregistered callers (callers without established identity)."
-    " Please use API Key or other form of API consumer identity to call this API."
-)
 
 # Google's front end answers a 502 itself, with its HTML error page (style block trimmed).
 _GFE_502 = """<!DOCTYPE html>
@@ -223,9 +230,51 @@ def error_body(code: int, message: str, status: str, details: list[dict[str, obj
     return (_sse.indented_json(error, 2) + "\n").encode()
 
 
-def _spaced(obj: object) -> str:
-    # The SSE chunks' own JSON style: no space after ",", one after ":".
+def spaced(obj: object) -> str:
+    """``obj`` as JSON in the SSE chunks' own style: no space after ",", one after ":"."""
     return json.dumps(obj, separators=(",", ": "), ensure_ascii=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What the fake says to one request: text pieces or function calls, and token counts."""
+
+    pieces: list[str]
+    call: dict[str, object] | None
+    finish: str
+    prompt_tokens: int
+    output_override: int | None = None  # a scripted reply's usage.output_tokens
+    bare: str | None = None  # SAFETY / MALFORMED_FUNCTION_CALL: no content; the finishMessage
+    more: tuple[dict[str, object], ...] = ()  # a scripted reply's further calls (parallel)
+
+    @property
+    def output_tokens(self) -> int:
+        if self.output_override is not None:
+            return self.output_override
+        return len(self.pieces) + sum(count_tokens(spaced(c["args"])) for c in self.more)
+
+    def candidate(self) -> dict[str, object]:
+        """The whole answer's candidate (content unless blocked, finish reason, index)."""
+        if self.bare is not None:
+            found: dict[str, object] = {"finishReason": self.finish, "index": 0}
+            if self.bare:
+                found["finishMessage"] = self.bare
+            return found
+        content = {"role": "model", "parts": self.parts()}
+        return {"content": content, "finishReason": self.finish, "index": 0}
+
+    def parts(self) -> list[dict[str, object]]:
+        if self.call is not None:
+            return [{"functionCall": call} for call in (self.call, *self.more)]
+        return [{"text": "".join(self.pieces)}]
+
+    def usage(self, *, final: bool = True) -> dict[str, object]:
+        usage: dict[str, object] = {"promptTokenCount": self.prompt_tokens}
+        if final:
+            usage["candidatesTokenCount"] = self.output_tokens
+        usage["totalTokenCount"] = self.prompt_tokens + (self.output_tokens if final else 0)
+        usage["promptTokensDetails"] = [text_tokens(self.prompt_tokens)]
+        return usage
 
 
 class GeminiDialect(Dialect):
@@ -240,9 +289,9 @@ class GeminiDialect(Dialect):
 
     name = "gemini"
     operations = (
-        Operation(_GENERATE, "POST", "/v1beta/models/{model}:generateContent"),
-        Operation(_STREAM, "POST", "/v1beta/models/{model}:streamGenerateContent", streams=True),
-        Operation(_COUNT, "POST", "/v1beta/models/{model}:countTokens"),
+        Operation(GENERATE, "POST", "/v1beta/models/{model}:generateContent"),
+        Operation(STREAM, "POST", "/v1beta/models/{model}:streamGenerateContent", streams=True),
+        Operation(COUNT, "POST", "/v1beta/models/{model}:countTokens"),
         Operation("models.list", "GET", "/v1beta/models"),
         Operation("models.get", "GET", "/v1beta/models/{model}"),
     )
@@ -281,10 +330,10 @@ class GeminiDialect(Dialect):
         """
         route = path.split("?", 1)[0].rstrip("/")
         verb = method.upper()
-        found = _ACTION.fullmatch(route)
+        found = ACTION.fullmatch(route)
         if found is not None and verb == "POST":
             operation = _METHODS.get(found["method"])
-            return CallInfo(operation, operation == _STREAM, found["model"] if operation else None)
+            return CallInfo(operation, operation == STREAM, found["model"] if operation else None)
         if verb == "GET" and _LIST.fullmatch(route):
             return CallInfo("models.list", False, None)
         found = _GET.fullmatch(route)
@@ -296,7 +345,7 @@ class GeminiDialect(Dialect):
         """The conversation of ``generateContent``/``streamGenerateContent``/``countTokens``
         (``systemInstruction``, ``contents``, tool names), normalised; camelCase and
         snake_case fields alike."""
-        if info.operation not in (_GENERATE, _STREAM, _COUNT):
+        if info.operation not in (GENERATE, STREAM, COUNT):
             return None
         try:
             data = json.loads(body or b"null")
@@ -304,11 +353,11 @@ class GeminiDialect(Dialect):
             return None
         if not isinstance(data, dict):
             return None
-        nested = _field(data, "generateContentRequest")
+        nested = get_field(data, "generateContentRequest")
         if isinstance(nested, dict):  # countTokens may wrap a whole request
             data = nested
         return _conversation(data).question(
-            "count_tokens" if info.operation == _COUNT else "generate"
+            "count_tokens" if info.operation == COUNT else "generate"
         )
 
     # -- errors ------------------------------------------------------------
@@ -384,7 +433,7 @@ class GeminiDialect(Dialect):
     ) -> bytes:
         """``data: {"error": {...}}`` in Gemini's CRLF framing; the SDK raises ``APIError``."""
         _, error = self._error_object(kind, None, None, message)
-        return _sse.frame(_spaced(error), newline="\r\n")
+        return _sse.frame(spaced(error), newline="\r\n")
 
     def is_terminal_event(self, frame: bytes, *, operation: str | None) -> bool:
         """The chunk whose candidate has a ``finishReason`` (Gemini sends no terminator)."""
@@ -397,9 +446,9 @@ class GeminiDialect(Dialect):
             isinstance(c, dict) and "finishReason" in c for c in candidates
         )
 
-    # -- the fake ------------------------------------------------------------
+    # -- rendering answers -------------------------------------------------
 
-    def _content_fault(self, reply: _Reply) -> _Reply:
+    def content_fault(self, reply: Reply) -> Reply:
         """``reply`` as the active content fault, if any, changes it (noted in the book)."""
         fault = CONTENT_FAULT.get()
         if fault is None:
@@ -407,7 +456,7 @@ class GeminiDialect(Dialect):
         if fault.kind == "malformed_tool_args":
             if reply.call is None:
                 return reply  # nothing to break: no function call in this answer
-            broken = fault.cut_arguments(_spaced(reply.call.get("args")))
+            broken = fault.cut_arguments(spaced(reply.call.get("args")))
             self.replies.delivered(fault.kind, broken)
             message = f"Malformed function call: {reply.call.get('name')}({broken}"
             return dataclasses.replace(
@@ -427,20 +476,12 @@ class GeminiDialect(Dialect):
             reply, pieces=pieces, call=None, more=(), finish=finish, output_override=None
         )
 
-    def _scripted(
-        self, operation: str | None, model: str, payload: dict[str, Any]
-    ) -> _Reply | None:
-        """The first scripted reply that matches the request, rendered; None if none does."""
-        if not len(self.replies):
-            return None
-        user = [
-            text for role, text, _ in _texts(payload.get("contents")) if role == "user" and text
-        ]
-        names = tuple(str(d.get("name")) for d in _declarations(payload))
-        scripted = self.replies.take(ReplyQuery(operation, model, user[-1] if user else "", names))
-        if scripted is None:
-            return None
-        prompt_tokens = scripted.usage.get("input_tokens", _prompt_tokens(payload))
+    def answer_from_reply(self, scripted: Scripted, *, prompt_tokens: int, limit: object) -> Reply:
+        """The :class:`Reply` a scripted reply gives (cut at ``limit`` output tokens).
+
+        :param prompt_tokens: the prompt's tokens, unless the scripted usage says otherwise.
+        """
+        prompt_tokens = scripted.usage.get("input_tokens", prompt_tokens)
         output = scripted.usage.get("output_tokens")
         if scripted.calls:
             calls: list[dict[str, object]] = [
@@ -448,68 +489,20 @@ class GeminiDialect(Dialect):
             ]
             first, *rest = calls
             finish = scripted.stop_for("gemini")
-            pieces = _fake.tokenize(_spaced(first["args"]))
-            return _Reply(pieces, first, finish, prompt_tokens, output, more=tuple(rest))
-        limit = _field(_field(payload, "generationConfig"), "maxOutputTokens")
+            pieces = tokenize(spaced(first["args"]))
+            return Reply(pieces, first, finish, prompt_tokens, output, more=tuple(rest))
         budget = limit if isinstance(limit, int) and not isinstance(limit, bool) else None
-        pieces, truncated = _fake.limit_tokens(scripted.text, budget)
+        pieces, truncated = limit_tokens(scripted.text, budget)
         finish = scripted.stop_for("gemini", truncated=truncated)
-        return _Reply(pieces, None, finish, prompt_tokens, output)
+        return Reply(pieces, None, finish, prompt_tokens, output)
 
-    async def serve(self, request: Request) -> Response:
-        """Answer as the Gemini API would: validated, deterministic, usage that adds up."""
-        info = self.identify(request.method, request.path, request.body)
-        route, _, query = request.path.partition("?")
-        params = parse_qs(query)
-        key = request.header("x-goog-api-key") or (params.get("key") or [""])[0]
-        if not key:
-            return _fail(403, "PERMISSION_DENIED", _NO_KEY, [_error_info("CREDENTIALS_MISSING")])
-        if self.api_key is not None and key != self.api_key:
-            return self.error("unauthorized")
-        if info.operation is None:
-            found = _ACTION.fullmatch(route)
-            if found is not None:
-                return _fail(
-                    404,
-                    "NOT_FOUND",
-                    f"models/{found['model']} is not found for API version v1beta, or is not"
-                    f" supported for {found['method']}. Call ListModels to see the list of"
-                    " available models and their supported methods.",
-                )
-            return _fail(404, "NOT_FOUND", f"Method not found: {request.method} {route}")
-        if info.operation == "models.list":
-            return _ok({"models": [_model_object(m) for m in MODELS]})
-        if info.operation == "models.get":
-            return _ok(_model_object(info.model or ""))
-        try:
-            payload = json.loads(request.body or b"{}")
-        except (ValueError, UnicodeDecodeError):
-            return _fail(
-                400, "INVALID_ARGUMENT", "Invalid JSON payload received. Unexpected token."
-            )
-        if not isinstance(payload, dict):
-            return _fail(
-                400, "INVALID_ARGUMENT", "Invalid JSON payload received. Expected an object."
-            )
-        model = info.model or "gemini-2.5-flash"
-        if info.operation == _COUNT:
-            inner = _field(payload, "generateContentRequest")
-            source = inner if isinstance(inner, dict) else payload
-            tokens = _prompt_tokens(source)
-            return _ok({"totalTokens": tokens, "promptTokensDetails": [_text_tokens(tokens)]})
-        contents = payload.get("contents")
-        if not isinstance(contents, list) or not contents:
-            return _fail(
-                400,
-                "INVALID_ARGUMENT",
-                "* GenerateContentRequest.contents: contents is not specified\n",
-            )
-        reply = self._scripted(info.operation, model, payload) or _reply(payload)
-        reply = self._content_fault(reply)
+    def render_generate(self, reply: Reply, *, model: str, stream: bool, sse: bool) -> Response:
+        """A ``generateContent`` answer of ``reply``, or its stream (SSE when ``sse``, else
+        one JSON array sent element by element)."""
         rid = secrets.token_urlsafe(16)[:22]
-        if info.operation == _GENERATE:
+        if not stream:
             candidate = reply.candidate()
-            return _ok(
+            return ok(
                 {
                     "candidates": [candidate],
                     "usageMetadata": reply.usage(),
@@ -517,7 +510,6 @@ class GeminiDialect(Dialect):
                     "responseId": rid,
                 }
             )
-        sse = params.get("alt") == ["sse"]
         frames = _stream_frames(reply, model, rid, sse=sse)
         headers = [
             ("content-type", "text/event-stream" if sse else _JSON),
@@ -528,135 +520,10 @@ class GeminiDialect(Dialect):
         return Response(200, headers, events=_sse.pace(frames, delay))
 
 
-# -- the fake's answers --------------------------------------------------------------
+# -- rendering -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Reply:
-    pieces: list[str]
-    call: dict[str, object] | None
-    finish: str
-    prompt_tokens: int
-    output_override: int | None = None  # a scripted reply's usage.output_tokens
-    bare: str | None = None  # SAFETY / MALFORMED_FUNCTION_CALL: no content; the finishMessage
-    more: tuple[dict[str, object], ...] = ()  # a scripted reply's further calls (parallel)
-
-    @property
-    def output_tokens(self) -> int:
-        if self.output_override is not None:
-            return self.output_override
-        return len(self.pieces) + sum(_fake.count_tokens(_spaced(c["args"])) for c in self.more)
-
-    def candidate(self) -> dict[str, object]:
-        """The whole answer's candidate (content unless blocked, finish reason, index)."""
-        if self.bare is not None:
-            found: dict[str, object] = {"finishReason": self.finish, "index": 0}
-            if self.bare:
-                found["finishMessage"] = self.bare
-            return found
-        content = {"role": "model", "parts": self.parts()}
-        return {"content": content, "finishReason": self.finish, "index": 0}
-
-    def parts(self) -> list[dict[str, object]]:
-        if self.call is not None:
-            return [{"functionCall": call} for call in (self.call, *self.more)]
-        return [{"text": "".join(self.pieces)}]
-
-    def usage(self, *, final: bool = True) -> dict[str, object]:
-        usage: dict[str, object] = {"promptTokenCount": self.prompt_tokens}
-        if final:
-            usage["candidatesTokenCount"] = self.output_tokens
-        usage["totalTokenCount"] = self.prompt_tokens + (self.output_tokens if final else 0)
-        usage["promptTokensDetails"] = [_text_tokens(self.prompt_tokens)]
-        return usage
-
-
-def _texts(contents: object) -> list[tuple[str, str, bool]]:
-    """(role, text, is_function_response) for every content of a request."""
-    found: list[tuple[str, str, bool]] = []
-    for content in contents if isinstance(contents, list) else []:
-        if not isinstance(content, dict):
-            continue
-        parts = content.get("parts")
-        parts = parts if isinstance(parts, list) else []
-        text = "".join(str(p.get("text", "")) for p in parts if isinstance(p, dict))
-        response = any(isinstance(p, dict) and _field(p, "functionResponse") for p in parts)
-        found.append((str(content.get("role", "user")), text, response))
-    return found
-
-
-def _prompt_tokens(payload: dict[str, Any]) -> int:
-    texts = [text for _, text, _ in _texts(payload.get("contents"))]
-    system = _field(payload, "systemInstruction")
-    if isinstance(system, dict):
-        texts.extend(text for _, text, _ in _texts([system]))
-    return sum(_fake.count_tokens(t) for t in texts)
-
-
-def _field(obj: object, name: str) -> Any:
-    """``obj[name]`` under its lowerCamelCase or snake_case name (the API accepts both)."""
-    if not isinstance(obj, dict):
-        return None
-    if name in obj:
-        return obj[name]
-    return obj.get(re.sub(r"[A-Z]", lambda m: "_" + m[0].lower(), name))
-
-
-def _lower_types(schema: object) -> object:
-    # Gemini schemas may spell types the OpenAPI-enum way ("STRING"); JSON Schema is lower case.
-    if isinstance(schema, dict):
-        return {
-            k: (v.lower() if k == "type" and isinstance(v, str) else _lower_types(v))
-            for k, v in schema.items()
-        }
-    if isinstance(schema, list):
-        return [_lower_types(v) for v in schema]
-    return schema
-
-
-def _declarations(payload: dict[str, Any]) -> list[dict[str, Any]]:
-    """The function declarations of a request's tools."""
-    return [
-        d
-        for tool in payload.get("tools") or []
-        if isinstance(tool, dict)
-        for d in _field(tool, "functionDeclarations") or []
-        if isinstance(d, dict)
-    ]
-
-
-def _reply(payload: dict[str, Any]) -> _Reply:
-    """Echo the last user text, or call the first declared function (see the OpenAI fake)."""
-    turns = _texts(payload.get("contents"))
-    user = [text for role, text, _ in turns if role == "user" and text]
-    seed = user[-1] if user else ""
-    prompt_tokens = _prompt_tokens(payload)
-    mode = _field(_field(_field(payload, "toolConfig"), "functionCallingConfig"), "mode")
-    declarations = _declarations(payload)
-    disabled = isinstance(mode, str) and mode.upper() == "NONE"
-    if declarations and not disabled and turns and not turns[-1][2]:
-        schema = _lower_types(
-            _field(declarations[0], "parameters") or _field(declarations[0], "parametersJsonSchema")
-        )
-        args = _fake.tool_arguments(schema if isinstance(schema, dict) else {}, seed)
-        call: dict[str, object] = {"name": str(declarations[0].get("name", "tool")), "args": args}
-        return _Reply(_fake.tokenize(_spaced(args)), call, "STOP", prompt_tokens)
-    config = _field(payload, "generationConfig")
-    limit = _field(config, "maxOutputTokens")
-    budget = limit if isinstance(limit, int) and not isinstance(limit, bool) else None
-    answer = _fake.answer_text(seed)
-    schema = _field(config, "responseJsonSchema") or _field(config, "responseSchema")
-    if isinstance(schema, dict):
-        lowered = _lower_types(schema)
-        root = lowered if isinstance(lowered, dict) else {}
-        answer = _spaced(_fake.schema_example(root, root, answer))
-    elif _field(config, "responseMimeType") == "application/json":
-        answer = _spaced({"answer": answer})
-    pieces, truncated = _fake.limit_tokens(answer, budget)
-    return _Reply(pieces, None, "MAX_TOKENS" if truncated else "STOP", prompt_tokens)
-
-
-def _stream_frames(reply: _Reply, model: str, rid: str, *, sse: bool) -> Iterator[bytes]:
+def _stream_frames(reply: Reply, model: str, rid: str, *, sse: bool) -> Iterator[bytes]:
     """The chunks of ``:streamGenerateContent``: SSE with CRLF, or one JSON array."""
     chunks: list[dict[str, object]] = []
     if reply.bare is not None:
@@ -683,31 +550,15 @@ def _stream_frames(reply: _Reply, model: str, rid: str, *, sse: bool) -> Iterato
             "responseId": rid,
         }
         if sse:
-            yield _sse.frame(_spaced(body), newline="\r\n")
+            yield _sse.frame(spaced(body), newline="\r\n")
         else:
             text = _sse.indented_json(body, 2)
             yield (("[" if number == 1 else "\n,\r\n") + text + ("\n]" if last else "")).encode()
 
 
-def _text_tokens(count: int) -> dict[str, object]:
+def text_tokens(count: int) -> dict[str, object]:
+    """A ``TEXT`` modality's token count, as usage details carry it."""
     return {"modality": "TEXT", "tokenCount": count}
-
-
-def _model_object(model: str) -> dict[str, object]:
-    return {
-        "name": f"models/{model}",
-        "version": "001",
-        "displayName": model.replace("-", " ").title(),
-        "description": f"Fake {model} served by pytest-llm-chaos",
-        "inputTokenLimit": 1048576,
-        "outputTokenLimit": 65536,
-        "supportedGenerationMethods": ["generateContent", "countTokens"],
-        "temperature": 1,
-        "topP": 0.95,
-        "topK": 64,
-        "maxTemperature": 2,
-        "thinking": True,
-    }
 
 
 # -- HTTP answers ----------------------------------------------------------------------
@@ -724,12 +575,14 @@ def _google_headers() -> list[tuple[str, str]]:
     ]
 
 
-def _ok(body: dict[str, object]) -> Response:
+def ok(body: dict[str, object]) -> Response:
+    """A 200 JSON answer (2-space indent) with Google's headers."""
     headers = [("content-type", _JSON), *_google_headers()]
     return Response(200, headers, _sse.indented_json(body, 2).encode())
 
 
-def _error_info(reason: str) -> dict[str, object]:
+def error_info(reason: str) -> dict[str, object]:
+    """A ``google.rpc.ErrorInfo`` detail naming ``reason``."""
     return {
         "@type": "type.googleapis.com/google.rpc.ErrorInfo",
         "reason": reason,
@@ -738,17 +591,27 @@ def _error_info(reason: str) -> dict[str, object]:
     }
 
 
-def _fail(
+def fail(
     code: int, status: str, message: str, details: list[dict[str, object]] | None = None
 ) -> Response:
+    """A Google API error answer: ``code``, ``status``, ``message`` and ``details``."""
     headers = [("content-type", _JSON), *_google_headers()]
     return Response(code, headers, error_body(code, message, status, details or []))
+
+
+def get_field(obj: object, name: str) -> Any:
+    """``obj[name]`` under its lowerCamelCase or snake_case name (the API accepts both)."""
+    if not isinstance(obj, dict):
+        return None
+    if name in obj:
+        return obj[name]
+    return obj.get(re.sub(r"[A-Z]", lambda m: "_" + m[0].lower(), name))
 
 
 def _conversation(data: Mapping[str, Any]) -> Conversation:
     """A Gemini request in the dialect-neutral form."""
     conv = Conversation()
-    system = _field(data, "systemInstruction")
+    system = get_field(data, "systemInstruction")
     if isinstance(system, str):
         conv.add_system(system)
     elif isinstance(system, dict):  # each part a block, as Anthropic's system blocks
@@ -773,7 +636,7 @@ def _conversation(data: Mapping[str, Any]) -> Conversation:
     for tool in tools if isinstance(tools, list) else ():
         if not isinstance(tool, dict):
             continue
-        declarations = _field(tool, "functionDeclarations")
+        declarations = get_field(tool, "functionDeclarations")
         if isinstance(declarations, list):
             for declaration in declarations:
                 if isinstance(declaration, dict):
@@ -785,10 +648,10 @@ def _conversation(data: Mapping[str, Any]) -> Conversation:
 
 
 def _part(conv: Conversation, role: Literal["user", "assistant"], part: Mapping[str, Any]) -> None:
-    call = _field(part, "functionCall")
-    response = _field(part, "functionResponse")
-    inline = _field(part, "inlineData")
-    file = _field(part, "fileData")
+    call = get_field(part, "functionCall")
+    response = get_field(part, "functionResponse")
+    inline = get_field(part, "inlineData")
+    file = get_field(part, "fileData")
     if isinstance(part.get("text"), str):
         conv.add_text(role, part["text"])
     elif isinstance(call, dict):
@@ -805,6 +668,6 @@ def _part(conv: Conversation, role: Literal["user", "assistant"], part: Mapping[
     elif isinstance(inline, dict):
         conv.add(role, media_part(inline.get("data")))
     elif isinstance(file, dict):
-        conv.add(role, media_part(_field(file, "fileUri")))
+        conv.add(role, media_part(get_field(file, "fileUri")))
     else:
         conv.add(role, ("other", canonical_args(part)))
