@@ -6,9 +6,9 @@ API sends it (true on 429 and 529, false on 400), the SSE event order with
 its whitespace padding and ``{"type": "ping"}`` spacing, and the in-stream
 ``event: error`` frame.
 
-The fake (:mod:`chaos.providers.anthropic._fake`) decides what to answer; an
-:class:`Answer` (a Messages reply before rendering) and the renderers here turn it
-into the API's exact bytes, whole or streamed.
+The error catalogue is :mod:`._errors`; a Messages answer before rendering and its
+stream's events are :mod:`._render`. The fake (:mod:`chaos.providers.anthropic._fake`)
+decides what to answer; this dialect turns it into the API's exact bytes.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import random
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, ClassVar, Literal
@@ -43,7 +42,9 @@ from chaos.providers._conversation import (
 )
 from chaos.providers._edge import cloudflare_html, envoy_503
 from chaos.providers._replies import ContentFault, Reply
-from chaos.providers._tokens import count_tokens, limit_tokens, random_hex, random_id, tokenize
+from chaos.providers._tokens import limit_tokens, random_hex, random_id, tokenize
+from chaos.providers.anthropic._errors import ERRORS, ErrorSpec, Invalid
+from chaos.providers.anthropic._render import Answer, message_frames
 
 __all__ = ["Answer", "AnthropicDialect", "Invalid", "compact", "find_route", "path_only"]
 
@@ -51,86 +52,6 @@ _HOST = "api.anthropic.com"
 _ORG_ID = "c4a5c6e1-7d2b-4f0e-9a51-3c8f0b6d2e71"  # a fixed, obviously fake organization
 _MAX_PADDING = 15
 
-
-@dataclass(frozen=True, slots=True)
-class _ErrorSpec:
-    status: int
-    type: str  # error.type in the body; also the in-stream error's type
-    message: str
-    should_retry: bool | None = None  # the x-should-retry the API sends, None: no header
-    edge: bool = False  # rendered by the edge layer (not Anthropic JSON)
-    headers: tuple[tuple[str, str], ...] = ()
-
-
-_ERRORS: Mapping[str, _ErrorSpec] = MappingProxyType(
-    {
-        "bad_request": _ErrorSpec(
-            400, "invalid_request_error", "messages: at least one message is required", False
-        ),
-        "unauthorized": _ErrorSpec(401, "authentication_error", "invalid x-api-key"),
-        "billing": _ErrorSpec(
-            402,
-            "billing_error",
-            "Your credit balance is too low to access the Anthropic API. "
-            "Please go to Plans & Billing to upgrade or purchase credits.",
-        ),
-        "forbidden": _ErrorSpec(
-            403,
-            "permission_error",
-            "Your API key does not have permission to use the specified resource.",
-        ),
-        "not_found": _ErrorSpec(
-            404, "not_found_error", "The requested resource could not be found."
-        ),
-        "conflict": _ErrorSpec(
-            409, "conflict_error", "The request conflicts with the current state of the resource."
-        ),
-        "request_too_large": _ErrorSpec(
-            413, "request_too_large", "Request exceeds the maximum allowed number of bytes."
-        ),
-        # Recorded (content-length 606): x-should-retry true and no retry-after.
-        "rate_limited": _ErrorSpec(
-            429,
-            "rate_limit_error",
-            "This request would exceed your organization's rate limit of 20,000,000 prompt "
-            "bytes per hour (org: 5576611f-a1ee-427c-9800-298d9579899c, model: "
-            "claude-sonnet-4-5-20250929). For details, refer to: "
-            "https://docs.claude.com/en/api/rate-limits. You can see the response headers for "
-            "current usage. Please reduce the prompt length or the maximum tokens requested, "
-            "or try again later. You may also contact sales at "
-            "https://www.anthropic.com/contact-sales to discuss your options for a rate limit "
-            "increase.",
-            True,
-        ),
-        # The monthly spend-cap 429: same type, never a retry-after.
-        "quota_exceeded": _ErrorSpec(
-            429,
-            "rate_limit_error",
-            "You have reached your specified API usage limits. You will regain access on "
-            "2026-12-01 at 00:00 UTC.",
-            True,
-        ),
-        "server_error": _ErrorSpec(500, "api_error", "Internal server error"),
-        # No Anthropic JSON exists for these two: clients see the edge's answer.
-        "bad_gateway": _ErrorSpec(
-            502, "api_error", "The web server reported a bad gateway error.", edge=True
-        ),
-        "service_unavailable": _ErrorSpec(
-            503,
-            "api_error",
-            "upstream connect error or disconnect/reset before headers. reset reason: overflow",
-            edge=True,
-        ),
-        "gateway_timeout": _ErrorSpec(504, "timeout_error", "Request timed out"),
-        "overloaded": _ErrorSpec(
-            529,
-            "overloaded_error",
-            "Overloaded",
-            True,
-            headers=(("cache-control", "no-store, no-cache"),),
-        ),
-    }
-)
 
 _OPERATIONS = (
     Operation("messages.create", "POST", "/v1/messages", streams=True),
@@ -187,98 +108,7 @@ def _seconds(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
-class Invalid(Exception):
-    """A request the API would refuse: status, error type, message (see
-    :meth:`AnthropicDialect.refuse` for its bytes)."""
-
-    def __init__(self, status: int, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.kind = kind
-        self.message = message
-
-
 # -- the answer ----------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class Answer:
-    """What the fake says to one Messages request, before it is rendered."""
-
-    model: str
-    input_tokens: int
-    text_tokens: list[str]
-    tool: tuple[str, str, dict[str, object]] | None  # (id, name, input)
-    stop_reason: str
-    stop_sequence: str | None
-    message_id: str = field(default_factory=lambda: random_id("msg_01", 22))
-    tool_raw: str | None = None  # a scripted tool call's argument text, sent as is
-    output_override: int | None = None  # a scripted reply's usage.output_tokens
-    malformed: bool = False  # malformed_tool_args: the non-streamed input is the cut text
-    # a scripted reply's further tool calls (parallel tool use): (id, name, input, input text)
-    more_tools: tuple[tuple[str, str, object, str], ...] = ()
-
-    @property
-    def tool_json(self) -> str:
-        if self.tool is None:
-            return ""
-        if self.tool_raw is not None:
-            return self.tool_raw
-        return json.dumps(self.tool[2], separators=(",", ":"))
-
-    @property
-    def output_tokens(self) -> int:
-        if self.output_override is not None:
-            return self.output_override
-        more = sum(count_tokens(text) for *_, text in self.more_tools)
-        return len(self.text_tokens) + count_tokens(self.tool_json) + more
-
-    def tool_blocks(self) -> list[tuple[str, str, object, str]]:
-        """Every tool call as (id, name, input as sent in a whole message, input text)."""
-        if self.tool is None:
-            return []
-        tool_id, name, arguments = self.tool
-        first = (tool_id, name, self.tool_json if self.malformed else arguments, self.tool_json)
-        return [first, *self.more_tools]
-
-    def content(self) -> list[dict[str, object]]:
-        blocks: list[dict[str, object]] = []
-        if self.text_tokens:
-            blocks.append({"type": "text", "text": "".join(self.text_tokens)})
-        for tool_id, name, arguments, _ in self.tool_blocks():
-            blocks.append(
-                {
-                    "type": "tool_use",
-                    "id": tool_id,
-                    "name": name,
-                    "caller": {"type": "direct"},
-                    "input": arguments,
-                }
-            )
-        return blocks
-
-    def usage(self, output_tokens: int) -> dict[str, object]:
-        return {
-            "input_tokens": self.input_tokens,
-            "cache_creation_input_tokens": 0,
-            "cache_read_input_tokens": 0,
-            "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
-            "output_tokens": output_tokens,
-            "service_tier": "standard",
-            "inference_geo": "not_available",
-        }
-
-    def message(self) -> dict[str, object]:
-        return {
-            "model": self.model,
-            "id": self.message_id,
-            "type": "message",
-            "role": "assistant",
-            "content": self.content(),
-            "stop_reason": self.stop_reason,
-            "stop_sequence": self.stop_sequence,
-            "usage": self.usage(self.output_tokens),
-        }
 
 
 # -- the dialect ---------------------------------------------------------------------------
@@ -370,12 +200,12 @@ class AnthropicDialect(Dialect):
 
     def error_kinds(self) -> tuple[str, ...]:
         """Every fault kind :meth:`error` renders."""
-        return tuple(_ERRORS)
+        return tuple(ERRORS)
 
-    def _spec(self, kind: str) -> _ErrorSpec:
-        spec = _ERRORS.get(kind)
+    def _spec(self, kind: str) -> ErrorSpec:
+        spec = ERRORS.get(kind)
         if spec is None:
-            raise unknown_choice(f"error kind for dialect {self.name!r}", kind, _ERRORS)
+            raise unknown_choice(f"error kind for dialect {self.name!r}", kind, ERRORS)
         return spec
 
     def error(
@@ -469,7 +299,7 @@ class AnthropicDialect(Dialect):
     def render_message(self, answer: Answer, *, stream: bool) -> Response:
         """``answer`` as the API sends it: a Messages object, or its SSE stream."""
         if stream:
-            return self.answer_stream(self._message_frames(answer))
+            return self.answer_stream(message_frames(answer, self._event))
         return self.answer_json(200, answer.message(), ratelimit=True)
 
     def answer_from_reply(
@@ -532,63 +362,6 @@ class AnthropicDialect(Dialect):
 
     def _event(self, name: str, payload: dict[str, object]) -> bytes:
         return _sse.frame(_sse.json_data(payload, padding=self._pad()), event=name)
-
-    def _message_frames(self, answer: Answer) -> list[bytes]:
-        start = answer.message() | {"content": [], "stop_reason": None, "stop_sequence": None}
-        start["usage"] = answer.usage(1)
-        frames = [self._event("message_start", {"type": "message_start", "message": start})]
-        ping = _sse.frame(_sse.json_data({"type": "ping"}, compact=False), event="ping")
-        index = 0
-        if answer.text_tokens or answer.tool is None:
-            frames.append(self._block_start(index, {"type": "text", "text": ""}))
-            frames.append(ping)
-            for token in answer.text_tokens:
-                delta = {"type": "text_delta", "text": token}
-                frames.append(self._block_delta(index, delta))
-            frames.append(self._block_stop(index))
-            index += 1
-        for tool_id, name, _, text in answer.tool_blocks():
-            block = {
-                "type": "tool_use",
-                "id": tool_id,
-                "name": name,
-                "caller": {"type": "direct"},
-                "input": {},
-            }
-            frames.append(self._block_start(index, block))
-            if index == 0:
-                frames.append(ping)
-            for piece in ["", *_chunks(text, 12)]:
-                delta = {"type": "input_json_delta", "partial_json": piece}
-                frames.append(self._block_delta(index, delta))
-            frames.append(self._block_stop(index))
-            index += 1
-        usage = {
-            "input_tokens": answer.input_tokens,
-            "cache_creation_input_tokens": 0,
-            "cache_read_input_tokens": 0,
-            "output_tokens": answer.output_tokens,
-        }
-        stop: dict[str, object] = {
-            "stop_reason": answer.stop_reason,
-            "stop_sequence": answer.stop_sequence,
-        }
-        frames.append(
-            self._event("message_delta", {"type": "message_delta", "delta": stop, "usage": usage})
-        )
-        frames.append(self._event("message_stop", {"type": "message_stop"}))
-        return frames
-
-    def _block_start(self, index: int, block: Mapping[str, object]) -> bytes:
-        payload = {"type": "content_block_start", "index": index, "content_block": block}
-        return self._event("content_block_start", payload)
-
-    def _block_delta(self, index: int, delta: Mapping[str, object]) -> bytes:
-        payload = {"type": "content_block_delta", "index": index, "delta": delta}
-        return self._event("content_block_delta", payload)
-
-    def _block_stop(self, index: int) -> bytes:
-        return self._event("content_block_stop", {"type": "content_block_stop", "index": index})
 
     def render_completion(
         self,
@@ -774,7 +547,3 @@ def _block(
         conv.add(role, media_part(source.get("data") or source.get("url") or source))
     elif kind not in _SKIPPED_BLOCKS:
         conv.add(role, ("other", str(kind), canonical_args(block)))
-
-
-def _chunks(text: str, size: int) -> list[str]:
-    return [text[i : i + size] for i in range(0, len(text), size)]
