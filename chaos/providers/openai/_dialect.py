@@ -6,9 +6,10 @@ Cloudflare errors compact), Chat Completions streams are data-only SSE ending in
 ``data: [DONE]``, Responses streams carry ``event:`` lines and a monotonic
 ``sequence_number`` and end in ``response.completed``.
 
-The fake (:mod:`chaos.providers.openai._fake`) decides what to answer; a
-:class:`Reply` (an answer before rendering) and the renderers here turn it into the
-API's exact bytes, whole or streamed.
+The error catalogue is :mod:`._errors`; an answer before rendering, and the chat
+completions, chunks, Responses objects and events it becomes, are :mod:`._render`.
+The fake (:mod:`chaos.providers.openai._fake`) decides what to answer; this dialect
+turns it into the API's exact bytes.
 
 Point the official SDK at the fake with the variables in :attr:`OpenAIDialect.env`
 (``OPENAI_BASE_URL`` includes ``/v1``: the SDK appends ``/chat/completions`` to it).
@@ -26,7 +27,6 @@ import struct
 import time
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 from chaos._errors import ConfigError
@@ -49,7 +49,24 @@ from chaos.providers._conversation import (
 from chaos.providers._edge import edge_page
 from chaos.providers._replies import CONTENT_FAULT
 from chaos.providers._replies import Reply as Scripted
-from chaos.providers._tokens import count_tokens, limit_tokens, random_hex, random_id, tokenize
+from chaos.providers._tokens import limit_tokens, random_hex, random_id, tokenize
+from chaos.providers.openai._errors import (
+    EDGE_KINDS,
+    ERRORS,
+    STREAM_SERVER_ERROR,
+    ErrorSpec,
+    error_body,
+    go_duration,
+)
+from chaos.providers.openai._render import (
+    FINGERPRINT,
+    Reply,
+    ResponsesStream,
+    ToolCall,
+    chat_completion,
+    response_events,
+    response_objects,
+)
 
 __all__ = [
     "CHAT",
@@ -72,108 +89,7 @@ __all__ = [
 _JSON = "application/json"
 _SSE = "text/event-stream; charset=utf-8"
 _HOST = "api.openai.com"
-# The organisation in the recorded "Request too large" 429 (providers.md §2.6).
-_ORG = "org-VDAWofJASuLH0vVz8o9tiQZr"
-_FINGERPRINT = "fp_c4a5ee3b6d"
 
-
-@dataclass(frozen=True, slots=True)
-class _ErrorSpec:
-    """One API error of the catalogue: status and the ``error`` object's fields."""
-
-    status: int
-    message: str
-    type: str
-    code: str | None
-    param: str | None = None
-    rate_limit: bool = False
-
-
-_ERRORS: Mapping[str, _ErrorSpec] = {
-    "bad_request": _ErrorSpec(
-        400,
-        "We could not parse the JSON body of your request. (HINT: This likely means you aren't"
-        " using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was"
-        " sent was not valid JSON. If you have trouble figuring out how to fix this, please"
-        " contact us through our help center at help.openai.com.)",
-        "invalid_request_error",
-        None,
-    ),
-    "unauthorized": _ErrorSpec(
-        401,
-        "Incorrect API key provided: sk-chaos**ummy. You can find your API key at"
-        " https://platform.openai.com/account/api-keys.",
-        "invalid_request_error",
-        "invalid_api_key",
-    ),
-    "forbidden": _ErrorSpec(
-        403,
-        "Country, region, or territory not supported",
-        "request_forbidden",
-        "unsupported_country_region_territory",
-    ),
-    "not_found": _ErrorSpec(
-        404,
-        "The model `gpt-4o` does not exist or you do not have access to it.",
-        "invalid_request_error",
-        "model_not_found",
-    ),
-    "request_too_large": _ErrorSpec(
-        429,
-        f"Request too large for gpt-4o in organization {_ORG} on tokens per min (TPM):"
-        " Limit 30000, Requested 30601. The input or output tokens must be reduced in order to"
-        " run successfully. Visit https://platform.openai.com/account/rate-limits to learn more.",
-        "tokens",
-        "rate_limit_exceeded",
-        rate_limit=True,
-    ),
-    "rate_limited": _ErrorSpec(
-        429,
-        f"Rate limit reached for gpt-4o in organization {_ORG} on tokens per min (TPM):"
-        " Limit 30000, Used 29937, Requested 385. Please try again in 644ms. Visit"
-        " https://platform.openai.com/account/rate-limits to learn more.",
-        "tokens",
-        "rate_limit_exceeded",
-        rate_limit=True,
-    ),
-    "quota_exceeded": _ErrorSpec(
-        429,
-        "You exceeded your current quota, please check your plan and billing details. For more"
-        " information on this error, read the docs:"
-        " https://platform.openai.com/docs/guides/error-codes/api-errors.",
-        "insufficient_quota",
-        "insufficient_quota",
-    ),
-    "server_error": _ErrorSpec(
-        500,
-        "The server had an error while processing your request. Sorry about that!",
-        "server_error",
-        None,
-    ),
-    "bad_gateway": _ErrorSpec(502, "Bad gateway.", "cf_bad_gateway", None),
-    "service_unavailable": _ErrorSpec(503, "Service Unavailable.", "cf_service_unavailable", None),
-    "overloaded": _ErrorSpec(
-        503,
-        "Our servers are currently overloaded. Please try again later.",
-        "service_unavailable_error",
-        "server_is_overloaded",
-    ),
-    "gateway_timeout": _ErrorSpec(504, "Gateway time-out", "cf_gateway_timeout", None),
-}
-
-# Kinds the edge answers, not the API: kind -> edge page (chaos.providers._edge).
-_EDGE_KINDS = {
-    "bad_gateway": "cf_bad_gateway",
-    "service_unavailable": "cf_service_unavailable",
-    "gateway_timeout": "cloudflare_504",
-}
-
-# What OpenAI streams mid-response (providers.md §2.7); {request_id} is 32 hex digits.
-STREAM_SERVER_ERROR = (
-    "The server had an error processing your request. Sorry about that! You can retry your"
-    " request, or contact us through our help center at help.openai.com if you keep seeing this"
-    " error. (Please include the request ID {request_id} in your email.)"
-)
 
 CHAT = "chat.completions.create"
 RESPONSES = "responses.create"
@@ -187,84 +103,15 @@ _ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("POST", re.compile(r"/v1/embeddings"), EMBEDDINGS),
     ("POST", re.compile(r"/v1/completions"), COMPLETIONS),
 )
-_TEXT_FORMAT = {"format": {"type": "text"}, "verbosity": "medium"}
 _TERMINAL_RESPONSE_EVENTS = ("response.completed", "response.incomplete", "response.failed")
 
 
-def error_body(message: str, type_: str, param: str | None, code: str | None) -> bytes:
-    """An OpenAI API error body: ``{"error": {message, type, param, code}}``, 4-space indent."""
-    error = {"message": message, "type": type_, "param": param, "code": code}
-    return (_sse.indented_json({"error": error}, 4) + "\n").encode()
-
-
-def go_duration(seconds: float) -> str:
-    """Format a duration the way OpenAI's ``x-ratelimit-reset-*`` headers do (Go style).
-
-    ``0`` -> ``0s``, ``0.12`` -> ``120ms``, ``8.64`` -> ``8.64s``, ``360`` -> ``6m0s``.
-    """
-    if seconds <= 0:
-        return "0s"
-    if seconds < 1:
-        return f"{round(seconds * 1000)}ms"
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    text = f"{secs:.3f}".rstrip("0").rstrip(".") + "s"
-    if hours:
-        return f"{int(hours)}h{int(minutes)}m{text}"
-    if minutes:
-        return f"{int(minutes)}m{text}"
-    return text
-
-
-@dataclass(slots=True)
-class _ResponsesStream:
-    """The Responses stream being served in this task: what an in-stream error must name."""
-
-    response_id: str
-    model: str
-    next_sequence: int = 0
-
-
-# Set by the fake when it starts a Responses stream; the gateway asks for the in-stream
+# Set when a Responses stream of the fake is rendered; the gateway asks for the in-stream
 # error from the same task, so the error can carry that stream's id and next number.
-_CURRENT_STREAM: ContextVar[_ResponsesStream | None] = ContextVar(
+_CURRENT_STREAM: ContextVar[ResponsesStream | None] = ContextVar(
     "chaos_openai_responses_stream", default=None
 )
 _RESPONSES_ERROR_FORMS = ("error", "failed")
-
-
-@dataclass(frozen=True, slots=True)
-class ToolCall:
-    """One function call of an answer: its name and argument text."""
-
-    name: str
-    arguments: str
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """What the fake says to one request: text or a tool call, and the token counts."""
-
-    text: str
-    tool: ToolCall | None
-    pieces: list[str]
-    truncated: bool
-    input_tokens: int
-    finish: str | None = None  # a scripted reply's finish_reason
-    output_override: int | None = None  # a scripted reply's usage.output_tokens
-    refusal: str | None = None  # a refusal fault: the refusal text, sent instead of content
-    more: tuple[ToolCall, ...] = ()  # a scripted reply's further tool calls (parallel tool use)
-
-    @property
-    def output_tokens(self) -> int:
-        if self.output_override is not None:
-            return self.output_override
-        return len(self.pieces) + sum(count_tokens(c.arguments) for c in self.more)
-
-    @property
-    def calls(self) -> tuple[ToolCall, ...]:
-        """Every tool call, in order (the first one's argument text is :attr:`pieces`)."""
-        return (self.tool, *self.more) if self.tool is not None else ()
 
 
 class OpenAIDialect(Dialect):
@@ -376,12 +223,12 @@ class OpenAIDialect(Dialect):
 
     def error_kinds(self) -> tuple[str, ...]:
         """Every fault kind :meth:`error` renders."""
-        return tuple(_ERRORS)
+        return tuple(ERRORS)
 
-    def _spec(self, kind: str) -> _ErrorSpec:
-        spec = _ERRORS.get(kind)
+    def _spec(self, kind: str) -> ErrorSpec:
+        spec = ERRORS.get(kind)
         if spec is None:
-            raise unknown_choice("error kind for dialect 'openai'", kind, _ERRORS)
+            raise unknown_choice("error kind for dialect 'openai'", kind, ERRORS)
         return spec
 
     def error(
@@ -406,7 +253,7 @@ class OpenAIDialect(Dialect):
         :raises ConfigError: ``kind`` is unknown; the message lists the valid kinds.
         """
         spec = self._spec(kind)
-        edge = _EDGE_KINDS.get(kind)
+        edge = EDGE_KINDS.get(kind)
         if edge is not None and message is None:
             response = edge_page(edge, host=_HOST)
         elif edge is not None:
@@ -593,122 +440,22 @@ class OpenAIDialect(Dialect):
         self, reply: Reply, *, model: str, stream: bool, stream_options: object
     ) -> Response:
         """A chat completion of ``reply``: a ``chat.completion`` or its chunk stream."""
-        usage = _chat_usage(reply.input_tokens, reply.output_tokens)
-        cid = random_id("chatcmpl-", 29)
-        created = int(time.time())
-        finish = reply.finish or (
-            "tool_calls" if reply.tool else "length" if reply.truncated else "stop"
-        )
-        call_ids = [random_id("call_", 24) for _ in reply.calls]
-        if stream:
-            options = stream_options if isinstance(stream_options, dict) else {}
-            head = {
-                "id": cid,
-                "object": "chat.completion.chunk",
-                "created": created,
-                "model": model,
-                "service_tier": "default",
-                "system_fingerprint": _FINGERPRINT,
-            }
-            return self.answer_stream(
-                _chat_frames(
-                    head,
-                    reply,
-                    call_ids,
-                    finish,
-                    usage,
-                    include_usage=options.get("include_usage") is True,
-                    obfuscate=options.get("include_obfuscation") is not False,
-                )
-            )
-        message: dict[str, object] = {
-            "role": "assistant",
-            "content": None if reply.tool or reply.refusal is not None else "".join(reply.pieces),
-            "refusal": reply.refusal,
-            "annotations": [],
-        }
-        if reply.tool:
-            message["tool_calls"] = [
-                {
-                    "id": ident,
-                    "type": "function",
-                    "function": {"name": c.name, "arguments": c.arguments},
-                }
-                for ident, c in zip(call_ids, reply.calls, strict=True)
-            ]
-        choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": finish}
-        return ok(
-            {
-                "id": cid,
-                "object": "chat.completion",
-                "created": created,
-                "model": model,
-                "choices": [choice],
-                "usage": usage,
-                "service_tier": "default",
-                "system_fingerprint": _FINGERPRINT,
-            }
-        )
+        rendered = chat_completion(reply, model, stream=stream, stream_options=stream_options)
+        if isinstance(rendered, dict):
+            return ok(rendered)
+        return self.answer_stream(rendered)
 
     def render_response(
         self, reply: Reply, *, model: str, payload: dict[str, Any], stream: bool
     ) -> Response:
         """A Responses API ``response`` of ``reply`` (echoing the request's settings from
         ``payload``), or its event stream."""
-        base = _response_object("resp_" + secrets.token_hex(24), model, payload)
-        item: dict[str, object]
-        output: list[dict[str, object]]
-        if reply.tool:
-            output = [
-                {
-                    "id": "fc_" + secrets.token_hex(24),
-                    "type": "function_call",
-                    "status": "completed",
-                    "arguments": call.arguments,
-                    "call_id": random_id("call_", 24),
-                    "name": call.name,
-                }
-                for call in reply.calls
-            ]
-            item = output[0]
-        else:
-            part = (
-                {"type": "refusal", "refusal": reply.refusal}
-                if reply.refusal is not None
-                else {
-                    "type": "output_text",
-                    "annotations": [],
-                    "logprobs": [],
-                    "text": "".join(reply.pieces),
-                }
-            )
-            item = {
-                "id": "msg_" + secrets.token_hex(24),
-                "type": "message",
-                "status": "incomplete" if reply.truncated else "completed",
-                "content": [part],
-                "role": "assistant",
-            }
-            output = [item]
-        final: dict[str, object] = {
-            **base,
-            "status": "incomplete" if reply.truncated else "completed",
-            "output": output,
-            "usage": {
-                "input_tokens": reply.input_tokens,
-                "input_tokens_details": {"cached_tokens": 0},
-                "output_tokens": reply.output_tokens,
-                "output_tokens_details": {"reasoning_tokens": 0},
-                "total_tokens": reply.input_tokens + reply.output_tokens,
-            },
-        }
-        if reply.truncated:
-            final["incomplete_details"] = {"reason": "max_output_tokens"}
+        base, final, output = response_objects(reply, model, payload)
         if not stream:
             return ok(final)
-        state = _ResponsesStream(str(base["id"]), model)
+        state = ResponsesStream(str(base["id"]), model)
         _CURRENT_STREAM.set(state)
-        return self.answer_stream(_responses_frames(base, final, output, reply, state))
+        return self.answer_stream(response_events(base, final, output, reply, state))
 
     def render_embeddings(
         self, vectors: list[list[float]], *, model: str, tokens: int, as_base64: bool
@@ -756,175 +503,9 @@ class OpenAIDialect(Dialect):
                 **head,
                 "choices": [{**choice, "finish_reason": finish}],
                 "usage": usage,
-                "system_fingerprint": _FINGERPRINT,
+                "system_fingerprint": FINGERPRINT,
             }
         )
-
-
-# -- rendering -----------------------------------------------------------------------
-
-
-def _chat_frames(
-    head: dict[str, object],
-    reply: Reply,
-    call_ids: list[str],
-    finish: str,
-    usage: dict[str, object],
-    *,
-    include_usage: bool,
-    obfuscate: bool,
-) -> Iterator[bytes]:
-    """The Chat Completions chunks (providers.md §2.4), ending in ``data: [DONE]``."""
-
-    def chunk(delta: dict[str, object], reason: str | None) -> bytes:
-        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": reason}
-        body: dict[str, object] = {**head, "choices": [choice]}
-        if include_usage:
-            body["usage"] = None
-        if obfuscate:
-            # Random-length padding, as the real API sends against length side channels.
-            body["obfuscation"] = random_id("", 2 + secrets.randbelow(12))
-        return _sse.frame(_sse.json_data(body))
-
-    if reply.tool:
-        yield chunk({"role": "assistant", "content": None, "refusal": None}, None)
-        # parallel calls arrive one after the other, each delta naming its call's index
-        for index, (ident, tool) in enumerate(zip(call_ids, reply.calls, strict=True)):
-            function = {"name": tool.name, "arguments": ""}
-            call = {"index": index, "id": ident, "type": "function", "function": function}
-            yield chunk({"tool_calls": [call]}, None)
-            pieces = reply.pieces if index == 0 else tokenize(tool.arguments)
-            for piece in pieces:
-                delta: dict[str, object] = {
-                    "tool_calls": [{"index": index, "function": {"arguments": piece}}]
-                }
-                yield chunk(delta, None)
-    elif reply.refusal is not None:
-        yield chunk({"role": "assistant", "content": None, "refusal": ""}, None)
-        for piece in reply.pieces:
-            yield chunk({"refusal": piece}, None)
-    else:
-        yield chunk({"role": "assistant", "content": "", "refusal": None}, None)
-        for piece in reply.pieces:
-            yield chunk({"content": piece}, None)
-    yield chunk({}, finish)
-    if include_usage:
-        body: dict[str, object] = {**head, "choices": [], "usage": usage}
-        if obfuscate:
-            body["obfuscation"] = random_id("", 6)
-        yield _sse.frame(_sse.json_data(body))
-    yield _sse.frame("[DONE]")
-
-
-def _responses_frames(
-    base: dict[str, object],
-    final: dict[str, object],
-    items: list[dict[str, object]],
-    reply: Reply,
-    state: _ResponsesStream,
-) -> Iterator[bytes]:
-    """The Responses API events (providers.md §2.5), ``sequence_number`` from 0 up."""
-    item = items[0]
-    item_id = item["id"]
-
-    def event(kind: str, **fields: object) -> bytes:
-        data = {"type": kind, "sequence_number": state.next_sequence, **fields}
-        state.next_sequence += 1
-        return _sse.frame(_sse.json_data(data), event=kind)
-
-    yield event("response.created", response=base)
-    yield event("response.in_progress", response=base)
-    if reply.tool:
-        # one function_call output item after the other, each added, streamed and done
-        for index, (call, tool) in enumerate(zip(items, reply.calls, strict=True)):
-            added = {**call, "status": "in_progress", "arguments": ""}
-            yield event("response.output_item.added", output_index=index, item=added)
-            for piece in reply.pieces if index == 0 else tokenize(tool.arguments):
-                yield event(
-                    "response.function_call_arguments.delta",
-                    item_id=call["id"],
-                    output_index=index,
-                    delta=piece,
-                )
-            yield event(
-                "response.function_call_arguments.done",
-                item_id=call["id"],
-                output_index=index,
-                arguments=tool.arguments,
-            )
-            if index + 1 < len(items):
-                yield event("response.output_item.done", output_index=index, item=call)
-    else:
-        added = {**item, "status": "in_progress", "content": []}
-        yield event("response.output_item.added", output_index=0, item=added)
-        where: dict[str, object] = {"item_id": item_id, "output_index": 0, "content_index": 0}
-        if reply.refusal is not None:
-            empty: dict[str, object] = {"type": "refusal", "refusal": ""}
-            yield event("response.content_part.added", **where, part=empty)
-            for piece in reply.pieces:
-                yield event("response.refusal.delta", **where, delta=piece)
-            yield event("response.refusal.done", **where, refusal=reply.refusal)
-            done = {"type": "refusal", "refusal": reply.refusal}
-            yield event("response.content_part.done", **where, part=done)
-        else:
-            part = {"type": "output_text", "annotations": [], "logprobs": [], "text": ""}
-            yield event("response.content_part.added", **where, part=part)
-            for piece in reply.pieces:
-                yield event("response.output_text.delta", **where, delta=piece, logprobs=[])
-            yield event("response.output_text.done", **where, text=reply.text, logprobs=[])
-            yield event("response.content_part.done", **where, part={**part, "text": reply.text})
-    last = len(items) - 1
-    yield event("response.output_item.done", output_index=last, item=items[last])
-    terminal = "response.incomplete" if final["status"] == "incomplete" else "response.completed"
-    yield event(terminal, response=final)
-
-
-def _response_object(rid: str, model: str, payload: dict[str, Any]) -> dict[str, object]:
-    """The Responses API ``response`` object while in progress (no output, no usage)."""
-    tools = payload.get("tools")
-    text = payload.get("text")
-    return {
-        "id": rid,
-        "object": "response",
-        "created_at": int(time.time()),
-        "status": "in_progress",
-        "background": False,
-        "error": None,
-        "incomplete_details": None,
-        "instructions": payload.get("instructions"),
-        "max_output_tokens": payload.get("max_output_tokens"),
-        "model": model,
-        "output": [],
-        "parallel_tool_calls": True,
-        "previous_response_id": payload.get("previous_response_id"),
-        "reasoning": {"effort": None, "summary": None},
-        "service_tier": "auto",
-        "store": payload.get("store", True),
-        "temperature": payload.get("temperature", 1.0),
-        "text": {**_TEXT_FORMAT, **text} if isinstance(text, dict) else _TEXT_FORMAT,
-        "tool_choice": payload.get("tool_choice", "auto"),
-        "tools": tools if isinstance(tools, list) else [],
-        "top_p": payload.get("top_p", 1.0),
-        "truncation": "disabled",
-        "usage": None,
-        "user": None,
-        "metadata": payload.get("metadata") or {},
-    }
-
-
-def _chat_usage(prompt: int, completion: int) -> dict[str, object]:
-    return {
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": prompt + completion,
-        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-        "completion_tokens_details": {
-            "reasoning_tokens": 0,
-            "audio_tokens": 0,
-            "accepted_prediction_tokens": 0,
-            "rejected_prediction_tokens": 0,
-        },
-    }
 
 
 # -- HTTP answers ----------------------------------------------------------------------
@@ -950,6 +531,7 @@ def _rate_limit_headers(*, remaining_tokens: int, reset: float) -> list[tuple[st
 
 
 def ok(body: dict[str, object]) -> Response:
+    """A 200 JSON answer (2-space indent) with the API's request and rate-limit headers."""
     headers = [("content-type", _JSON), *_request_headers()]
     headers.extend(_rate_limit_headers(remaining_tokens=29_984, reset=0.032))
     return Response(200, headers, _sse.indented_json(body, 2).encode())
@@ -963,11 +545,13 @@ def fail(
     code: str | None = None,
     extra: list[tuple[str, str]] | None = None,
 ) -> Response:
+    """An ``invalid_request_error`` answer: ``status``, ``message``, ``param``, ``code``."""
     headers = [("content-type", _JSON), *_request_headers(), *(extra or [])]
     return Response(status, headers, error_body(message, "invalid_request_error", param, code))
 
 
 def missing(param: str) -> Response:
+    """The API's 400 for a missing required parameter."""
     return fail(
         400,
         f"Missing required parameter: '{param}'.",
@@ -1075,7 +659,7 @@ def _responses_conversation(conv: Conversation, data: dict[str, Any]) -> None:
 
 def bad_json() -> Response:
     """The API's 400 for a body that is not a JSON object."""
-    return fail(400, _ERRORS["bad_request"].message)
+    return fail(400, ERRORS["bad_request"].message)
 
 
 def json_object(body: bytes) -> dict[str, Any] | None:

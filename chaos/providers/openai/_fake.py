@@ -26,14 +26,13 @@ from chaos.providers.openai._dialect import (
     EMBEDDINGS,
     RESPONSES,
     OpenAIDialect,
-    Reply,
-    ToolCall,
     bad_json,
     fail,
     json_object,
     missing,
     ok,
 )
+from chaos.providers.openai._render import Reply, ToolCall
 
 __all__ = ["MODELS", "OpenAIFake"]
 
