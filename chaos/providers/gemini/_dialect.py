@@ -8,9 +8,9 @@ and a 429 carries its delay only in a ``RetryInfo`` detail (never a
 with no ``event:`` line and no terminator: the last chunk has a ``finishReason``.
 Without ``alt=sse`` the stream is one JSON array sent element by element.
 
-The fake (:mod:`chaos.providers.gemini._fake`) decides what to answer; a
-:class:`Reply` (an answer before rendering) and the renderers here turn it into the
-API's exact bytes, whole or streamed.
+The error catalogue is :mod:`._errors`; an answer before rendering and its stream's
+chunks are :mod:`._render`. The fake (:mod:`chaos.providers.gemini._fake`) decides
+what to answer; this dialect turns it into the API's exact bytes.
 
 Point the official SDK at the fake with :attr:`GeminiDialect.env`
 (``GOOGLE_GEMINI_BASE_URL`` is the host only: the SDK adds ``/v1beta``).
@@ -23,8 +23,7 @@ import json
 import math
 import re
 import secrets
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
 from chaos._errors import ConfigError
@@ -44,7 +43,16 @@ from chaos.providers._conversation import (
 )
 from chaos.providers._replies import CONTENT_FAULT
 from chaos.providers._replies import Reply as Scripted
-from chaos.providers._tokens import count_tokens, limit_tokens, tokenize
+from chaos.providers._tokens import limit_tokens, tokenize
+from chaos.providers.gemini._errors import (
+    ERRORS,
+    GFE_502,
+    ErrorSpec,
+    error_body,
+    error_object,
+    proto_duration,
+)
+from chaos.providers.gemini._render import Reply, spaced, stream_frames
 
 __all__ = [
     "ACTION",
@@ -52,15 +60,9 @@ __all__ = [
     "GENERATE",
     "STREAM",
     "GeminiDialect",
-    "Reply",
-    "error_body",
-    "error_info",
     "fail",
     "get_field",
     "ok",
-    "proto_duration",
-    "spaced",
-    "text_tokens",
 ]
 
 _JSON = "application/json; charset=UTF-8"
@@ -76,205 +78,6 @@ _METHODS = {
 ACTION = re.compile(r"/(?:v1beta|v1|v1alpha)/models/(?P<model>[^/:]+):(?P<method>\w+)")
 _LIST = re.compile(r"/(?:v1beta|v1|v1alpha)/models")
 _GET = re.compile(r"/(?:v1beta|v1|v1alpha)/models/(?P<model>[^/:]+)")
-
-_HELP = "https://ai.google.dev/gemini-api/docs/rate-limits"
-_QUOTA_MESSAGE = (
-    "You exceeded your current quota, please check your plan and billing details. For more"
-    f" information on this error, head to: {_HELP}."
-)
-_KEY_INVALID = "API key not valid. Please pass a valid API key."
-
-# Google's front end answers a 502 itself, with its HTML error page (style block trimmed).
-_GFE_502 = """<!DOCTYPE html>
-<html lang=en>
-  <meta charset=utf-8>
-  <meta name=viewport content="initial-scale=1, minimum-scale=1, width=device-width">
-  <title>Error 502 (Server Error)!!1</title>
-  <a href=//www.google.com/><span id=logo aria-label=Google></span></a>
-  <p><b>502.</b> <ins>That\u2019s an error.</ins>
-  <p>The server encountered a temporary error and could not complete your request.<p>Please try again in 30 seconds.  <ins>That\u2019s all we know.</ins>
-"""  # noqa: E501
-
-
-def _quota_failure(metric: str, quota_id: str, value: str) -> dict[str, object]:
-    violation = {
-        "quotaMetric": f"generativelanguage.googleapis.com/{metric}",
-        "quotaId": quota_id,
-        "quotaDimensions": {"location": "global", "model": "gemini-2.5-flash"},
-        "quotaValue": value,
-    }
-    return {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [violation]}
-
-
-_QUOTA_HELP: dict[str, object] = {
-    "@type": "type.googleapis.com/google.rpc.Help",
-    "links": [{"description": "Learn more about Gemini API quotas", "url": _HELP}],
-}
-
-
-@dataclass(frozen=True, slots=True)
-class _ErrorSpec:
-    """One error of the catalogue: HTTP status, gRPC status name, message, details."""
-
-    code: int
-    status: str
-    message: str
-    details: tuple[dict[str, object], ...] = field(default=())
-    retry_delay: str | None = None
-
-
-_ERRORS: Mapping[str, _ErrorSpec] = {
-    "bad_request": _ErrorSpec(400, "INVALID_ARGUMENT", "Request contains an invalid argument."),
-    "unauthorized": _ErrorSpec(
-        400,
-        "INVALID_ARGUMENT",
-        _KEY_INVALID,
-        (
-            {
-                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-                "reason": "API_KEY_INVALID",
-                "domain": "googleapis.com",
-                "metadata": {"service": "generativelanguage.googleapis.com"},
-            },
-            {
-                "@type": "type.googleapis.com/google.rpc.LocalizedMessage",
-                "locale": "en-US",
-                "message": _KEY_INVALID,
-            },
-        ),
-    ),
-    "forbidden": _ErrorSpec(403, "PERMISSION_DENIED", "The caller does not have permission"),
-    "not_found": _ErrorSpec(
-        404,
-        "NOT_FOUND",
-        "models/gemini-2.5-flash is not found for API version v1beta, or is not supported for"
-        " generateContent. Call ListModels to see the list of available models and their"
-        " supported methods.",
-    ),
-    "request_too_large": _ErrorSpec(
-        400, "INVALID_ARGUMENT", "Request payload size exceeds the limit: 20971520 bytes."
-    ),
-    "rate_limited": _ErrorSpec(
-        429,
-        "RESOURCE_EXHAUSTED",
-        _QUOTA_MESSAGE,
-        (
-            _quota_failure(
-                "generate_content_free_tier_input_token_count",
-                "GenerateContentInputTokensPerModelPerMinute-FreeTier",
-                "250000",
-            ),
-            _QUOTA_HELP,
-        ),
-        retry_delay="26s",
-    ),
-    "quota_exceeded": _ErrorSpec(
-        429,
-        "RESOURCE_EXHAUSTED",
-        _QUOTA_MESSAGE,
-        (
-            _quota_failure(
-                "generate_content_free_tier_requests",
-                "GenerateRequestsPerDayPerProjectPerModel-FreeTier",
-                "250",
-            ),
-            _QUOTA_HELP,
-        ),
-        retry_delay="26s",
-    ),
-    "server_error": _ErrorSpec(
-        500,
-        "INTERNAL",
-        "An internal error has occurred. Please retry or report in"
-        " https://developers.generativeai.google/guide/troubleshooting",
-    ),
-    "bad_gateway": _ErrorSpec(502, "UNAVAILABLE", "Bad Gateway"),
-    "service_unavailable": _ErrorSpec(503, "UNAVAILABLE", "The service is currently unavailable."),
-    "overloaded": _ErrorSpec(
-        503, "UNAVAILABLE", "The model is overloaded. Please try again later."
-    ),
-    "gateway_timeout": _ErrorSpec(
-        504, "DEADLINE_EXCEEDED", "Deadline expired before operation could complete."
-    ),
-}
-
-
-def proto_duration(seconds: float) -> str:
-    """A protobuf JSON duration as ``RetryInfo.retryDelay`` carries it: ``26s``, ``0.300s``.
-
-    Fractions get 3, 6 or 9 digits, as protobuf's JSON mapping prints them.
-    """
-    whole = int(seconds)
-    nanos = round((seconds - whole) * 1e9)
-    if nanos == 0:
-        return f"{whole}s"
-    digits = f"{nanos:09d}"
-    for width in (3, 6):
-        if digits[width:] == "0" * (9 - width):
-            return f"{whole}.{digits[:width]}s"
-    return f"{whole}.{digits}s"
-
-
-def _error(
-    code: int, message: str, status: str, details: list[dict[str, object]]
-) -> dict[str, object]:
-    error: dict[str, object] = {"code": code, "message": message, "status": status}
-    if details:
-        error["details"] = details
-    return {"error": error}
-
-
-def error_body(code: int, message: str, status: str, details: list[dict[str, object]]) -> bytes:
-    """A Google API error body, pretty-printed with a 2-space indent."""
-    error = _error(code, message, status, details)
-    return (_sse.indented_json(error, 2) + "\n").encode()
-
-
-def spaced(obj: object) -> str:
-    """``obj`` as JSON in the SSE chunks' own style: no space after ",", one after ":"."""
-    return json.dumps(obj, separators=(",", ": "), ensure_ascii=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """What the fake says to one request: text pieces or function calls, and token counts."""
-
-    pieces: list[str]
-    call: dict[str, object] | None
-    finish: str
-    prompt_tokens: int
-    output_override: int | None = None  # a scripted reply's usage.output_tokens
-    bare: str | None = None  # SAFETY / MALFORMED_FUNCTION_CALL: no content; the finishMessage
-    more: tuple[dict[str, object], ...] = ()  # a scripted reply's further calls (parallel)
-
-    @property
-    def output_tokens(self) -> int:
-        if self.output_override is not None:
-            return self.output_override
-        return len(self.pieces) + sum(count_tokens(spaced(c["args"])) for c in self.more)
-
-    def candidate(self) -> dict[str, object]:
-        """The whole answer's candidate (content unless blocked, finish reason, index)."""
-        if self.bare is not None:
-            found: dict[str, object] = {"finishReason": self.finish, "index": 0}
-            if self.bare:
-                found["finishMessage"] = self.bare
-            return found
-        content = {"role": "model", "parts": self.parts()}
-        return {"content": content, "finishReason": self.finish, "index": 0}
-
-    def parts(self) -> list[dict[str, object]]:
-        if self.call is not None:
-            return [{"functionCall": call} for call in (self.call, *self.more)]
-        return [{"text": "".join(self.pieces)}]
-
-    def usage(self, *, final: bool = True) -> dict[str, object]:
-        usage: dict[str, object] = {"promptTokenCount": self.prompt_tokens}
-        if final:
-            usage["candidatesTokenCount"] = self.output_tokens
-        usage["totalTokenCount"] = self.prompt_tokens + (self.output_tokens if final else 0)
-        usage["promptTokensDetails"] = [text_tokens(self.prompt_tokens)]
-        return usage
 
 
 class GeminiDialect(Dialect):
@@ -364,17 +167,17 @@ class GeminiDialect(Dialect):
 
     def error_kinds(self) -> tuple[str, ...]:
         """Every fault kind :meth:`error` renders."""
-        return tuple(_ERRORS)
+        return tuple(ERRORS)
 
-    def _spec(self, kind: str) -> _ErrorSpec:
-        spec = _ERRORS.get(kind)
+    def _spec(self, kind: str) -> ErrorSpec:
+        spec = ERRORS.get(kind)
         if spec is None:
-            raise unknown_choice("error kind for dialect 'gemini'", kind, _ERRORS)
+            raise unknown_choice("error kind for dialect 'gemini'", kind, ERRORS)
         return spec
 
     def _error_object(
         self, kind: str, retry_after: float | None, retry_after_ms: int | None, message: str | None
-    ) -> tuple[_ErrorSpec, dict[str, object]]:
+    ) -> tuple[ErrorSpec, dict[str, object]]:
         spec = self._spec(kind)
         details = list(spec.details)
         delay = spec.retry_delay
@@ -388,7 +191,7 @@ class GeminiDialect(Dialect):
                 "retryDelay": delay,
             }
             details.append(retry)
-        return spec, _error(
+        return spec, error_object(
             spec.code, spec.message if message is None else message, spec.status, details
         )
 
@@ -420,7 +223,7 @@ class GeminiDialect(Dialect):
                 ("content-type", "text/html; charset=UTF-8"),
                 ("referrer-policy", "no-referrer"),
             ]
-            response = Response(502, headers, _GFE_502.encode())
+            response = Response(502, headers, GFE_502.encode())
         else:
             body = (_sse.indented_json(error, 2) + "\n").encode()
             response = Response(spec.code, [("content-type", _JSON), *_google_headers()], body)
@@ -510,7 +313,7 @@ class GeminiDialect(Dialect):
                     "responseId": rid,
                 }
             )
-        frames = _stream_frames(reply, model, rid, sse=sse)
+        frames = stream_frames(reply, model, rid, sse=sse)
         headers = [
             ("content-type", "text/event-stream" if sse else _JSON),
             ("content-disposition", "attachment"),
@@ -518,47 +321,6 @@ class GeminiDialect(Dialect):
         ]
         delay = 1 / self.token_rate if self.token_rate else 0.0
         return Response(200, headers, events=_sse.pace(frames, delay))
-
-
-# -- rendering -----------------------------------------------------------------------
-
-
-def _stream_frames(reply: Reply, model: str, rid: str, *, sse: bool) -> Iterator[bytes]:
-    """The chunks of ``:streamGenerateContent``: SSE with CRLF, or one JSON array."""
-    chunks: list[dict[str, object]] = []
-    if reply.bare is not None:
-        chunks.append(reply.candidate())
-    elif reply.call is not None:
-        content: dict[str, object] = {"parts": reply.parts(), "role": "model"}
-        chunks.append({"content": content, "finishReason": reply.finish, "index": 0})
-    else:
-        pieces = reply.pieces or [""]
-        for number, piece in enumerate(pieces, 1):
-            candidate: dict[str, object] = {
-                "content": {"parts": [{"text": piece}], "role": "model"},
-            }
-            if number == len(pieces):
-                candidate["finishReason"] = reply.finish
-            candidate["index"] = 0
-            chunks.append(candidate)
-    for number, candidate in enumerate(chunks, 1):
-        last = number == len(chunks)
-        body = {
-            "candidates": [candidate],
-            "usageMetadata": reply.usage(final=last),
-            "modelVersion": model,
-            "responseId": rid,
-        }
-        if sse:
-            yield _sse.frame(spaced(body), newline="\r\n")
-        else:
-            text = _sse.indented_json(body, 2)
-            yield (("[" if number == 1 else "\n,\r\n") + text + ("\n]" if last else "")).encode()
-
-
-def text_tokens(count: int) -> dict[str, object]:
-    """A ``TEXT`` modality's token count, as usage details carry it."""
-    return {"modality": "TEXT", "tokenCount": count}
 
 
 # -- HTTP answers ----------------------------------------------------------------------
@@ -579,16 +341,6 @@ def ok(body: dict[str, object]) -> Response:
     """A 200 JSON answer (2-space indent) with Google's headers."""
     headers = [("content-type", _JSON), *_google_headers()]
     return Response(200, headers, _sse.indented_json(body, 2).encode())
-
-
-def error_info(reason: str) -> dict[str, object]:
-    """A ``google.rpc.ErrorInfo`` detail naming ``reason``."""
-    return {
-        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-        "reason": reason,
-        "domain": "googleapis.com",
-        "metadata": {"service": "generativelanguage.googleapis.com"},
-    }
 
 
 def fail(

@@ -22,14 +22,12 @@ from chaos.providers.gemini._dialect import (
     COUNT,
     STREAM,
     GeminiDialect,
-    Reply,
-    error_info,
     fail,
     get_field,
     ok,
-    spaced,
-    text_tokens,
 )
+from chaos.providers.gemini._errors import error_info
+from chaos.providers.gemini._render import Reply, spaced, text_tokens
 
 __all__ = ["MODELS", "GeminiFake"]
 
