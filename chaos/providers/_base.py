@@ -47,6 +47,19 @@ _FAKES: dict[str, type[Fake[Any]]] = {}
 FAKES: Mapping[str, type[Fake[Any]]] = MappingProxyType(_FAKES)
 """Every registered fake provider class, by the name of the dialect it speaks."""
 
+_T = TypeVar("_T")
+
+
+def _register(registry: dict[str, type[_T]], what: str, cls: type[_T]) -> None:
+    """Register ``cls`` under the ``name`` it sets itself (a subclass that inherits one
+    does not register)."""
+    name = cls.__dict__.get("name")
+    if name is None:
+        return
+    if name in registry:
+        raise TypeError(f"{what} {name!r} is already registered by {registry[name]}")
+    registry[name] = cls
+
 
 @dataclass(frozen=True, slots=True)
 class Operation:
@@ -140,12 +153,7 @@ class Dialect:
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
-        name = cls.__dict__.get("name")
-        if name is None:
-            return
-        if name in _DIALECTS:
-            raise TypeError(f"dialect {name!r} is already registered by {_DIALECTS[name]}")
-        _DIALECTS[name] = cls
+        _register(_DIALECTS, "dialect", cls)
 
     def identify(self, method: str, path: str, body: bytes) -> CallInfo:
         """Tell which operation a request is, whether it streams, and its model."""
@@ -244,12 +252,7 @@ class Fake(Generic[D]):
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
-        name = cls.__dict__.get("name")
-        if name is None:
-            return
-        if name in _FAKES:
-            raise TypeError(f"fake {name!r} is already registered by {_FAKES[name]}")
-        _FAKES[name] = cls
+        _register(_FAKES, "fake", cls)
 
     def __init__(self, dialect: D) -> None:
         self.dialect = dialect
