@@ -46,7 +46,7 @@ from chaos.providers._tokens import limit_tokens, random_hex, random_id, tokeniz
 from chaos.providers.anthropic._errors import ERRORS, ErrorSpec, Invalid
 from chaos.providers.anthropic._render import Answer, message_frames
 
-__all__ = ["Answer", "AnthropicDialect", "Invalid", "compact", "find_route", "path_only"]
+__all__ = ["AnthropicDialect", "compact", "find_route", "path_only"]
 
 _HOST = "api.anthropic.com"
 _ORG_ID = "c4a5c6e1-7d2b-4f0e-9a51-3c8f0b6d2e71"  # a fixed, obviously fake organization

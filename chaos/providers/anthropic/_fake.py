@@ -20,13 +20,13 @@ from chaos.providers import _fake
 from chaos.providers._base import Fake, Request, Response
 from chaos.providers._replies import CONTENT_FAULT, ReplyQuery
 from chaos.providers.anthropic._dialect import (
-    Answer,
     AnthropicDialect,
-    Invalid,
     compact,
     find_route,
     path_only,
 )
+from chaos.providers.anthropic._errors import Invalid
+from chaos.providers.anthropic._render import Answer
 
 __all__ = ["ANTHROPIC_MODELS", "AnthropicFake"]
 
