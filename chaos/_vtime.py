@@ -429,7 +429,7 @@ class _Hold:
     def step(self) -> float:
         """Real seconds to wait before asking again; 0 once the latency is over."""
         if self._notifier is not None:  # jumped: the bytes go on once the harness knows
-            return _STEP if self._notifier.is_alive() else 0.0
+            return _STEP if self.settling() else 0.0
         if self._may_skip():
             self._hold_real(False)
             wait = _CLOCK.step(self._sleeper, notify=False)
@@ -445,6 +445,10 @@ class _Hold:
         self._hold_real(True)
         left = self._sleeper.deadline - monotonic()
         return min(_STEP, left) if left > 0 else 0.0
+
+    def settling(self) -> bool:
+        """Whether the listeners of this hold's jump are still at work."""
+        return self._notifier is not None and self._notifier.is_alive()
 
     def close(self) -> None:
         """The latency is over: its bytes are on their way to the client."""

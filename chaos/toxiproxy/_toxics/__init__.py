@@ -81,6 +81,9 @@ class Hold(Protocol):
     def step(self) -> float:
         """Real seconds to wait before asking again; 0 once the latency is over."""
 
+    def settling(self) -> bool:
+        """Whether what the clock's jump started is still under way (the data waits)."""
+
     def close(self) -> None:
         """The latency is over (or interrupted): forget it."""
 
@@ -236,6 +239,10 @@ class Stub:
         try:
             while (wait := hold.step()) > 0:
                 if not await self.sleep(wait):
+                    # interrupted (e.g. the toxic removed by the phase the jump began): the
+                    # data goes on once that phase is in place
+                    while hold.settling():
+                        await asyncio.sleep(0.001)
                     return False
             return True
         finally:
