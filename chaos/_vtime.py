@@ -51,6 +51,7 @@ from typing import Any, Protocol
 from chaos._errors import ConfigError
 
 __all__ = [
+    "ServerClock",
     "activate",
     "active",
     "deactivate",
@@ -460,13 +461,17 @@ class _Hold:
             _CLOCK.busy_at = _real_monotonic()
 
 
-class _ToxiproxyClock:
-    """The embedded Toxiproxy's clock in this process (``_toxics.use_clock``)."""
+class ServerClock:
+    """The clock of an embedded Toxiproxy in this process (``_toxics.use_clock``, set by
+    the ``embedded`` backend): the virtual one, which runs its latency while a virtual
+    test runs (:class:`_Hold`)."""
 
     def now(self) -> float:
+        """:func:`monotonic`."""
         return monotonic()
 
     def hold(self, seconds: float, link: _Link) -> _Hold | None:
+        """A latency on the virtual clock while a virtual test runs; else None (real)."""
         return _Hold(seconds, link) if _CLOCK.depth else None
 
 
@@ -489,9 +494,6 @@ def _install() -> None:
     socket.socket.settimeout = _settimeout  # type: ignore[method-assign,assignment]
     socket.socket.setblocking = _setblocking  # type: ignore[method-assign,assignment]
     threading.Condition.wait = _condition_wait  # type: ignore[method-assign]
-    from chaos.toxiproxy._toxics import use_clock
-
-    use_clock(_ToxiproxyClock())
 
 
 def _time_machine() -> Any:
