@@ -516,11 +516,21 @@ class FaultPlane:
             self._saw(phase)
 
     def _next_phase(self, next_index: int) -> bool:
-        """Requests clock: the attempt numbered ``next_index`` comes next; whether the
-        network faults in place must change for it (the ticker is woken then)."""
+        """The attempt numbered ``next_index`` comes next; whether the network faults in
+        place must change for it (the ticker is woken then). Requests clock: by the
+        count; wall clock: a held phase that the last attempt ended (``hold``)."""
         timeline = self._timeline
-        if timeline is None or timeline.profile.clock == "wall" or self.network is None:
+        if timeline is None or self.network is None:
             return False
+        if timeline.profile.clock == "wall":
+            if not timeline.holds:
+                return False  # the ticker keeps to the scaled boundaries
+            phase = timeline.phase_at(elapsed=self._elapsed())
+            name = phase.name if phase is not None else None
+            if name == self._net_phase:
+                return False
+            before = self._phase_network(timeline, self._net_phase)
+            return bool(before or self._phase_network(timeline, name))
         phase = timeline.phase_at(requests=next_index)
         name = phase.name if phase is not None else None
         if name == self._request_phase:
@@ -547,9 +557,15 @@ class FaultPlane:
         # on the Toxiproxy's loop: an attempt a network fault turned away before it reached
         # the gateway (refused). It was an attempt in the phase that held, and it counts on
         # the requests clock like a request the gateway answered.
-        name = self._request_phase
-        if name is not None:
-            self._saw(name)
+        timeline = self._timeline
+        if timeline is not None and timeline.profile.clock == "wall":
+            phase_index = timeline.count_attempt(target, self._elapsed())
+            if phase_index is not None:
+                self._saw(timeline.profile.phases[phase_index].name)
+        else:
+            name = self._request_phase
+            if name is not None:
+                self._saw(name)
         if target in self.gateway.targets:
             next_index = self.gateway.count_attempt(target)
             if self._next_phase(next_index):

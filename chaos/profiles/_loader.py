@@ -63,6 +63,7 @@ TOP_KEYS: tuple[str, ...] = (
     "clock",
     "time_scale",
     "start",
+    "hold",
     "count",
     "seed",
     "parameters",
@@ -73,7 +74,15 @@ TOP_KEYS: tuple[str, ...] = (
     "replies",
 )
 TARGET_KEYS: tuple[str, ...] = ("dialect", "upstream", "cassette", "record")
-PHASE_KEYS: tuple[str, ...] = ("name", "at", "duration", "description", "ramp", "faults")
+PHASE_KEYS: tuple[str, ...] = (
+    "name",
+    "at",
+    "duration",
+    "hold",
+    "description",
+    "ramp",
+    "faults",
+)
 RAMP_KEYS: tuple[str, ...] = ("rate", "every")
 SUFFIXES: tuple[str, ...] = (".yaml", ".yml")
 
@@ -249,6 +258,7 @@ class _PhaseDraft:
     ramp: tuple[tuple[float, ...], float] | None
     problems: Problems
     path: Path
+    hold: int | None = None
 
 
 @dataclass(eq=False)
@@ -399,7 +409,7 @@ class _Loader:
                     f"an included profile must use the including profile's clock ({clock})",
                 )
         targets, declared = self._targets(root)
-        phases = self._phases(root, targets, declared, clock)
+        phases = self._phases(root, targets, declared, clock, int(scalars.get("hold", 0)))
         replies = _replies(root, declared)
         top = root.problems
         if self.broken:  # what is missing may be in the file that could not be read
@@ -415,7 +425,7 @@ class _Loader:
             top.add((), "missing 'phases': a profile needs at least one phase")
         start = cast("Start", scalars.get("start", "first_request"))
         if clock == "requests":
-            for key in ("time_scale", "start"):
+            for key in ("time_scale", "start", "hold"):
                 if key in scalars:
                     top.add((key,), "applies to the wall clock only (set clock: wall)")
         else:
@@ -483,6 +493,7 @@ class _Loader:
             "count": _choice(COUNTS),
             "time_scale": _check_scale,
             "start": _choice(STARTS),
+            "hold": _check_hold,
             "seed": _check_seed,
         }
         result: dict[str, Any] = {}
@@ -578,6 +589,7 @@ class _Loader:
         targets: Mapping[str, TargetSpec],
         declared: tuple[str, ...],
         clock: Clock,
+        hold: int,
     ) -> tuple[Phase, ...]:
         dialects = {name: spec.dialect for name, spec in targets.items()}
 
@@ -617,7 +629,7 @@ class _Loader:
                     f"phase {before.name!r} runs past the start of {after.name!r} "
                     f"({_show(before.at + before.duration, clock)} > {_show(after.at, clock)})",
                 )
-        return _expand(drafts, clock)
+        return _expand(drafts, clock, hold)
 
     def _read_phases(
         self,
@@ -668,6 +680,15 @@ class _Loader:
                 problems.add((*path, "description"), "expected text")
                 description = ""
             ramp = _ramp(problems, (*path, "ramp"), item["ramp"], clock) if "ramp" in item else None
+            hold = None
+            if "hold" in item:
+                problem = _check_hold(item["hold"])
+                if clock == "requests":
+                    problem = "applies to the wall clock only (set clock: wall)"
+                if problem:
+                    problems.add((*path, "hold"), problem)
+                else:
+                    hold = int(item["hold"])
             faults: list[Fault] = []
             raw_faults = item.get("faults", [])
             if raw_faults is None:
@@ -688,7 +709,7 @@ class _Loader:
                     faults.append(fault)
             if at is None:
                 continue
-            draft = _PhaseDraft(name, at, duration, description, faults, ramp, problems, path)
+            draft = _PhaseDraft(name, at, duration, description, faults, ramp, problems, path, hold)
             if previous is not None and at <= previous.at:
                 problems.add(
                     (*path, "at"),
@@ -716,8 +737,9 @@ def _flatten_includes(file: _File, own: Any) -> Iterator[_PhaseDraft]:
         yield from _flatten_includes(included, own)
 
 
-def _expand(drafts: list[_PhaseDraft], clock: Clock) -> tuple[Phase, ...]:
-    """Drafts to phases: ends computed, ramps unrolled, faults named."""
+def _expand(drafts: list[_PhaseDraft], clock: Clock, hold: int = 0) -> tuple[Phase, ...]:
+    """Drafts to phases: ends computed, ramps unrolled, faults named; each phase's
+    ``hold`` its own, else the profile's."""
     phases: list[Phase] = []
     names: dict[str, tuple[Problems, Path]] = {}
     for index, draft in enumerate(drafts):
@@ -760,7 +782,8 @@ def _expand(drafts: list[_PhaseDraft], clock: Clock) -> tuple[Phase, ...]:
                 faults.append(
                     dataclasses.replace(fault, name=fault_name, phase=name, schedule=schedule)
                 )
-            phases.append(Phase(name, at, until, tuple(faults), draft.description))
+            held = (draft.hold if draft.hold is not None else hold) if faults else 0
+            phases.append(Phase(name, at, until, tuple(faults), draft.description, held))
     return tuple(phases)
 
 
@@ -915,6 +938,12 @@ def _check_scale(value: object) -> str | None:
     if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < float("inf"):
         return None
     return f"expected a number above 0 (incident seconds per test second), got {value!r}"
+
+
+def _check_hold(value: object) -> str | None:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return None
+    return f"expected a number of attempts (an integer >= 0), got {value!r}"
 
 
 def _check_seed(value: object) -> str | None:

@@ -43,6 +43,8 @@ class Phase:
     :param until: end (exclusive), or None: open until the next phase or forever.
     :param faults: the faults active in this phase, in priority order.
     :param description: what happened then, in words.
+    :param hold: ``wall`` clock: the phase lasts its scaled time and at least until this
+        many attempts on the targets its faults aim at met it (0: no hold).
     """
 
     name: str
@@ -50,6 +52,7 @@ class Phase:
     until: float | None
     faults: tuple[Fault, ...] = ()
     description: str = ""
+    hold: int = 0
 
     def http_faults(self) -> tuple[Fault, ...]:
         """The faults the gateway applies (HTTP, SSE and wire actions)."""

@@ -100,6 +100,12 @@ def _top() -> dict[str, Any]:
             "profile is applied (first_request), or the moment it is applied (apply: needed "
             "when the first phase takes every target down).",
         },
+        "hold": {
+            "anyOf": [{"type": "integer", "minimum": 0}, {"$ref": "#/$defs/param"}],
+            "description": "wall clock: every phase with faults lasts its scaled time and "
+            "at least until this many attempts on its targets met it (the SDKs' retries "
+            "cannot ride out a compressed phase); the phases after it start later.",
+        },
         "count": {
             "enum": list(COUNTS),
             "description": "requests clock: count every target's requests, or each its own.",
@@ -228,6 +234,10 @@ def _phase() -> dict[str, Any]:
         "name": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},
         "at": {"$ref": "#/$defs/duration", "description": "When the phase starts."},
         "duration": {"$ref": "#/$defs/duration", "description": "How long it lasts."},
+        "hold": {
+            "anyOf": [{"type": "integer", "minimum": 0}, {"$ref": "#/$defs/param"}],
+            "description": "wall clock: this phase's hold (the profile's `hold` otherwise).",
+        },
         "description": {"type": "string"},
         "ramp": {
             "type": "object",

@@ -5,7 +5,10 @@ A :class:`Timeline` is the gateway's rule source for a profile. With the
 target's own with ``count: per_target``), so a run is deterministic whatever
 the machine's speed. With the ``wall`` clock it follows ``elapsed *
 time_scale``, so a six-hour incident with ``time_scale: 3600`` replays in six
-seconds.
+seconds; a phase with a ``hold`` lasts its scaled time and at least until that
+many attempts on its targets met it, and the phases after it start later by as
+much (an SDK's retries cannot then ride out a phase that is shorter than its
+back-off).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import random
+import threading
 from collections.abc import Sequence
 
 from chaos.faults import Fault, Match, Schedule
@@ -22,6 +26,10 @@ from chaos.profiles._model import Phase, Profile
 __all__ = ["Timeline"]
 
 _BAR = 48
+QUIET_S = 10.0
+"""A held phase also ends once the app has made no attempt for this long (test seconds):
+it went quiet (a circuit breaker open, a cool-down), so the incident moves on without it.
+Longer than an SDK's longest back-off between two attempts (8 s)."""
 
 
 class Timeline:
@@ -48,6 +56,18 @@ class Timeline:
                 name: tuple(f for f in phase.faults if f.target == name) for name in profile.targets
             }
             self._by_target.append(table or empty)
+        wall = profile.clock == "wall"
+        # a hold counts the attempts on the targets the phase's faults aim at
+        self._holds = [phase.hold if wall and phase.faults else 0 for phase in profile.phases]
+        self._aimed = [frozenset(f.target for f in phase.faults) for phase in profile.phases]
+        self._lock = threading.Lock()
+        self._met = [0] * len(profile.phases)  # attempts on the phase's targets
+        self._all = [0] * len(profile.phases)  # attempts on any target
+        self._lapsed = [False] * len(profile.phases)  # held until the app went quiet
+        self._last: float | None = None  # test time of the last attempt
+        self._shift = 0.0  # test seconds the held phases added, so far
+        # the holds that ended: (from, to) in test time, the incident point, the phase
+        self._frozen: list[tuple[float, float, float, int]] = []
 
     def __repr__(self) -> str:
         return f"Timeline({self.profile.name!r}, seed={self.seed})"
@@ -72,7 +92,7 @@ class Timeline:
         :param elapsed: seconds of test time since the clock started (see :attr:`start`).
         """
         if self.profile.clock == "wall":
-            index = self._index(elapsed * self.profile.time_scale)
+            index = self.count_attempt(target, elapsed)
         elif self.profile.count == "per_target":
             index = self._index(target_index)
         else:
@@ -81,17 +101,114 @@ class Timeline:
             return None, ()
         return self.profile.phases[index].name, self._by_target[index].get(target, ())
 
+    def count_attempt(self, target: str, elapsed: float) -> int | None:
+        """``wall`` clock: an attempt on ``target`` after ``elapsed`` seconds of test time
+        (one the gateway answered, or one a network fault turned away); the index of the
+        phase it met. A held phase whose hold this attempt completes (``hold`` attempts
+        on the targets its faults aim at, or twice as many on any target) ends with it:
+        the next phase starts now, with its whole scaled time. A held phase also ends
+        :data:`QUIET_S` after the last attempt, when no other came: the app went quiet."""
+        with self._lock:
+            index = self._wall_index(elapsed)
+            if index is None or not self._holds[index]:
+                self._last = elapsed
+                return index
+            self._last = elapsed
+            done = self._done(index)
+            self._all[index] += 1
+            if target in self._aimed[index]:
+                self._met[index] += 1
+            end = self._end(index)
+            if not done and self._done(index) and end is not None:
+                held_from = end / self.profile.time_scale + self._shift
+                if elapsed > held_from:
+                    self._frozen.append((held_from, elapsed, end, index))
+                    self._shift += elapsed - held_from
+            return index
+
+    def incident_seconds(self, elapsed: float) -> float:
+        """``wall`` clock: the incident time (seconds) at ``elapsed`` seconds of test time
+        of this run: test time times ``time_scale``, less the time held phases added
+        (while a phase is held, incident time stands at its end)."""
+        with self._lock:
+            frozen = list(self._frozen)
+        point, _held = self._looking_back(frozen, elapsed)
+        return point
+
+    def _then(self, elapsed: float) -> int | None:
+        # the phase at that moment of this run: held phases that ended are history
+        with self._lock:
+            if not self._frozen or elapsed >= self._frozen[-1][1]:
+                return self._wall_index(elapsed)
+            frozen = list(self._frozen)
+        point, held = self._looking_back(frozen, elapsed)
+        return held if held is not None else self._index(point)
+
+    def _looking_back(
+        self, frozen: list[tuple[float, float, float, int]], elapsed: float
+    ) -> tuple[float, int | None]:
+        # the incident point at ``elapsed``, and the phase then held, if one was
+        shifted = 0.0
+        for start, stop, point, index in frozen:
+            if elapsed < start:
+                break
+            if elapsed < stop:
+                return point, index
+            shifted += stop - start
+        return (elapsed - shifted) * self.profile.time_scale, None
+
+    @property
+    def holds(self) -> bool:
+        """Whether a phase of this timeline is held until attempts met it (``hold``)."""
+        return any(self._holds)
+
+    def _wall_index(self, elapsed: float) -> int | None:
+        # under the lock; a held phase that lapsed (the app went quiet) moves the clock on
+        scale = self.profile.time_scale
+        while True:
+            point = (elapsed - self._shift) * scale
+            started = bisect.bisect_right(self._starts, point)
+            for index in range(started):  # a phase whose time is over holds until it is done
+                end = self._end(index)
+                if end is None or end > point or self._done(index):
+                    continue
+                held_from = end / scale + self._shift
+                quiet = held_from if self._last is None else self._last + QUIET_S
+                if elapsed < quiet:
+                    return index
+                self._lapsed[index] = True
+                if quiet > held_from:
+                    self._frozen.append((held_from, quiet, end, index))
+                    self._shift += quiet - held_from
+                break  # its end moved the phases after it: look again
+            else:
+                return self._index(point)
+
+    def _done(self, index: int) -> bool:
+        # N attempts on the phase's targets, or 2N in all: an app that moved its traffic
+        # elsewhere (an open circuit breaker) does not keep the phase until it calls again
+        hold = self._holds[index]
+        return self._lapsed[index] or self._met[index] >= hold or self._all[index] >= 2 * hold
+
+    def _end(self, index: int) -> float | None:
+        phases = self.profile.phases
+        until = phases[index].until
+        if until is not None:
+            return until
+        return phases[index + 1].at if index + 1 < len(phases) else None
+
     # -- questions about the timeline -----------------------------------------------------------
 
     def phase_at(
         self, *, elapsed: float | None = None, requests: int | None = None
     ) -> Phase | None:
         """The phase active after ``elapsed`` seconds of test time (``wall`` clock) or at
-        request number ``requests`` (``requests`` clock); None between or before phases."""
+        request number ``requests`` (``requests`` clock); None between or before phases.
+        With ``hold``, the phase of this run at that moment (held phases as they held)."""
         if self.profile.clock == "wall":
             if elapsed is None:
                 raise TypeError(f"{self.profile.name} runs on the wall clock: pass elapsed=")
-            index = self._index(elapsed * self.profile.time_scale)
+            index = self._then(elapsed)
         else:
             if requests is None:
                 raise TypeError(f"{self.profile.name} runs on the requests clock: pass requests=")
@@ -114,11 +231,15 @@ class Timeline:
             points.add(phase.at)
             if phase.until is not None:
                 points.add(phase.until)
-        scale = self.profile.time_scale if self.profile.clock == "wall" else 1.0
-        return sorted(point / scale for point in points)
+        if self.profile.clock != "wall":
+            return sorted(points)
+        with self._lock:
+            shift = self._shift
+        return sorted(point / self.profile.time_scale + shift for point in points)
 
     def duration(self) -> float:
-        """Test time (seconds) until the last phase starts or ends (``wall`` clock)."""
+        """Test time (seconds) until the last phase starts or ends (``wall`` clock), when
+        no phase is held longer than its scaled time (see :meth:`incident_seconds`)."""
         return self.profile.span() / self.profile.time_scale
 
     def rng(self, name: str) -> random.Random:
@@ -155,6 +276,11 @@ class Timeline:
                 "apply": "apply (incident time 0 is when the profile is applied)",
             }
             lines.append(f"start: {starts[profile.start]}")
+            if self.holds:
+                lines.append(
+                    "hold: a phase marked 'held for N' lasts its scaled time and at least "
+                    "until N attempts on its targets met it; later phases start later"
+                )
         else:
             lines.append(f"clock: requests, counted {profile.count.replace('_', ' ')}")
         lines.append(f"seed: {self.seed}")
@@ -199,7 +325,9 @@ class Timeline:
         lines.append("")
         for phase in phases:
             until = f" until {self._show(phase.until)}" if phase.until is not None else ""
-            lines.append(f"{phase.name} (from {self._show(phase.at)}{until})")
+            held = self._holds[phases.index(phase)]
+            hold = f", held for {held} attempt{'s' * (held != 1)}" if held else ""
+            lines.append(f"{phase.name} (from {self._show(phase.at)}{until}{hold})")
             if phase.description:
                 lines.append(f"    {phase.description.strip()}")
             if not phase.faults:

@@ -35,7 +35,8 @@ def applied_profile(item: Any, harness: Any) -> Any:
 def phase_spans(profile: Any, records: Sequence[JournalRecord]) -> list[PhaseSpan]:
     """The profile's phases in seconds from the first request, for the timeline.
 
-    ``wall`` clock: incident time divided by ``time_scale``. ``requests`` clock:
+    ``wall`` clock: incident time divided by ``time_scale`` (with a phase ``hold``:
+    the phases the journal shows, since holds moved them). ``requests`` clock:
     a phase starts at the request its ``at`` counts to (global count), so only
     phases the run reached are drawn. Without a loaded profile: the phases the
     journal shows (see :func:`~chaos.report.phases_from_records`).
@@ -44,6 +45,10 @@ def phase_spans(profile: Any, records: Sequence[JournalRecord]) -> list[PhaseSpa
     origin = ordered[0].time if ordered else 0.0
     phases = getattr(profile, "phases", None)
     if not phases:
+        return phases_from_records(ordered, origin)
+    if getattr(profile, "clock", "requests") == "wall" and any(
+        getattr(p, "hold", 0) for p in phases
+    ):  # held phases moved the later ones by as long as they held: the journal knows where
         return phases_from_records(ordered, origin)
     if getattr(profile, "clock", "requests") == "wall":
         scale = float(getattr(profile, "time_scale", 1.0) or 1.0)

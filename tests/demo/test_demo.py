@@ -13,7 +13,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from chaos._demo import APPS, find_app
+from chaos.cli.demo import APPS, find_app
 
 pytestmark = [pytest.mark.slow, pytest.mark.sdk]
 

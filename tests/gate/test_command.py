@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from chaos._gate import run_command
+from chaos.cli.gate.command import run_command
 from tests.gate._util import llm_chaos
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -415,3 +416,55 @@ def test_after_a_reset_the_requests_clock_counts_from_zero(h: Harness) -> None:
             with pytest.raises(anthropic.APIConnectionError):
                 naive(client)  # request 1: down
             h.reset()
+
+
+# -- a held wall-clock phase: refused attempts count, the next phase is in place at once ------
+
+HELD_DOWN = """
+version: 1
+name: held-down
+title: anthropic down for 50 ms of test time, held until 3 attempts met it
+source: generic
+clock: wall
+time_scale: 1
+hold: 3
+targets:
+  anthropic: {dialect: anthropic}
+  openai: {dialect: openai}
+phases:
+  - name: down
+    at: 0ms
+    faults: [{target: anthropic, network: down}]
+  - name: slow
+    at: 50ms
+    faults: [{target: anthropic, network: {toxic: latency, latency: 20}}]
+  - name: back
+    at: 10m
+    faults: []
+"""
+
+
+def test_a_held_phase_ends_with_its_last_refused_attempt(h: Harness) -> None:
+    """Its 50 ms are long over when the app comes, yet the app's three attempts all meet
+    the outage (the SDK's retries cannot ride out a phase shorter than its back-off); the
+    last of them ends it, and the next phase starts then."""
+    from chaos.profiles import load_profile_text
+
+    h.apply(load_profile_text(HELD_DOWN))
+    with openai.OpenAI(base_url=h.endpoints["openai"] + "/v1", api_key="k") as gpt:
+        gpt.models.list()  # the app's first request starts the clock
+    with anthropic.Anthropic(
+        base_url=h.endpoints["anthropic"], api_key="k", max_retries=SDK_RETRIES, timeout=5
+    ) as client:
+        with pytest.raises(anthropic.APIConnectionError):
+            naive(client)
+        assert [(r.outcome, r.phase) for r in h.journal][1:] == [("refused", "down")] * 3
+        # the ticker takes the proxy out of `down` at once; a call made in that instant
+        # could still be refused (as on the requests clock), so wait for it
+        for _ in range(500):
+            if "slow" in h.phases_seen():
+                break
+            time.sleep(0.01)
+        assert naive(client)
+    assert [(r.outcome, r.phase) for r in h.journal][4:] == [("ok", "slow")]
+    assert h.phases_seen() == ["down", "slow"]

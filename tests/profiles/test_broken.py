@@ -34,7 +34,7 @@ FAULT_KEYS = (
     "delay, edge, error, network, respond, sse, wire"
 )
 TOP_KEYS = (
-    "version, name, title, source, description, clock, time_scale, start, count, seed, "
+    "version, name, title, source, description, clock, time_scale, start, hold, count, seed, "
     "parameters, extends, include, targets, phases, replies"
 )
 

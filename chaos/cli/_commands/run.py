@@ -1,4 +1,7 @@
-"""``llm-chaos run --profile NAME... -- COMMAND...``: the CI gate (logic in :mod:`chaos._gate`)."""
+"""``llm-chaos run --profile NAME... -- COMMAND...``: the CI gate.
+
+The logic is in :mod:`chaos.cli.gate`.
+"""
 
 from __future__ import annotations
 
@@ -109,7 +112,7 @@ def _positive(text: str) -> float:
 def run(args: argparse.Namespace) -> int:
     """Load every profile, run the gate, print the matrix, write the files."""
     from chaos import _options as opts
-    from chaos._gate import load_profiles, run_gate, write_reports
+    from chaos.cli.gate import load_profiles, run_gate, write_reports
 
     command = list(args.command)
     if command[:1] == ["--"]:

@@ -1,4 +1,4 @@
-"""``llm-chaos demo``: the README's main job (logic in :mod:`chaos._demo`)."""
+"""``llm-chaos demo``: the README's main job (logic in :mod:`chaos.cli.demo`)."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     1 when it did not (something is broken), 2 when the SDKs are missing.
     """
     from chaos import _options as opts
-    from chaos._demo import APPS, LEGEND, require_sdks, run_demo, why, write_reports
+    from chaos.cli.demo import APPS, LEGEND, require_sdks, run_demo, why, write_reports
     from chaos.profiles import load_profile
 
     started = time.monotonic()

@@ -1,13 +1,4 @@
-"""The ``llm-chaos`` command: thin verbs over the harness.
-
-Each verb lives in its own module under ``chaos/_commands/`` and exposes
-``register(subparsers)``, which adds its parser and sets ``func`` to a
-function taking the parsed arguments and returning the exit code. Verbs are
-imported only when listed, so ``llm-chaos --help`` stays fast.
-
-Exit codes: 0 success, 1 a check failed, 2 bad input (a message names what and
-where; never a traceback), 130 interrupted.
-"""
+"""``llm-chaos``'s parser and :func:`main` (see :mod:`chaos.cli`)."""
 
 from __future__ import annotations
 
@@ -23,7 +14,7 @@ from chaos._errors import ChaosError, ConfigError, did_you_mean
 
 __all__ = ["main"]
 
-# verb module names under chaos._commands, in the order --help lists them
+# verb module names under chaos.cli._commands, in the order --help lists them
 _VERBS: tuple[str, ...] = ("demo", "profiles", "run", "serve", "toxiproxy_server", "cassette")
 
 _EXIT_BAD_INPUT = 2
@@ -46,7 +37,7 @@ def _build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
     subparsers.required = True
     for verb in _VERBS:
-        module = importlib.import_module(f"chaos._commands.{verb}")
+        module = importlib.import_module(f"chaos.cli._commands.{verb}")
         module.register(subparsers)
     return parser
 

@@ -139,8 +139,9 @@ def run(args: argparse.Namespace) -> int:
             f"cassette {path} does not exist; record it first: llm-chaos cassette record "
             f"--cassette {path} --target {name}=URL -- COMMAND"
         )
-    from chaos._gate import _with_profile_targets, run_command
     from chaos._harness import Harness
+    from chaos.cli.gate.command import run_command
+    from chaos.cli.gate.runner import with_profile_targets
 
     targets: tuple[Target, ...] = (dataclasses.replace(given, cassette=path, record=record),)
     profile = None
@@ -148,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
         from chaos.profiles import load_profile
 
         profile = load_profile(settings.profile)  # checked before anything starts
-        targets = _with_profile_targets(targets, profile)  # its other targets on the fakes
+        targets = with_profile_targets(targets, profile)  # its other targets on the fakes
     harness = Harness(dataclasses.replace(settings, targets=targets))
     with harness:
         if profile is not None:

@@ -1,10 +1,10 @@
 """One example app, driven by a loop of questions: the child process of ``llm-chaos demo``.
 
-``python -m chaos._demo_driver APP --interval S --duration S --seed N`` imports
+``python -m chaos.cli.demo.driver APP --interval S --duration S --seed N`` imports
 the app (its SDK clients read the harness's environment), prints
 ``{"event": "ready"}``, waits for a line on stdin, then asks one question every
-``interval`` seconds for ``duration`` seconds and prints one JSON line per
-answer, then ``{"event": "done"}``. A process per app keeps each app's
+``interval`` seconds until a ``stop`` line (for ``duration`` seconds at most),
+prints one JSON line per answer, then ``{"event": "done"}``. A process per app keeps each app's
 environment, SDK clients and logging its own, and lets both apps live through
 the outage at the same time.
 """
@@ -16,8 +16,11 @@ import json
 import logging
 import random
 import sys
+import threading
 import time
 from typing import Any
+
+__all__ = ["main"]
 
 
 def _emit(**event: Any) -> None:
@@ -27,9 +30,9 @@ def _emit(**event: Any) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Drive one app; see the module docstring."""
-    from chaos._demo import APPS, QUESTIONS
+    from chaos.cli.demo.apps import APPS, QUESTIONS
 
-    parser = argparse.ArgumentParser(prog="python -m chaos._demo_driver")
+    parser = argparse.ArgumentParser(prog="python -m chaos.cli.demo.driver")
     parser.add_argument("app", choices=[app.name for app in APPS])
     parser.add_argument("--interval", type=float, default=0.2)
     parser.add_argument("--duration", type=float, required=True)
@@ -46,9 +49,11 @@ def main(argv: list[str] | None = None) -> int:
     _emit(event="ready")
     if not sys.stdin.readline():
         return 1  # the parent went away
+    stop = threading.Event()  # the parent says "stop" once this app's replay recovered
+    threading.Thread(target=_wait_for_stop, args=(stop,), daemon=True).start()
     start = time.monotonic()
     index = 0
-    while time.monotonic() - start < args.duration:
+    while not stop.is_set() and time.monotonic() - start < args.duration:
         index += 1
         asked = time.monotonic()
         error = None
@@ -72,9 +77,16 @@ def main(argv: list[str] | None = None) -> int:
         )
         pause = asked + args.interval - time.monotonic()
         if pause > 0:
-            time.sleep(pause)
+            stop.wait(pause)
     _emit(event="done")
     return 0
+
+
+def _wait_for_stop(stop: threading.Event) -> None:
+    for line in sys.stdin:
+        if line.strip() == "stop":
+            break
+    stop.set()  # "stop", or the parent went away
 
 
 def _first_line(exc: BaseException) -> str:
