@@ -112,17 +112,18 @@ def test_answers_through_the_outage(chaos):
 READING = """Reading them: the verdicts are the same on both clocks; only the counts of the
 time-driven test (`test_survives_the_2_march_2026_outage` asks until 5 s have passed)
 differ, as they do between two real runs. The target, the 20-question test in at most
-1 s on virtual time, is met (0.3-0.93 s over this session's runs on the shared machine,
-against 3.4-3.8 s real): the attempt that crosses the profile's `methods-failing`
-phase, whose `network: {toxic: latency, latency: 800, jitter: 400}` took 0.4-1.2 s of
-real time before, is now skipped on the virtual clock (the sync SDK client's 5 s read
-timeout cannot fire first, so nothing could notice; docs/virtual-time.md says when a
-latency stays real), and costs about 15-20 ms. What is left is real work: profiled in
-one process, the SDK clients' construction and the first OpenAI call (its lazy imports)
-take 0.2-0.5 s, the 20 questions about 0.15 s. The tests whose time was waiting
-(`retry-after`, back-off, a cool-down) run 4-90× faster; the hung-provider test keeps
-its real 2 s read timeout. The whole pytest process is mostly the harness's start and
-the SDKs' import on this shared machine."""
+1 s on virtual time, is met, at the edge on this shared machine (0.47-1.0 s over this
+session's runs with held phases, against 13.5 s real). The profile's `methods-failing`
+phase is held until 5 attempts met it, each behind `network: {toxic: latency, latency:
+800, jitter: 400}`: those latencies are skipped on the virtual clock (the sync SDK
+client's 5 s read timeout cannot fire first, so nothing could notice;
+docs/virtual-time.md says when a latency stays real), about 50 ms of real time for the
+5 of them, where they took 2-6 s before. What is left is real work: the SDK clients'
+construction and the first OpenAI call (its lazy imports) take 0.2-0.5 s, the 44
+attempts the rest. The tests whose time was waiting (`retry-after`, back-off, a
+cool-down) run 2-25× faster; the hung-provider test keeps its real 2 s read timeout.
+The whole pytest process is mostly the harness's start and the SDKs' import on this
+shared machine."""
 
 
 def run(cwd: Path, hook_dir: Path, clock: str, *args: str) -> tuple[float, list[dict[str, Any]]]:
