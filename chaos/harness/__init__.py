@@ -9,7 +9,8 @@
 - :class:`Settings` (``_settings``): the one settings model the plugin and the CLI
   share, with its precedence rule;
 - :class:`HarnessLike` (``_contract``): what the plugin and the fixture use of a
-  harness (this process's, or ``llm-chaos run``'s shared over its admin API).
+  harness (this process's, or ``llm-chaos run``'s shared over its admin API, read by
+  ``_gate_client``).
 
 No pytest here. Imported lazily (module ``__getattr__``): the plugin and the CLI
 read the settings model at start-up without loading the gateway.

@@ -1,7 +1,7 @@
 """The harness contract: what the pytest plugin and the ``chaos`` fixture use of a harness.
 
 Two classes implement it: :class:`chaos.Harness` (a harness of this process) and
-``chaos._gate_client.GateHarness`` (the harness of ``llm-chaos run``, shared over
+``chaos.harness._gate_client.GateHarness`` (the harness of ``llm-chaos run``, shared over
 its admin API). The plugin and the fixture speak only this :class:`HarnessLike`,
 never ``isinstance`` or ``getattr``; mypy checks both classes against it where the
 plugin starts the session's harness (``chaos.plugin._session._start_harness`` returns

@@ -82,7 +82,7 @@ def pytest_report_header(config: pytest.Config) -> str:
             parts.append("scope: whole suite")
     except ConfigError:
         pass
-    from chaos._gate_client import ADMIN_ENV, PROFILE_ENV
+    from chaos.harness._gate_client import ADMIN_ENV, PROFILE_ENV
 
     if os.environ.get(ADMIN_ENV):
         parts.append(
@@ -113,7 +113,7 @@ def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> 
     track_clients()  # so that a refusal can say where its client was built
     if _chaos_config_overridden(config, module_path):
         return  # its harness starts with the fixture; the guard catches what is missed
-    from chaos._gate_client import ADMIN_ENV
+    from chaos.harness._gate_client import ADMIN_ENV
 
     if os.environ.get(ADMIN_ENV):
         return  # under llm-chaos run, the environment already routes to the gate

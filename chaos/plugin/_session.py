@@ -114,9 +114,9 @@ def _profile_all(config: pytest.Config) -> bool:
 
 
 def _start_harness(config: pytest.Config, chaos_config: Mapping[str, Any]) -> HarnessLike:
-    from chaos._gate_client import from_environ
     from chaos.common import Target
     from chaos.harness import Harness
+    from chaos.harness._gate_client import from_environ
     from chaos.providers import DIALECTS
 
     gate = from_environ(os.environ)
