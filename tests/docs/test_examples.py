@@ -9,7 +9,8 @@ Each ```python block carries ``<!-- example: [NAME] KIND [options] -->`` on the 
   ``imports=a,b`` names modules a partial module uses without importing them.
 - ``script``: exec'd as written; ``with=NAME`` provides a running ``chaos`` fixture (in a
   pytester run, after one question to the resilient app) or ``toxi`` (an embedded backend
-  with an ``anthropic`` proxy); ``prints=REGEX`` must match what it printed.
+  with an ``anthropic`` proxy); ``env=NAME=VALUE`` sets a variable (no ``TOXIPROXY_URL``);
+  ``prints=REGEX`` must match what it printed.
 - ``conftest``: a ``conftest.py`` for a pytester run of a naive app's failing chaos test;
   ``stub=NAME`` defines a placeholder it calls (recording its arguments), ``posts=REGEX``
   must match what the stubs recorded.
@@ -119,6 +120,7 @@ def module_of(block: Block) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.sdk
 @pytest.mark.usefixtures("example_apps")
 @pytest.mark.parametrize("app", ["resilient", "naive"])
 @pytest.mark.parametrize("block", of_kind("pytest"))
@@ -170,7 +172,13 @@ def toxi() -> Iterator[Any]:
 @pytest.mark.parametrize(
     "block", [p for p in of_kind("script") if p.values[0].option("with") != "chaos"]
 )
-def test_script_example(block: Block, request: pytest.FixtureRequest) -> None:
+def test_script_example(
+    block: Block, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TOXIPROXY_URL", raising=False)
+    for setting in block.options.get("env", []):
+        name, _, value = setting.partition("=")
+        monkeypatch.setenv(name, value)
     namespace: dict[str, Any] = {"__name__": "__example__"}
     given = block.option("with")
     if given is not None:
@@ -196,6 +204,7 @@ def test_example(chaos):
 
 
 @pytest.mark.slow
+@pytest.mark.sdk
 @pytest.mark.usefixtures("example_apps")
 @pytest.mark.parametrize(
     "block", [p for p in of_kind("script") if p.values[0].option("with") == "chaos"]
@@ -237,6 +246,7 @@ def test_overloaded(chaos):
 
 
 @pytest.mark.slow
+@pytest.mark.sdk
 @pytest.mark.usefixtures("example_apps")
 @pytest.mark.parametrize("block", of_kind("conftest"))
 def test_conftest_example(pytester: pytest.Pytester, block: Block) -> None:
