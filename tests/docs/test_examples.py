@@ -14,7 +14,7 @@ Each ```python block carries ``<!-- example: [NAME] KIND [options] -->`` on the 
 - ``conftest``: a ``conftest.py`` for a pytester run of a naive app's failing chaos test;
   ``stub=NAME`` defines a placeholder it calls (recording its arguments), ``posts=REGEX``
   must match what the stubs recorded.
-- ``fragment``: compiled when it is Python; ``checks=hooks`` (its ``pytest_*`` functions are
+- ``fragment``: its names are checked: ``checks=hooks`` (its ``pytest_*`` functions are
   the plugin's hookspecs, with their arguments), ``checks=marker`` (the signature shown is
   the ``chaos`` marker's).
 - ``run-by=PATH``: that test module runs it (and names it), not this one.
