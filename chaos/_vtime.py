@@ -21,7 +21,11 @@ virtual clock, and a watchdog cannot outrun a slow answer already at the harness
 waits for the answer, and 50 ms more for it to reach the app).
 
 The harness's own threads (names starting ``llm-chaos`` or ``toxiproxy``) keep real
-sleeps and real loop timers: its latency, delays and timeouts are real.
+sleeps and real loop timers: its delays and timeouts are real. The one exception is
+the embedded Toxiproxy's latency (:class:`_Hold`): it is a sleeper too, skipped only
+when the client waiting behind it cannot time out first, and held real, holding the
+clock, otherwise; and no sleep is skipped while an app thread is in a timed wait on a
+lock (``Event.wait(t)``, ``Future.result(t)``): that wait is real.
 
 The monotonic clock never goes back: the seconds skipped stay added after the test
 (its origin is arbitrary anyway). The wall clock returns to the real one when the
@@ -36,15 +40,18 @@ import asyncio.futures
 import contextvars
 import logging
 import math
+import socket
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol
 
 from chaos._errors import ConfigError
 
 __all__ = [
+    "ServerClock",
     "activate",
     "active",
     "deactivate",
@@ -74,15 +81,19 @@ _real_perf_counter = time.perf_counter
 _real_perf_counter_ns = time.perf_counter_ns
 _real_sleep = time.sleep
 _real_call_later = asyncio.base_events.BaseEventLoop.call_later
+_real_settimeout = socket.socket.settimeout
+_real_setblocking = socket.socket.setblocking
+_real_condition_wait = threading.Condition.wait
 _sleep_callback = asyncio.futures._set_result_unless_cancelled  # type: ignore[attr-defined]
 
 
 class _Sleeper:
-    __slots__ = ("deadline", "who")
+    __slots__ = ("deadline", "jumped", "who")
 
     def __init__(self, deadline: float, who: int) -> None:
         self.deadline = deadline
         self.who = who
+        self.jumped = False
 
 
 class _Clock:
@@ -102,6 +113,12 @@ class _Clock:
         self.woke_who = 0
         self.busy_at = -math.inf  # real monotonic time a request was last seen in flight
         self.awake: set[int] = set()  # asyncio tasks woken, not asleep again nor done
+        self.holding = 0  # latencies held in real time (their client could time out first)
+        self.waits: dict[int, float] = {}  # timed lock waits of the app: id -> deadline
+        # the app's sockets whose timeout was set on virtual time: (timeout, when)
+        self.sockets: weakref.WeakKeyDictionary[socket.socket, tuple[float | None, float]] = (
+            weakref.WeakKeyDictionary()
+        )
         self.tracked: set[int] = set()  # tasks whose end is watched (one callback each)
         self.local = threading.local()
 
@@ -134,9 +151,10 @@ class _Clock:
                 self.woke_at = _real_monotonic()
                 self.woke_who = sleeper.who
 
-    def step(self, sleeper: _Sleeper) -> float:
+    def step(self, sleeper: _Sleeper, notify: bool = True) -> float:
         """Jump to ``sleeper``'s deadline if nothing could notice; else the real seconds
-        to wait before asking again (0: the deadline has passed)."""
+        to wait before asking again (0: the deadline has passed). After a jump the
+        listeners are called (``notify=False``: the caller calls :meth:`notify`)."""
         with self.lock:
             left = sleeper.deadline - (_real_monotonic() + self.offset)
             if left <= 0:
@@ -145,15 +163,22 @@ class _Clock:
                 return min(_STEP, left)
             self.offset += left
             self.skipped += left
+            sleeper.jumped = True
             if self.coordinates is not None:
                 self.coordinates.shift(left)
+        if notify:
+            self.notify()
+        return 0.0
+
+    def notify(self) -> None:
+        """Call the listeners: the clock jumped."""
+        with self.lock:
             listeners = list(self.listeners)
         for listener in listeners:
             try:
                 listener()
             except Exception:  # the harness's trouble must not surface in the app's sleep
                 log.exception("llm-chaos: after a virtual time jump")
-        return 0.0
 
     def _may_jump(self, sleeper: _Sleeper) -> bool:
         if any(s.deadline < sleeper.deadline for s in self.sleepers if s is not sleeper):
@@ -163,6 +188,12 @@ class _Clock:
             return False  # another sleeper just woke: let its next request show up
         if self.awake - {sleeper.who}:
             return False  # a task woken before is at work: no jump until it waits again
+        if self.holding or self.waits:
+            # a latency held for a client that could time out first, or a timed lock
+            # wait: real waits, which a jump would not shorten (what they wait for
+            # would come early on the virtual clock)
+            self.busy_at = now
+            return False
         if any(probe() for probe in self.busy):
             self.busy_at = now
             return False
@@ -299,6 +330,151 @@ def _call_later(
     return _real_call_later(self, delay, callback, *args, context=context)
 
 
+def _settimeout(self: socket.socket, value: float | None) -> None:
+    _real_settimeout(self, value)
+    _note_timeout(self)
+
+
+def _setblocking(self: socket.socket, flag: bool) -> None:
+    _real_setblocking(self, flag)
+    _note_timeout(self)
+
+
+def _note_timeout(sock: socket.socket) -> None:
+    # the app's sync HTTP clients (httpcore) set the read timeout just before each recv:
+    # its deadline is at least this time plus the timeout
+    if _CLOCK.here():
+        with _CLOCK.lock:
+            _CLOCK.sockets[sock] = (sock.gettimeout(), monotonic())
+
+
+def _condition_wait(self: threading.Condition, timeout: float | None = None) -> bool:
+    """``Condition.wait`` (so ``Event.wait``, ``Future.result``, ``queue.get``): a timed
+    wait in the app's threads is real, and no sleep is skipped while it lasts."""
+    if timeout is None or not 0 < timeout < math.inf or not _CLOCK.here():
+        return _real_condition_wait(self, timeout)
+    key = id(threading.current_thread())
+    with _CLOCK.lock:
+        _CLOCK.waits[key] = monotonic() + timeout
+    try:
+        return _real_condition_wait(self, timeout)
+    finally:
+        with _CLOCK.lock:
+            _CLOCK.waits.pop(key, None)
+
+
+def _client_deadline(client: tuple[Any, ...], proxy: tuple[Any, ...]) -> float | None:
+    """The earliest the app's socket at ``client`` (connected to ``proxy``) can time out,
+    on the virtual clock: ``inf`` for a blocking socket with no timeout, None when that is
+    not known (no such socket of the app, or a non-blocking one: an asyncio loop's timers
+    decide its timeouts)."""
+    with _CLOCK.lock:
+        known = list(_CLOCK.sockets.items())
+    for sock, (timeout, since) in known:
+        try:
+            if sock.getsockname() != client or sock.getpeername() != proxy:
+                continue
+            current = sock.gettimeout()
+        except OSError:  # closed
+            continue
+        if current != timeout:  # changed behind the patch (a C extension?): unknown
+            return None
+        if timeout is None:
+            return math.inf
+        return since + timeout if timeout > 0 else None
+    return None
+
+
+class _Link(Protocol):
+    """What a latency's hold reads of the embedded Toxiproxy's link it is on."""
+
+    client_address: tuple[Any, ...] | None
+    proxy_address: tuple[Any, ...] | None
+    read_at: float
+
+
+class _Hold:
+    """A latency of the embedded Toxiproxy (in this process) on the virtual clock.
+
+    A sleeper like the app's: it ends at its deadline on the virtual clock, and the
+    clock jumps there (the bytes go on at once) when the sleep rules allow, the
+    link's sender has paused (10 ms: the rest of what it sends is read, and held,
+    before the jump), and the client waiting behind it cannot time out first: its
+    socket is a blocking one of this process whose timeout, counted from when it was
+    set, ends more than 50 ms after the latency. Otherwise it waits in real time and
+    holds the clock (no sleep is skipped) while it does: a jump would not move the
+    client's real timeout.
+    """
+
+    def __init__(self, seconds: float, link: _Link) -> None:
+        self._link = link
+        self._sleeper = _CLOCK.enter(monotonic() + seconds, id(self))
+        self._real = False
+        self._notifier: threading.Thread | None = None
+
+    def _may_skip(self) -> bool:
+        client, proxy = self._link.client_address, self._link.proxy_address
+        if not _CLOCK.depth or client is None or proxy is None:
+            return False
+        if _real_monotonic() - self._link.read_at < _QUIET:
+            return False  # the sender is still at it
+        deadline = _client_deadline(client, proxy)
+        return deadline is not None and deadline > self._sleeper.deadline + _ANSWER_QUIET
+
+    def _hold_real(self, real: bool) -> None:
+        if real != self._real:
+            with _CLOCK.lock:
+                _CLOCK.holding += 1 if real else -1
+            self._real = real
+
+    def step(self) -> float:
+        """Real seconds to wait before asking again; 0 once the latency is over."""
+        if self._notifier is not None:  # jumped: the bytes go on once the harness knows
+            return _STEP if self.settling() else 0.0
+        if self._may_skip():
+            self._hold_real(False)
+            wait = _CLOCK.step(self._sleeper, notify=False)
+            if wait == 0 and self._sleeper.jumped:
+                # on a thread of its own: the listeners may call this Toxiproxy's API,
+                # served by the loop this hold runs on
+                self._notifier = threading.Thread(
+                    target=_CLOCK.notify, name="llm-chaos-vtime-jump", daemon=True
+                )
+                self._notifier.start()
+                return _STEP
+            return wait
+        self._hold_real(True)
+        left = self._sleeper.deadline - monotonic()
+        return min(_STEP, left) if left > 0 else 0.0
+
+    def settling(self) -> bool:
+        """Whether the listeners of this hold's jump are still at work."""
+        return self._notifier is not None and self._notifier.is_alive()
+
+    def close(self) -> None:
+        """The latency is over: its bytes are on their way to the client."""
+        self._hold_real(False)
+        with _CLOCK.lock:
+            others = len(_CLOCK.sleepers) > 1
+        _CLOCK.leave(self._sleeper)
+        if others:  # someone else sleeps: the answer must reach the app before a jump
+            _CLOCK.busy_at = _real_monotonic()
+
+
+class ServerClock:
+    """The clock of an embedded Toxiproxy in this process (``_toxics.use_clock``, set by
+    the ``embedded`` backend): the virtual one, which runs its latency while a virtual
+    test runs (:class:`_Hold`)."""
+
+    def now(self) -> float:
+        """:func:`monotonic`."""
+        return monotonic()
+
+    def hold(self, seconds: float, link: _Link) -> _Hold | None:
+        """A latency on the virtual clock while a virtual test runs; else None (real)."""
+        return _Hold(seconds, link) if _CLOCK.depth else None
+
+
 _installed = False
 
 
@@ -315,6 +491,9 @@ def _install() -> None:
     time.perf_counter_ns = _perf_counter_ns
     time.sleep = _sleep  # type: ignore[assignment]
     asyncio.base_events.BaseEventLoop.call_later = _call_later  # type: ignore[method-assign,assignment]
+    socket.socket.settimeout = _settimeout  # type: ignore[method-assign,assignment]
+    socket.socket.setblocking = _setblocking  # type: ignore[method-assign,assignment]
+    threading.Condition.wait = _condition_wait  # type: ignore[method-assign]
 
 
 def _time_machine() -> Any:
@@ -344,6 +523,8 @@ def activate() -> None:
             _CLOCK.skipped = 0.0
             _CLOCK.sleepers.clear()  # a loop abandoned mid-sleep must not hold the clock
             _CLOCK.awake.clear()
+            _CLOCK.waits.clear()
+            _CLOCK.sockets.clear()
             _CLOCK.traveller = time_machine.travel(time.time(), tick=True)
             _CLOCK.coordinates = _CLOCK.traveller.start()
         _CLOCK.depth += 1

@@ -8,17 +8,16 @@ and the gateway's admin API share.
 
 from chaos.faults import fault_keys, parse_fault
 from chaos.profiles._duration import format_duration, parse_duration
-from chaos.profiles._loader import (
+from chaos.profiles._find import (
     ENV_DIRS,
     ProfileInfo,
     builtin_dir,
     find_profiles,
-    load_profile,
-    load_profile_text,
     profile_dirs,
     profile_label,
     resolve_profile,
 )
+from chaos.profiles._loader import load_profile, load_profile_text
 from chaos.profiles._model import Phase, Profile, TargetSpec
 from chaos.profiles._schema import json_schema, schema_text
 from chaos.profiles._timeline import Timeline

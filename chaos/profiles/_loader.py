@@ -9,21 +9,34 @@ all files are gathered into one :class:`~chaos.ProfileError`.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path as FsPath
 from typing import Any, cast
 
-from chaos._errors import ConfigError, ProfileError, did_you_mean
-from chaos.faults import Fault, NetworkAction
-from chaos.faults._parse import parse_fault_into
-from chaos.faults._problems import Path, Problems, choices_text, unknown
-from chaos.profiles._duration import format_duration, parse_duration
+from chaos._errors import ConfigError, ProfileError
+from chaos.faults._problems import Path, Problems, unknown
+from chaos.profiles._checks import (
+    check_clock_keys,
+    check_name,
+    check_required,
+    check_scale,
+    check_seed,
+    check_text,
+    choice,
+)
+from chaos.profiles._find import (
+    ENV_DIRS,
+    ProfileInfo,
+    builtin_dir,
+    find_profiles,
+    profile_dirs,
+    profile_label,
+    resolve_profile,
+)
 from chaos.profiles._model import (
     CLOCKS,
     COUNTS,
@@ -35,6 +48,14 @@ from chaos.profiles._model import (
     Profile,
     Start,
     TargetSpec,
+)
+from chaos.profiles._phases import (
+    NAME,
+    PhaseDraft,
+    check_hold,
+    expand,
+    read_phases,
+    show,
 )
 from chaos.profiles._yaml import Document, read_yaml
 from chaos.providers._replies import Reply, parse_reply
@@ -51,8 +72,6 @@ __all__ = [
     "resolve_profile",
 ]
 
-ENV_DIRS = "LLM_CHAOS_PROFILES_DIRS"
-"""Environment variable: extra profile folders, separated by ``os.pathsep``."""
 
 TOP_KEYS: tuple[str, ...] = (
     "version",
@@ -74,135 +93,12 @@ TOP_KEYS: tuple[str, ...] = (
     "replies",
 )
 TARGET_KEYS: tuple[str, ...] = ("dialect", "upstream", "cassette", "record")
-PHASE_KEYS: tuple[str, ...] = (
-    "name",
-    "at",
-    "duration",
-    "hold",
-    "description",
-    "ramp",
-    "faults",
-)
-RAMP_KEYS: tuple[str, ...] = ("rate", "every")
-SUFFIXES: tuple[str, ...] = (".yaml", ".yml")
 
 # DESIGN.md's dialects, accepted even before their module registers them (they are
 # being written alongside); any other name must be registered to be accepted
 _PLANNED_DIALECTS = ("anthropic", "openai", "gemini")
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _PARAM = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _REFERENCE = re.compile(r"\$\$|\$\{([^}]*)\}")
-
-
-# -- finding profiles ---------------------------------------------------------------------------
-
-
-def builtin_dir() -> FsPath:
-    """The folder of the built-in profiles: in the installed wheel, or the checkout's."""
-    shipped = resources.files("chaos").joinpath("fault_profiles")
-    if shipped.is_dir():
-        return FsPath(str(shipped))
-    return FsPath(__file__).resolve().parents[2] / "fault_profiles"
-
-
-def profile_label(name_or_path: str | os.PathLike[str]) -> str:
-    """How a message names a profile: a built-in by its name (``provider-down``), not by
-    its install path (``.../site-packages/chaos/fault_profiles/provider-down.yaml``); any
-    other name or file as given."""
-    text = os.fspath(name_or_path)
-    path = FsPath(text)
-    if path.suffix in SUFFIXES and path.parent.resolve() == builtin_dir().resolve():
-        return path.stem
-    return text
-
-
-def profile_dirs(dirs: Sequence[str | os.PathLike[str]] = ()) -> list[FsPath]:
-    """Where profiles are looked up by name, in order: ``dirs``, ``$LLM_CHAOS_PROFILES_DIRS``,
-    then the built-ins."""
-    found = [FsPath(d) for d in dirs]
-    found += [FsPath(d) for d in os.environ.get(ENV_DIRS, "").split(os.pathsep) if d.strip()]
-    found.append(builtin_dir())
-    return found
-
-
-@dataclass(frozen=True, slots=True)
-class ProfileInfo:
-    """A profile file as ``llm-chaos profiles list`` shows it (read, not validated).
-
-    :param name: the name to load it by (its file name without ``.yaml``).
-    :param title: its ``title``, or an empty string if unreadable.
-    :param source: its ``source``.
-    :param path: the file.
-    :param origin: ``built-in`` or ``user``.
-    """
-
-    name: str
-    title: str
-    source: str
-    path: FsPath
-    origin: str
-
-
-def find_profiles(dirs: Sequence[str | os.PathLike[str]] = ()) -> list[ProfileInfo]:
-    """Every profile reachable by name (first folder wins for a name), sorted by name."""
-    seen: dict[str, ProfileInfo] = {}
-    builtin = builtin_dir().resolve()
-    for folder in profile_dirs(dirs):
-        if not folder.is_dir():
-            continue
-        origin = "built-in" if folder.resolve() == builtin else "user"
-        for path in sorted(folder.iterdir()):
-            if path.suffix not in SUFFIXES or path.stem in seen:
-                continue
-            title = source = ""
-            try:
-                data = read_yaml(path.read_text(encoding="utf-8"), str(path)).data
-            except (ProfileError, OSError, UnicodeDecodeError):
-                data = None
-            if isinstance(data, Mapping):
-                title = str(data.get("title", ""))
-                source = str(data.get("source", ""))
-            else:
-                title = "(unreadable: see llm-chaos profiles validate)"
-            seen[path.stem] = ProfileInfo(path.stem, title, source, path, origin)
-    return [seen[name] for name in sorted(seen)]
-
-
-def resolve_profile(
-    name_or_path: str | os.PathLike[str],
-    *,
-    dirs: Sequence[str | os.PathLike[str]] = (),
-    relative_to: FsPath | None = None,
-) -> FsPath:
-    """The file for a profile name (looked up in :func:`profile_dirs`) or a path.
-
-    :raises chaos.ProfileError: nothing by that name; the message lists the known names.
-    """
-    text = os.fspath(name_or_path)
-    looks_like_path = (
-        isinstance(name_or_path, os.PathLike)
-        or "/" in text
-        or os.sep in text
-        or text.endswith(SUFFIXES)
-    )
-    if looks_like_path:
-        path = FsPath(text).expanduser()
-        if not path.is_absolute() and relative_to is not None:
-            path = relative_to / path
-        if not path.is_file():
-            raise ProfileError(f"{text}: no such profile file ({path})")
-        return path
-    for folder in profile_dirs(dirs):
-        for suffix in SUFFIXES:
-            candidate = folder / f"{text}{suffix}"
-            if candidate.is_file():
-                return candidate
-    known = [info.name for info in find_profiles(dirs)]
-    folders = ", ".join(str(d) for d in profile_dirs(dirs))
-    raise ProfileError(
-        f"no profile named {text!r} (looked in {folders}); known profiles: "
-        f"{choices_text(known)}{did_you_mean(text, known)}"
-    )
 
 
 # -- loading ------------------------------------------------------------------------------------
@@ -246,19 +142,6 @@ def load_profile_text(
     :param base_dir: where relative ``extends``/``include`` paths start (default: cwd).
     """
     return _Loader(dirs).load_text(text, source, FsPath(base_dir or "."), params or {})
-
-
-@dataclass
-class _PhaseDraft:
-    name: str
-    at: float
-    duration: float | None
-    description: str
-    faults: list[Fault]
-    ramp: tuple[tuple[float, ...], float] | None
-    problems: Problems
-    path: Path
-    hold: int | None = None
 
 
 @dataclass(eq=False)
@@ -391,51 +274,22 @@ class _Loader:
         files = list(root.walk())
         params = self._parameters(root, overrides)
         for file in files:
-            file.data = {
-                key: (
-                    value
-                    if key == "parameters"
-                    else _substitute(file.problems, value, (key,), params)
-                )
-                for key, value in file.data.items()
-            }
+            _substitute_file(file, params)
         scalars = self._scalars(root)
         clock = cast("Clock", scalars.get("clock", "requests"))
-        for file in files:
-            declared = file.data.get("clock")
-            if declared is not None and declared != clock and file not in root.chain():
-                file.problems.add(
-                    ("clock",),
-                    f"an included profile must use the including profile's clock ({clock})",
-                )
+        _check_included_clocks(root, files, clock)
         targets, declared = self._targets(root)
         phases = self._phases(root, targets, declared, clock, int(scalars.get("hold", 0)))
         replies = _replies(root, declared)
         top = root.problems
         if self.broken:  # what is missing may be in the file that could not be read
             top.mute(())
-        for key in ("name", "title"):
-            if key not in scalars:
-                top.add((), f"missing {key!r}")
-        if not declared:
-            top.add(
-                (), "missing 'targets': declare at least one (e.g. anthropic: {dialect: anthropic})"
-            )
-        if not phases and "phases" not in scalars:
-            top.add((), "missing 'phases': a profile needs at least one phase")
-        start = cast("Start", scalars.get("start", "first_request"))
-        if clock == "requests":
-            for key in ("time_scale", "start", "hold"):
-                if key in scalars:
-                    top.add((key,), "applies to the wall clock only (set clock: wall)")
-        else:
-            if "count" in scalars:
-                top.add(("count",), "applies to the requests clock only (set clock: requests)")
-            if start == "first_request":
-                _check_first_request(top, phases, targets, explicit="start" in scalars)
+        check_required(top, scalars, declared, phases)
+        check_clock_keys(top, scalars, clock, phases, targets)
         errors = [e for file in files for e in file.problems.in_order()] + self.loose
         if errors:
             raise ProfileError(list(dict.fromkeys(errors)))
+        start = cast("Start", scalars.get("start", "first_request"))
         return Profile(
             name=str(scalars["name"]),
             title=str(scalars["title"]),
@@ -485,16 +339,16 @@ class _Loader:
     def _scalars(self, root: _File) -> dict[str, Any]:
         """name, title, clock...: this file's, else what it extends."""
         checks: dict[str, Any] = {
-            "name": _check_name,
-            "title": _check_text,
-            "source": _check_text,
-            "description": _check_text,
-            "clock": _choice(CLOCKS),
-            "count": _choice(COUNTS),
-            "time_scale": _check_scale,
-            "start": _choice(STARTS),
-            "hold": _check_hold,
-            "seed": _check_seed,
+            "name": check_name,
+            "title": check_text,
+            "source": check_text,
+            "description": check_text,
+            "clock": choice(CLOCKS),
+            "count": choice(COUNTS),
+            "time_scale": check_scale,
+            "start": choice(STARTS),
+            "hold": check_hold,
+            "seed": check_seed,
         }
         result: dict[str, Any] = {}
         for file in root.walk():
@@ -529,7 +383,7 @@ class _Loader:
             for name, spec in declared.items():
                 names[name] = None
                 where: Path = ("targets", name)
-                if not _NAME.fullmatch(name):
+                if not NAME.fullmatch(name):
                     file.problems.add(where, "a target name is letters, digits, '-', '_' or '.'")
                     continue
                 if not isinstance(spec, dict):
@@ -593,11 +447,16 @@ class _Loader:
     ) -> tuple[Phase, ...]:
         dialects = {name: spec.dialect for name, spec in targets.items()}
 
-        def own(file: _File) -> list[_PhaseDraft]:
+        def own(file: _File) -> list[PhaseDraft]:
             for link in file.chain():
                 if "phases" in link.data:
-                    return self._read_phases(
-                        link, dialects, declared, _default_target(link, declared), clock
+                    return read_phases(
+                        link.problems,
+                        link.data.get("phases"),
+                        dialects,
+                        declared,
+                        _default_target(link, declared),
+                        clock,
                     )
             return []
 
@@ -611,7 +470,7 @@ class _Loader:
                     draft.problems.add(
                         (*draft.path, "at"),
                         f"phase {draft.name!r} is included with a different start "
-                        f"({_show(draft.at, clock)}, not {_show(match.at, clock)})",
+                        f"({show(draft.at, clock)}, not {show(match.at, clock)})",
                     )
                 else:
                     match.faults.extend(draft.faults)
@@ -621,105 +480,15 @@ class _Loader:
                 after.problems.add(
                     (*after.path, "at"),
                     f"phase {after.name!r} starts at the same point as {before.name!r} "
-                    f"({_show(after.at, clock)})",
+                    f"({show(after.at, clock)})",
                 )
             elif before.duration is not None and before.at + before.duration > after.at:
                 before.problems.add(
                     (*before.path, "duration"),
                     f"phase {before.name!r} runs past the start of {after.name!r} "
-                    f"({_show(before.at + before.duration, clock)} > {_show(after.at, clock)})",
+                    f"({show(before.at + before.duration, clock)} > {show(after.at, clock)})",
                 )
-        return _expand(drafts, clock, hold)
-
-    def _read_phases(
-        self,
-        file: _File,
-        dialects: Mapping[str, str],
-        declared: tuple[str, ...],
-        default_target: str | None,
-        clock: Clock,
-    ) -> list[_PhaseDraft]:
-        problems = file.problems
-        raw = file.data.get("phases")
-        if not isinstance(raw, list) or not raw:
-            problems.add(("phases",), f"expected a non-empty list of phases, got {raw!r}")
-            return []
-        drafts: list[_PhaseDraft] = []
-        names: set[str] = set()
-        previous: _PhaseDraft | None = None
-        for i, item in enumerate(raw):
-            path: Path = ("phases", i)
-            if not isinstance(item, dict):
-                problems.add(path, f"a phase must be a mapping with name, at, faults; got {item!r}")
-                continue
-            for key in item:
-                if key not in PHASE_KEYS:
-                    problems.add((*path, key), unknown("key", key, PHASE_KEYS), at_key=True)
-            name = item.get("name")
-            if not isinstance(name, str) or not _NAME.fullmatch(name):
-                problems.add(
-                    (*path, "name") if "name" in item else path,
-                    "missing or bad 'name': a word (letters, digits, '-', '_', '.')",
-                )
-                name = f"phase{i}"
-            elif name in names:
-                problems.add((*path, "name"), f"duplicate phase name {name!r}")
-            names.add(name)
-            if "at" not in item:
-                problems.add(path, "missing 'at' (when the phase starts)")
-                at = None
-            else:
-                at = _point(problems, (*path, "at"), item["at"], clock, positive=False)
-            duration = None
-            if "duration" in item:
-                duration = _point(
-                    problems, (*path, "duration"), item["duration"], clock, positive=True
-                )
-            description = item.get("description", "")
-            if not isinstance(description, str):
-                problems.add((*path, "description"), "expected text")
-                description = ""
-            ramp = _ramp(problems, (*path, "ramp"), item["ramp"], clock) if "ramp" in item else None
-            hold = None
-            if "hold" in item:
-                problem = _check_hold(item["hold"])
-                if clock == "requests":
-                    problem = "applies to the wall clock only (set clock: wall)"
-                if problem:
-                    problems.add((*path, "hold"), problem)
-                else:
-                    hold = int(item["hold"])
-            faults: list[Fault] = []
-            raw_faults = item.get("faults", [])
-            if raw_faults is None:
-                raw_faults = []
-            if not isinstance(raw_faults, list):
-                problems.add((*path, "faults"), f"expected a list of faults, got {raw_faults!r}")
-                raw_faults = []
-            for j, raw_fault in enumerate(raw_faults):
-                fault = parse_fault_into(
-                    problems,
-                    raw_fault,
-                    (*path, "faults", j),
-                    default_target=default_target,
-                    dialects=dialects,
-                    declared_targets=declared,
-                )
-                if fault is not None:
-                    faults.append(fault)
-            if at is None:
-                continue
-            draft = _PhaseDraft(name, at, duration, description, faults, ramp, problems, path, hold)
-            if previous is not None and at <= previous.at:
-                problems.add(
-                    (*path, "at"),
-                    f"phases must start in increasing order: {name!r} starts at "
-                    f"{_show(at, clock)}, not after {previous.name!r} "
-                    f"at {_show(previous.at, clock)}",
-                )
-            previous = draft
-            drafts.append(draft)
-        return drafts
+        return expand(drafts, clock, hold)
 
 
 def _default_target(file: _File, declared: tuple[str, ...]) -> str | None:
@@ -731,129 +500,28 @@ def _default_target(file: _File, declared: tuple[str, ...]) -> str | None:
     return declared[0] if len(declared) == 1 else None
 
 
-def _flatten_includes(file: _File, own: Any) -> Iterator[_PhaseDraft]:
+def _flatten_includes(file: _File, own: Any) -> Iterator[PhaseDraft]:
     yield from own(file)
     for included in file.includes:
         yield from _flatten_includes(included, own)
 
 
-def _expand(drafts: list[_PhaseDraft], clock: Clock, hold: int = 0) -> tuple[Phase, ...]:
-    """Drafts to phases: ends computed, ramps unrolled, faults named; each phase's
-    ``hold`` its own, else the profile's."""
-    phases: list[Phase] = []
-    names: dict[str, tuple[Problems, Path]] = {}
-    for index, draft in enumerate(drafts):
-        following = drafts[index + 1].at if index + 1 < len(drafts) else None
-        end = draft.at + draft.duration if draft.duration is not None else None
-        if following is not None:
-            end = following if end is None else min(end, following)
-        steps: list[tuple[str, float, float | None]] = [(draft.name, draft.at, end)]
-        if draft.ramp is not None:
-            rates, every = draft.ramp
-            last_start = draft.at + every * (len(rates) - 1)
-            if end is not None and last_start >= end:
-                draft.problems.add(
-                    (*draft.path, "ramp", "every"),
-                    f"the ramp's last step would start at {_show(last_start, clock)}, "
-                    f"after the phase ends at {_show(end, clock)}",
-                )
-            starts = [draft.at + every * i for i in range(len(rates))]
-            steps = [
-                (f"{draft.name}.{i + 1}", start, starts[i + 1] if i + 1 < len(starts) else end)
-                for i, start in enumerate(starts)
-            ]
-        for step, (name, at, until) in enumerate(steps):
-            faults = []
-            for i, fault in enumerate(draft.faults):
-                schedule = fault.schedule
-                if (
-                    draft.ramp is not None
-                    and fault.action.layer == "http"
-                    and schedule.rate is None
-                ):
-                    schedule = dataclasses.replace(schedule, rate=draft.ramp[0][step])
-                fault_name = fault.name or f"{name}/{i}-{fault.action.kind}"
-                if fault.name is not None and len(steps) > 1:
-                    fault_name = f"{fault.name}.{step + 1}"
-                where = (*draft.path, "faults", i)
-                if fault_name in names:
-                    draft.problems.add((*where, "name"), f"duplicate fault name {fault_name!r}")
-                names[fault_name] = (draft.problems, where)
-                faults.append(
-                    dataclasses.replace(fault, name=fault_name, phase=name, schedule=schedule)
-                )
-            held = (draft.hold if draft.hold is not None else hold) if faults else 0
-            phases.append(Phase(name, at, until, tuple(faults), draft.description, held))
-    return tuple(phases)
+def _substitute_file(file: _File, params: Mapping[str, Any]) -> None:
+    """``${name}`` references replaced everywhere in ``file`` but its ``parameters``."""
+    file.data = {
+        key: value if key == "parameters" else _substitute(file.problems, value, (key,), params)
+        for key, value in file.data.items()
+    }
 
 
-def _point(
-    problems: Problems, path: Path, value: object, clock: Clock, *, positive: bool
-) -> float | None:
-    """An ``at``/``duration``: incident seconds (``wall``) or a request count (``requests``)."""
-    if clock == "requests":
-        if (
-            isinstance(value, int)
-            and not isinstance(value, bool)
-            and value >= (1 if positive else 0)
-        ):
-            return float(value)
-        problems.add(
-            path,
-            f"with clock: requests this counts requests: expected an integer >= "
-            f"{1 if positive else 0}, got {value!r}"
-            + ("" if not isinstance(value, str) else "; set clock: wall for durations"),
-        )
-        return None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        seconds: float | None = float(value)
-    elif isinstance(value, str):
-        seconds = parse_duration(value)
-    else:
-        seconds = None
-    if seconds is None or seconds < 0 or (positive and seconds == 0) or seconds != seconds:
-        problems.add(
-            path,
-            f"expected a duration like 90s, 20m, 3h58m or 500ms (or seconds as a number)"
-            f"{' above 0' if positive else ''}, got {value!r}",
-        )
-        return None
-    return seconds
-
-
-def _ramp(
-    problems: Problems, path: Path, value: object, clock: Clock
-) -> tuple[tuple[float, ...], float] | None:
-    if not isinstance(value, dict):
-        problems.add(path, f"expected {{rate: [0.2, 0.6, 1.0], every: 10m}}, got {value!r}")
-        return None
-    ok = True
-    for key in value:
-        if key not in RAMP_KEYS:
-            problems.add((*path, key), unknown("key", key, RAMP_KEYS), at_key=True)
-            ok = False
-    rates = value.get("rate")
-    if (
-        not isinstance(rates, list)
-        or len(rates) < 2
-        or not all(
-            isinstance(r, int | float) and not isinstance(r, bool) and 0 <= r <= 1 for r in rates
-        )
-    ):
-        problems.add(
-            (*path, "rate") if "rate" in value else path,
-            f"expected a list of at least 2 rates between 0 and 1, got {rates!r}",
-        )
-        ok = False
-    every = None
-    if "every" not in value:
-        problems.add(path, "missing 'every' (how long each step lasts)")
-        ok = False
-    else:
-        every = _point(problems, (*path, "every"), value["every"], clock, positive=True)
-    if not ok or every is None or not isinstance(rates, list):
-        return None
-    return tuple(float(r) for r in rates), every
+def _check_included_clocks(root: _File, files: list[_File], clock: Clock) -> None:
+    for file in files:
+        declared = file.data.get("clock")
+        if declared is not None and declared != clock and file not in root.chain():
+            file.problems.add(
+                ("clock",),
+                f"an included profile must use the including profile's clock ({clock})",
+            )
 
 
 def _substitute(problems: Problems, value: Any, path: Path, params: Mapping[str, Any]) -> Any:
@@ -891,74 +559,6 @@ def _undeclared(name: str, params: Mapping[str, Any]) -> str:
 
 def _is_rate(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1
-
-
-def _show(value: float, clock: Clock) -> str:
-    return format_duration(value) if clock == "wall" else f"request {int(value)}"
-
-
-def _check_name(value: object) -> str | None:
-    if isinstance(value, str) and _NAME.fullmatch(value):
-        return None
-    return f"expected a name (letters, digits, '-', '_', '.'), got {value!r}"
-
-
-def _check_first_request(
-    problems: Problems,
-    phases: Sequence[Phase],
-    targets: Mapping[str, TargetSpec],
-    *,
-    explicit: bool,
-) -> None:
-    """``start: first_request`` needs a first request: refuse it when the phase active at
-    0 takes every target's network down (no request could reach the harness to start
-    the clock, so the incident would never move on)."""
-    first = phases[0] if phases and phases[0].at == 0 else None
-    if first is None or not targets:
-        return
-    down = {
-        f.target
-        for f in first.network_faults()
-        if isinstance(f.action, NetworkAction) and f.action.toxic == "down"
-    }
-    if down >= set(targets):
-        problems.add(
-            ("start",) if explicit else ("phases", 0),
-            f"phase {first.name!r} takes every target down (network: down) from 0, so no "
-            "request can reach the harness to start the clock at its first request; "
-            "set start: apply (the clock then starts when the profile is applied)",
-        )
-
-
-def _check_text(value: object) -> str | None:
-    return None if isinstance(value, str) else f"expected text, got {value!r}"
-
-
-def _check_scale(value: object) -> str | None:
-    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < float("inf"):
-        return None
-    return f"expected a number above 0 (incident seconds per test second), got {value!r}"
-
-
-def _check_hold(value: object) -> str | None:
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return None
-    return f"expected a number of attempts (an integer >= 0), got {value!r}"
-
-
-def _check_seed(value: object) -> str | None:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return None
-    return f"expected an integer, got {value!r}"
-
-
-def _choice(choices: tuple[str, ...]) -> Any:
-    def check(value: object) -> str | None:
-        if value in choices:
-            return None
-        return unknown("value", value, choices)
-
-    return check
 
 
 def _replies(root: _File, declared: Sequence[str]) -> tuple[tuple[str, Reply], ...]:

@@ -2,11 +2,18 @@
 
 A dialect knows its operations (``messages.create`` -> ``POST /v1/messages``),
 how to tell a streaming request, its error catalogue (fault kind -> exact
-status, headers and body bytes), its SSE framing and in-stream errors, and
-serves a deterministic fake of the provider. Dialects register by ``name``.
+status, headers and body bytes), its SSE framing and in-stream errors, and how
+an answer is rendered into the provider's bytes. Dialects register by ``name``.
+
+A fake (:class:`Fake`) is the provider's server, built on its dialect: it validates
+requests, decides the answers (echo, tools, scripted replies), keeps batches and
+files, and has the dialect render every byte. Fakes register under the ``name`` of
+the dialect they speak; :meth:`Dialect.serve` hands a request to that fake, so a
+dialect never imports its fake.
 
 The gateway talks to dialects only through :class:`Request`, :class:`Response`
-and the methods below, so a new provider is one new module.
+and the methods below, so a new provider is one new package: ``_dialect.py`` and
+``_fake.py``.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from chaos._errors import ConfigError, did_you_mean
 from chaos.providers._conversation import Question
@@ -22,8 +29,10 @@ from chaos.providers._replies import ReplyBook
 
 __all__ = [
     "DIALECTS",
+    "FAKES",
     "CallInfo",
     "Dialect",
+    "Fake",
     "Operation",
     "Request",
     "Response",
@@ -33,6 +42,23 @@ __all__ = [
 _DIALECTS: dict[str, type[Dialect]] = {}
 DIALECTS: Mapping[str, type[Dialect]] = MappingProxyType(_DIALECTS)
 """Every registered dialect class, by name."""
+
+_FAKES: dict[str, type[Fake[Any]]] = {}
+FAKES: Mapping[str, type[Fake[Any]]] = MappingProxyType(_FAKES)
+"""Every registered fake provider class, by the name of the dialect it speaks."""
+
+_T = TypeVar("_T")
+
+
+def _register(registry: dict[str, type[_T]], what: str, cls: type[_T]) -> None:
+    """Register ``cls`` under the ``name`` it sets itself (a subclass that inherits one
+    does not register)."""
+    name = cls.__dict__.get("name")
+    if name is None:
+        return
+    if name in registry:
+        raise TypeError(f"{what} {name!r} is already registered by {registry[name]}")
+    registry[name] = cls
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,12 +153,7 @@ class Dialect:
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
-        name = cls.__dict__.get("name")
-        if name is None:
-            return
-        if name in _DIALECTS:
-            raise TypeError(f"dialect {name!r} is already registered by {_DIALECTS[name]}")
-        _DIALECTS[name] = cls
+        _register(_DIALECTS, "dialect", cls)
 
     def identify(self, method: str, path: str, body: bytes) -> CallInfo:
         """Tell which operation a request is, whether it streams, and its model."""
@@ -182,8 +203,26 @@ class Dialect:
         return self.is_terminal_event(frame, operation=operation)
 
     async def serve(self, request: Request) -> Response:
-        """Answer ``request`` as the fake provider: deterministic, offline, validated."""
-        raise NotImplementedError
+        """Answer ``request`` as the fake provider: deterministic, offline, validated.
+
+        The fake registered under this dialect's name (see :data:`FAKES`) answers.
+        """
+        return await self.fake.serve(request)
+
+    @property
+    def fake(self) -> Fake[Any]:
+        """This dialect's fake provider (made on first use; one per dialect instance).
+
+        :raises NotImplementedError: no fake is registered for the dialect's name.
+        """
+        fake = self.__dict__.get("_fake_provider")
+        if fake is None:
+            cls = _FAKES.get(self.name)
+            if cls is None:
+                raise NotImplementedError(f"no fake provider registered for dialect {self.name!r}")
+            fake = self.__dict__.setdefault("_fake_provider", cls(self))
+        assert isinstance(fake, Fake)
+        return fake
 
     @property
     def replies(self) -> ReplyBook:
@@ -193,6 +232,34 @@ class Dialect:
             book = self.__dict__.setdefault("_reply_book", ReplyBook())
         assert isinstance(book, ReplyBook)
         return book
+
+
+D = TypeVar("D", bound=Dialect)
+
+
+class Fake(Generic[D]):
+    """Base of every fake provider: the provider's server, built on its dialect.
+
+    Subclasses set ``name`` to the name of the dialect they speak (they register
+    under it, see :data:`FAKES`) and implement :meth:`serve`; every byte they send
+    is rendered by :attr:`dialect`.
+
+    :param dialect: the dialect instance the fake speaks: its options and its
+        scripted replies.
+    """
+
+    name: ClassVar[str]
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        _register(_FAKES, "fake", cls)
+
+    def __init__(self, dialect: D) -> None:
+        self.dialect = dialect
+
+    async def serve(self, request: Request) -> Response:
+        """Answer ``request`` as the provider would: deterministic, offline, validated."""
+        raise NotImplementedError
 
 
 def unknown_choice(what: str, name: str, choices: Iterable[str]) -> ConfigError:

@@ -42,10 +42,10 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from chaos.toxiproxy._events import ConnectionEvent, EventHub, EventKind
-from chaos.toxiproxy._toxics import Chunk, Stub, Toxic
+from chaos.toxiproxy._toxics import Chunk, Stub, Toxic, now
 
 __all__ = ["Connection", "Direction", "Link", "ToxicEntry", "split_host_port"]
 
@@ -180,6 +180,9 @@ class Link:
         self.src = src
         self.dst = dst
         self.rng = conn.rng
+        self.client_address = conn.client_address
+        self.proxy_address = conn.proxy_address
+        self.read_at = time.monotonic()  # the last read from the source (real)
         self.loop = conn.loop
         self.queue: deque[Chunk] = deque()
         self.queued = 0
@@ -243,6 +246,7 @@ class Link:
                     size = 0
                 if not size:
                     break
+                self.read_at = time.monotonic()
                 if self.from_client:
                     self.conn.last_read = time.time()
                     if self.conn.owner.refusing:  # disabled while this connection was open
@@ -277,7 +281,7 @@ class Link:
             if self.direct and not self._pending:
                 return False
             self._pending += 1
-        chunk = Chunk(None if data is None else bytes(data), time.monotonic())
+        chunk = Chunk(None if data is None else bytes(data), now())
         self._call_soon(self._enqueue, chunk)
         return True
 
@@ -464,6 +468,11 @@ class Connection:
         self.loop = loop
         self.loop_thread = threading.get_ident()
         self.client = _Side(client, "client")
+        self.client_address: tuple[Any, ...] | None = None  # the client's end
+        self.proxy_address: tuple[Any, ...] | None = None  # ours
+        with contextlib.suppress(OSError):
+            self.client_address = tuple(client.getpeername())
+            self.proxy_address = tuple(client.getsockname())
         self.upstream: _Side | None = None
         self.links: list[Link] = []
         self.resetting = False

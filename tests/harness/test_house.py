@@ -20,7 +20,7 @@ DESCRIBING = {
     "faults/_base.py",  # the model: each action's layer
     "faults/_executors.py",  # the model's kinds of a layer, for the executors' check
     "profiles/_model.py",  # Phase.http_faults()/network_faults(), for drawing a timeline
-    "profiles/_loader.py",  # a ramp's rate applies to HTTP faults (a modelling rule)
+    "profiles/_phases.py",  # a ramp's rate applies to HTTP faults (a modelling rule)
     "report/_coverage.py",  # the coverage report's columns
     "gateway/_admin.py",  # GET /rules says each fault's layer
     "verdict.py",  # a record's layer, in a message

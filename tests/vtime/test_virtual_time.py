@@ -10,6 +10,8 @@ No assertion here times anything: a sleep skipped shows on the virtual clock
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -242,6 +244,29 @@ def test_no_sleep_is_skipped_while_a_request_is_in_flight(h: Any, run_async: boo
     assert record.time + record.duration <= woke
     assert won, "the watchdog's sleep ended before the app had the slow answer"
     assert _vtime.skipped() < 5  # the 400 ms in flight went by in real time
+
+
+@pytest.mark.parametrize("clock", ["real", "virtual"])
+def test_a_timed_wait_on_a_sleeping_worker_times_out_as_in_real_time(clock: str) -> None:
+    # the app waits 0.3 s for a worker that backs off 1 s: a timed wait is real, and a
+    # skipped back-off would hand it the result at once (a timeout that never fires)
+    def back_off_then_answer() -> str:
+        for _ in range(2000):  # the app waits before the worker sleeps
+            if clock == "real" or _vtime._CLOCK.waits:
+                break
+            _vtime._real_sleep(0.001)
+        time.sleep(1)
+        return "answer"
+
+    with _vtime.virtual() if clock == "virtual" else contextlib.nullcontext():
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            future = pool.submit(back_off_then_answer)
+            with pytest.raises(concurrent.futures.TimeoutError):
+                future.result(timeout=0.3)
+            assert future.result() == "answer"  # then the back-off ends, on the clock
+        skipped = _vtime.skipped()
+    if clock == "virtual":
+        assert skipped < 1  # the app's timeout came first: the worker slept in real time
 
 
 def test_the_harness_threads_keep_real_sleeps(h: Any) -> None:

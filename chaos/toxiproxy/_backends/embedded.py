@@ -25,8 +25,12 @@ class EmbeddedBackend(Backend):
         return None
 
     def start(self, options: BackendOptions, reason: str) -> RunningBackend:
+        from chaos import _vtime
         from chaos.toxiproxy import serve_in_thread
+        from chaos.toxiproxy._toxics import use_clock
 
+        # in this process: on the test's clock, so a latency can count on virtual time
+        use_clock(_vtime.ServerClock())
         try:
             handle = serve_in_thread(host="127.0.0.1", port=0, seed=options.seed)
         except OSError as exc:

@@ -10,6 +10,11 @@ were read), per link (one connection, one direction), through a :class:`Stub`
 that holds the link's state for that toxic: whether the toxicity draw made it
 active, its own state (``limit_data``'s byte count), and an interruptible sleep.
 Standard library only: the embedded server runs on a bare ``python3``.
+
+Time: chunks are stamped, and latency counts, on the server's clock (:func:`now`),
+the real monotonic clock unless the process that runs the server gives it another
+with :func:`use_clock` (the harness's virtual clock, docs/virtual-time.md), which may
+also count a latency without the wait (:meth:`Stub.delay`).
 """
 
 from __future__ import annotations
@@ -18,17 +23,30 @@ import asyncio
 import importlib
 import pkgutil
 import random
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from types import MappingProxyType
 from typing import Any, ClassVar, Protocol
 
-__all__ = ["TOXICS", "Chunk", "Emit", "LinkControl", "Stub", "Toxic"]
+__all__ = [
+    "TOXICS",
+    "Chunk",
+    "Emit",
+    "Hold",
+    "LinkControl",
+    "ServerClock",
+    "Stub",
+    "Toxic",
+    "now",
+    "use_clock",
+]
 
 
 class Chunk:
     """The bytes of one read (``data``), or the end of the stream (``data is None``).
 
-    ``ts`` is the event-loop time the bytes were read; latency counts from it.
+    ``ts`` is when the bytes were read, on the server's clock (:func:`now`); latency
+    counts from it.
     """
 
     __slots__ = ("data", "ts")
@@ -45,10 +63,54 @@ class LinkControl(Protocol):
     """What a toxic may do to the link it runs on (implemented by the data path)."""
 
     rng: random.Random
+    client_address: tuple[Any, ...] | None
+    """The client's address (its end of the connection; None if unknown)."""
+    proxy_address: tuple[Any, ...] | None
+    """The proxy's end of the client's connection (None if unknown)."""
+    read_at: float
+    """When this link last read bytes from its source (real ``time.monotonic``)."""
 
     def close_connection(self, *, reset: bool = False, by: Stub | None = None) -> None:
         """Close both sockets of the connection (``reset``: with a TCP RST; ``by``: the
         toxic's stub that decided it, reported to event subscribers)."""
+
+
+class Hold(Protocol):
+    """A latency the server's clock runs (from :meth:`ServerClock.hold`)."""
+
+    def step(self) -> float:
+        """Real seconds to wait before asking again; 0 once the latency is over."""
+
+    def settling(self) -> bool:
+        """Whether what the clock's jump started is still under way (the data waits)."""
+
+    def close(self) -> None:
+        """The latency is over (or interrupted): forget it."""
+
+
+class ServerClock(Protocol):
+    """A clock for the server's toxics other than the real one (see :func:`use_clock`)."""
+
+    def now(self) -> float:
+        """The time (seconds, monotonic) chunks are stamped with and latency counts on."""
+
+    def hold(self, seconds: float, link: LinkControl) -> Hold | None:
+        """A latency of ``seconds`` on ``link``, or ``None``: a plain real wait."""
+
+
+_clock: ServerClock | None = None
+
+
+def use_clock(clock: ServerClock | None) -> None:
+    """Stamp chunks and run latency on ``clock`` from now on (``None``: real time)."""
+    global _clock
+    _clock = clock
+
+
+def now() -> float:
+    """The server's clock (seconds, monotonic): what :attr:`Chunk.ts` is on."""
+    clock = _clock
+    return time.monotonic() if clock is None else clock.now()
 
 
 _registry: dict[str, type[Toxic]] = {}
@@ -164,6 +226,27 @@ class Stub:
             if handle is not None:
                 handle.cancel()
             self._waiter = None
+
+    async def delay(self, seconds: float) -> bool:
+        """Hold the link's data ``seconds`` (a latency): :meth:`sleep`, unless the
+        server's clock (:func:`use_clock`) runs it; ``False`` if interrupted."""
+        clock = _clock
+        if clock is None or seconds <= 0 or self.interrupted:
+            return await self.sleep(seconds)
+        hold = clock.hold(seconds, self.link)
+        if hold is None:
+            return await self.sleep(seconds)
+        try:
+            while (wait := hold.step()) > 0:
+                if not await self.sleep(wait):
+                    # interrupted (e.g. the toxic removed by the phase the jump began): the
+                    # data goes on once that phase is in place
+                    while hold.settling():
+                        await asyncio.sleep(0.001)
+                    return False
+            return True
+        finally:
+            hold.close()
 
     def interrupt(self) -> None:
         """Stop this stub: wake its sleep and cancel its timer."""

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from types import MappingProxyType
 
-from chaos.toxiproxy._toxics import Chunk, Emit, Stub, Toxic
+from chaos.toxiproxy._toxics import Chunk, Emit, Stub, Toxic, now
 
 
 class LatencyToxic(Toxic):
@@ -14,6 +13,8 @@ class LatencyToxic(Toxic):
     The jitter is drawn per chunk, uniformly from ``[latency - jitter, latency + jitter)``
     (whole milliseconds, like Toxiproxy). Stacked latency toxics add up: each one
     moves the chunk's timestamp on by the time it waited. A negative total is no delay.
+    The wait is the stub's :meth:`~Stub.delay`: on the server's clock, which a test
+    process on virtual time may run without the wait (docs/virtual-time.md).
     """
 
     type_name = "latency"
@@ -26,7 +27,7 @@ class LatencyToxic(Toxic):
         if jitter > 0:
             delay_ms += stub.link.rng.randrange(jitter * 2) - jitter
         if chunk.data is not None:
-            sleep = delay_ms / 1000 - (asyncio.get_running_loop().time() - chunk.ts)
-            await stub.sleep(sleep)
+            sleep = delay_ms / 1000 - (now() - chunk.ts)
+            await stub.delay(sleep)
             chunk.ts += sleep
         await emit(chunk)
