@@ -33,16 +33,16 @@ __version__ = "0.1.0"
 _LAZY: dict[str, str] = {
     "Attempt": "chaos.verdict",
     "Call": "chaos.verdict",
-    "ChaosFixture": "chaos._fixture",
+    "ChaosFixture": "chaos.plugin._fixture",
     "ChaosWarning": "chaos.plugin",
     "Fault": "chaos.faults",
     "Finding": "chaos.verdict",
-    "Harness": "chaos._harness",
-    "JournalRecord": "chaos._journal",
+    "Harness": "chaos.harness._harness",
+    "JournalRecord": "chaos.common._journal",
     "Phase": "chaos.profiles",
     "Profile": "chaos.profiles",
-    "Settings": "chaos._options",
-    "Target": "chaos._target",
+    "Settings": "chaos.harness._settings",
+    "Target": "chaos.common._target",
     "TargetSummary": "chaos.verdict",
     "Verdict": "chaos.verdict",
 }
@@ -81,11 +81,12 @@ __all__ = [
 ]
 
 if _typing.TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
-    from chaos._fixture import ChaosFixture
-    from chaos._harness import Harness, Target
-    from chaos._journal import JournalRecord
+    from chaos.common._journal import JournalRecord
+    from chaos.common._target import Target
     from chaos.faults import Fault
+    from chaos.harness._harness import Harness
     from chaos.plugin import ChaosWarning
+    from chaos.plugin._fixture import ChaosFixture
     from chaos.profiles import Phase, Profile
     from chaos.verdict import Attempt, Call, Finding, TargetSummary, Verdict
 

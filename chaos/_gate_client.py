@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import quote
 
 from chaos._errors import ConfigError, GateProfileConflict, HarnessStartError
-from chaos._journal import JournalRecord
-from chaos._target import Target
+from chaos.common._journal import JournalRecord
+from chaos.common._target import Target
 from chaos.faults import Fault
 
 if TYPE_CHECKING:

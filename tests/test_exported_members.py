@@ -127,7 +127,7 @@ def test_the_chaos_namespace_holds_nothing_but_its_api() -> None:
 
 
 def test_what_the_fixture_hands_to_users_is_exported() -> None:
-    from chaos._fixture import ChaosFixture
+    from chaos.plugin._fixture import ChaosFixture
 
     assert chaos.ChaosFixture is ChaosFixture
     hints = inspect.get_annotations(ChaosFixture.verdict.fget, eval_str=True)  # type: ignore[attr-defined]

@@ -12,11 +12,11 @@ import typing
 
 import pytest
 
-from chaos._plane import EXECUTES as NETWORK_EXECUTES
 from chaos.faults import ACTIONS, NetworkAction
 from chaos.faults._executors import check_executors
 from chaos.faults.network import TOXICS
 from chaos.gateway._actions import APPLIERS
+from chaos.harness._executors import EXECUTES as NETWORK_EXECUTES
 from chaos.toxiproxy import ToxiproxyClient
 from chaos.toxiproxy._toxics import TOXICS as EMBEDDED_TOXICS
 

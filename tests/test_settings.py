@@ -1,5 +1,5 @@
 """The one settings model: one target grammar, and every entry point generated from
-``chaos._options.SETTINGS`` (the plugin's options and ini keys, the CLI verbs' flags,
+``chaos.harness._settings.SETTINGS`` (the plugin's options and ini keys, the CLI verbs' flags,
 the :class:`~chaos.Settings` a harness is built from)."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from chaos import ConfigError, Harness, Settings, Target
-from chaos import _options as opts
-from chaos._target import parse_target, parse_targets
 from chaos.cli._main import _build_parser
+from chaos.common._target import parse_target, parse_targets
+from chaos.harness import _settings as opts
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -95,7 +95,9 @@ def test_profiles_name_their_targets_with_the_one_type() -> None:
 
 def test_backend_choices_are_the_registrys() -> None:
     # in a fresh interpreter the registry is not loaded: the names come from its modules
-    code = "from chaos import _options; print(' '.join(_options.backend_names()))"
+    code = (
+        "from chaos.harness import _settings as _options; print(' '.join(_options.backend_names()))"
+    )
     fresh = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     ).stdout.split()
@@ -181,7 +183,7 @@ def test_no_verb_declares_a_harness_flag_by_hand(
                 continue
             assert getattr(action, "chaos_setting", None) == setting.name, (
                 f"llm-chaos {' '.join(path)} declares {flag} by hand: "
-                "use chaos._options.add_arguments"
+                "use chaos.harness._settings.add_arguments"
             )
             assert action.dest == setting.name
             assert action.metavar == setting.metavar

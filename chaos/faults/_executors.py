@@ -3,8 +3,8 @@
 :data:`~chaos.faults.ACTIONS` (the model) and the executors are separate
 registries keyed by the same ``kind`` string: the gateway's appliers
 (``chaos.gateway._actions.APPLIERS``) run the ``http`` layer's kinds, the fault
-plane (``chaos._plane``) the ``network`` layer's. Each executor calls
-:func:`check_executors` when its registry is built, so a kind without an
+plane's network executor (``chaos.harness._executors``) the ``network`` layer's.
+Each executor calls :func:`check_executors` when its registry is built, so a kind without an
 executor, or an executor for a kind the model does not have (a typo'd string),
 fails at import, not at the first request that meets it.
 """

@@ -14,9 +14,9 @@ import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from chaos import _vtime
-from chaos._journal import JournalRecord, WireOutcome
-from chaos._redact import redact_headers, redact_path
+from chaos.common import _vtime
+from chaos.common._journal import JournalRecord, WireOutcome
+from chaos.common._redact import redact_headers, redact_path
 from chaos.gateway._http import Connection, status_line
 from chaos.providers._base import CallInfo, Dialect, Request, Response
 from chaos.providers._steering import retry_delay

@@ -13,10 +13,10 @@ from collections.abc import Callable, Coroutine, Generator, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from chaos import _vtime
 from chaos._errors import ConfigError, HarnessStartError, did_you_mean
-from chaos._journal import JournalRecord
-from chaos._redact import redact_path
+from chaos.common import _vtime
+from chaos.common._journal import JournalRecord
+from chaos.common._redact import redact_path
 from chaos.faults import Fault
 from chaos.gateway._actions import APPLIERS
 from chaos.gateway._exchange import Exchange
@@ -28,7 +28,7 @@ from chaos.providers._base import DIALECTS, Dialect, Request, Response
 from chaos.providers._cassette import Cassette, CassetteMiss, CassetteUpstream, RecordingUpstream
 
 if TYPE_CHECKING:
-    from chaos.gateway._admin import AdminAPI
+    from chaos.gateway._admin import AdminRoutes
 
 __all__ = ["Gateway", "TargetConfig"]
 
@@ -318,9 +318,10 @@ class Gateway:
         self._conns: set[Connection] = set()
         self._rules = RuleSet(StaticRules(), self.seed, _vtime.monotonic())
         self._retired: dict[str, int] = {}
-        self.admin_api: AdminAPI | None = None
-        """The admin API (``chaos.gateway._admin``) over the fault plane that drives this
-        gateway; a harness sets its own, a bare gateway makes one when first asked."""
+        self.admin_api: AdminRoutes | None = None
+        """What gives the admin listener its routes: a harness sets the admin API over the
+        fault plane that drives this gateway (``chaos.harness._admin``); without one the
+        listener answers the gateway's own routes (``/health``, ``/journal``, ``/fired``)."""
         self.admin_routes: dict[tuple[str, str], AdminRoute] = {}
         """Extra admin API routes, ``(METHOD, /path)`` -> ``route(query, body) -> (status,
         JSON-ready payload)``; run in a worker thread (the scripted replies' routes)."""
@@ -580,7 +581,7 @@ class Gateway:
 
     @property
     def clock_started(self) -> float | None:
-        """When the rule source's clock started (``chaos._vtime.monotonic()``): when it was
+        """When the rule source's clock started (``chaos.common._vtime.monotonic()``): when it was
         set or, for a source that starts at the first request, then; None until that request."""
         return self._rules.started
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from chaos._journal import JournalRecord, WireOutcome
+from chaos.common._journal import JournalRecord, WireOutcome
 
 __all__ = ["Journal", "NetworkNote"]
 

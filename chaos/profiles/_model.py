@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from chaos._errors import UnknownPhase
-from chaos._target import Target
+from chaos.common._target import Target
 from chaos.faults import Fault
 from chaos.providers._replies import Reply
 

@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import yaml
 
 from chaos._errors import ConfigError
-from chaos._redact import is_secret_name
+from chaos.common._redact import is_secret_name
 from chaos.providers._base import Request, Response
 
 __all__ = ["CASSETTE_VERSION", "Cassette", "CassetteMiss", "CassetteUpstream", "RecordingUpstream"]

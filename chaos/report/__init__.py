@@ -17,6 +17,7 @@ from chaos.report._base import Reporter, ReporterRegistry
 from chaos.report._bundle import ReportBundle, RunReport
 from chaos.report._classes import CLASS_LABELS, outcome_class
 from chaos.report._coverage import OUTCOME_LABELS, CoverageReport, CoverageRow, coverage
+from chaos.report._failure import lead_with_chaos
 from chaos.report._files import FileReporter
 from chaos.report._journal_json import journal_json
 from chaos.report._timeline import (
@@ -47,6 +48,7 @@ __all__ = [
     "allure_active",
     "coverage",
     "journal_json",
+    "lead_with_chaos",
     "make_reporter",
     "outcome_class",
     "phases_from_records",

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from chaos._journal import JournalRecord
+from chaos.common._journal import JournalRecord
 from chaos.report._base import Reporter
 from chaos.report._bundle import RunReport
 from chaos.report._context import applied_profile

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chaos._journal import JournalRecord
+from chaos.common._journal import JournalRecord
 from chaos.faults import Fault
 from chaos.report._context import network_spans, phase_spans
 from chaos.report._coverage import CoverageReport, coverage

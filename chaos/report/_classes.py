@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from chaos._journal import JournalRecord
+from chaos.common._journal import JournalRecord
 
 __all__ = ["CLASS_LABELS", "OutcomeClass", "is_success", "outcome_class"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from chaos._journal import JournalRecord
+from chaos.common._journal import JournalRecord
 from chaos.report._timeline import NetworkSpan, PhaseSpan, phases_from_records
 
 __all__ = ["applied_profile", "network_spans", "phase_spans"]

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from chaos._journal import JournalRecord
+from chaos.common._journal import JournalRecord
 from chaos.faults import Fault
 from chaos.verdict import Verdict
 

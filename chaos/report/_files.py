@@ -17,7 +17,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from chaos._journal import JournalRecord
+from chaos.common._journal import JournalRecord
 from chaos.faults import Fault
 from chaos.report._base import Reporter
 from chaos.report._bundle import ReportBundle, RunReport, _slug

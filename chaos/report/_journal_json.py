@@ -6,8 +6,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from chaos._journal import JournalRecord
-from chaos._redact import redact_headers, redact_path
+from chaos.common._journal import JournalRecord
+from chaos.common._redact import redact_headers, redact_path
 
 __all__ = ["journal_json"]
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Literal
 from xml.sax.saxutils import escape, quoteattr
 
-from chaos._journal import JournalRecord
+from chaos.common._journal import JournalRecord
 from chaos.report._classes import CLASS_LABELS, OutcomeClass, outcome_class
 from chaos.verdict import Verdict
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from chaos._redact import is_secret_name
+from chaos.common._redact import is_secret_name
 from chaos.profiles import load_profile
 from tests.examples.conftest import EXAMPLES
 from tests.fidelity._expect import real_exception

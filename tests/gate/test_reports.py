@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from chaos._journal import JournalRecord
+from chaos.common._journal import JournalRecord
 from chaos.verdict import Verdict
 from tests.gate._util import FLAKY, llm_chaos, script
 from tests.report._svg import groups, read, tick_labels, visible_text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from chaos._journal import JournalRecord
+from chaos.common._journal import JournalRecord
 from chaos.gateway import Gateway
 
 CLAUDE = {

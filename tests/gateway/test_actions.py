@@ -9,7 +9,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from chaos._journal import JournalRecord
+from chaos.common._journal import JournalRecord
 from chaos.faults import (
     DelayAction,
     EdgeAction,

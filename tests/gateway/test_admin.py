@@ -1,5 +1,6 @@
 """The admin API over HTTP: health, rules (PUT with the profile mapping form), journal, fired,
-reset, and errors that say what is wrong."""
+reset, and errors that say what is wrong. Served by the gateway's admin listener, over a fault
+plane of the gateway's own (HTTP faults only: no Toxiproxy), as ``chaos.harness._admin`` says."""
 
 from __future__ import annotations
 
@@ -7,6 +8,14 @@ import httpx
 import pytest
 
 from chaos.gateway import Gateway
+from chaos.harness import AdminAPI, FaultPlane
+
+
+@pytest.fixture
+def gateway(gateway: Gateway) -> Gateway:
+    """The started gateway, its admin API over a fault plane of its own (no network executor)."""
+    gateway.admin_api = AdminAPI(FaultPlane(gateway))
+    return gateway
 
 
 def test_health(gateway: Gateway) -> None:
@@ -95,7 +104,7 @@ def test_non_loopback_admin_clients_are_refused_by_default(gateway: Gateway) -> 
 
 
 def test_a_bare_gateway_refuses_a_network_fault_and_keeps_its_rules(gateway: Gateway) -> None:
-    """A bare gateway's admin API is over a fault plane with the HTTP executor only."""
+    """A gateway's admin API over a plane of its own has the HTTP executor only."""
     admin = gateway.admin_url
     assert httpx.put(f"{admin}/rules", json=[{"target": "t", "error": "overloaded"}]).is_success
     r = httpx.put(f"{admin}/rules", json=[{"target": "t", "network": "down"}])

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from chaos._journal import JournalRecord
+from chaos.common._journal import JournalRecord
 from chaos.faults import ErrorAction, Fault, Match
 from chaos.gateway import Gateway
 from chaos.gateway._exchange import fingerprint

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from chaos._redact import REDACTED, redact_headers, redact_path
+from chaos.common._redact import REDACTED, redact_headers, redact_path
 from chaos.gateway import Gateway
 
 

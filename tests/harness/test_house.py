@@ -1,6 +1,6 @@
 """The house after the fault plane (issue 12): who decides which faults run where.
 
-The fault plane (chaos/_plane.py) is the one place that hands a fault to an
+The fault plane (chaos/harness/_plane.py) is the one place that hands a fault to an
 executor; it does so by the executors' registered kinds. Elsewhere a fault's
 layer may describe it (a report, a verdict's message, the profile model's
 queries) but never decides how it runs.
@@ -22,9 +22,9 @@ DESCRIBING = {
     "profiles/_model.py",  # Phase.http_faults()/network_faults(), for drawing a timeline
     "profiles/_phases.py",  # a ramp's rate applies to HTTP faults (a modelling rule)
     "report/_coverage.py",  # the coverage report's columns
-    "gateway/_admin.py",  # GET /rules says each fault's layer
-    "verdict.py",  # a record's layer, in a message
-    "_journal.py",  # the record's docstring
+    "harness/_admin.py",  # GET /rules says each fault's layer
+    "verdict/_calls.py",  # a record's layer, in a message
+    "common/_journal.py",  # the record's docstring
 }
 LAYER_TEST = re.compile(r"\.layer\s*(==|!=)\s*[\"'](network|http)[\"']")
 
@@ -33,21 +33,21 @@ def test_no_module_but_the_plane_decides_by_a_faults_layer() -> None:
     deciding = sorted(
         str(path.relative_to(PACKAGE))
         for path in PACKAGE.rglob("*.py")
-        if str(path.relative_to(PACKAGE)) not in DESCRIBING | {"_plane.py"}
+        if str(path.relative_to(PACKAGE)) not in DESCRIBING | {"harness/_plane.py"}
         and LAYER_TEST.search(path.read_text(encoding="utf-8"))
     )
     assert deciding == []
 
 
 def test_the_plane_dispatches_by_kinds_not_by_layer() -> None:
-    source = (PACKAGE / "_plane.py").read_text(encoding="utf-8")
+    source = (PACKAGE / "harness" / "_plane.py").read_text(encoding="utf-8")
     assert not LAYER_TEST.search(source)
 
 
 def test_the_harness_module_is_about_the_lifecycle() -> None:
-    """No fault control left in chaos/_harness.py: its fault methods hand over to the
+    """No fault control left in chaos/harness/_harness.py: its fault methods hand over to the
     plane in one statement each."""
-    tree = ast.parse((PACKAGE / "_harness.py").read_text(encoding="utf-8"))
+    tree = ast.parse((PACKAGE / "harness" / "_harness.py").read_text(encoding="utf-8"))
     harness = next(
         node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == "Harness"
     )
@@ -68,4 +68,4 @@ def test_one_admin_api_module() -> None:
         for path in PACKAGE.rglob("*.py")
         if '"/rules"' in path.read_text(encoding="utf-8")
     ]
-    assert routes == [Path("gateway/_admin.py")]
+    assert routes == [Path("harness/_admin.py")]

@@ -12,8 +12,10 @@ import subprocess
 
 import pytest
 
-# the Harness is built alongside (chaos/_harness.py); until it lands these skip, saying so
-pytest.importorskip("chaos._harness", reason="chaos._harness (the Harness) has not landed yet")
+# the Harness is built alongside (chaos/harness/_harness.py); until it lands these skip, saying so
+pytest.importorskip(
+    "chaos.harness._harness", reason="chaos.harness._harness (the Harness) has not landed yet"
+)
 pytest.importorskip("anthropic")
 pytest.importorskip("openai")
 

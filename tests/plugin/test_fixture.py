@@ -6,8 +6,10 @@ import re
 
 import pytest
 
-# the Harness is built alongside (chaos/_harness.py); until it lands these skip, saying so
-pytest.importorskip("chaos._harness", reason="chaos._harness (the Harness) has not landed yet")
+# the Harness is built alongside (chaos/harness/_harness.py); until it lands these skip, saying so
+pytest.importorskip(
+    "chaos.harness._harness", reason="chaos.harness._harness (the Harness) has not landed yet"
+)
 pytest.importorskip("anthropic")
 
 pytestmark = [pytest.mark.slow, pytest.mark.sdk, pytest.mark.usefixtures("_clean_env")]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from chaos import ConfigError, Target
-from chaos import _options as opts
+from chaos.harness import _settings as opts
 
 pytestmark = pytest.mark.usefixtures("_clean_env")
 
@@ -335,7 +335,8 @@ def test_marker_help_spells_out_the_marker_signature() -> None:
     import inspect
 
     from chaos import plugin
+    from chaos.plugin import _marker
 
-    signature = inspect.signature(plugin._marker_signature)
+    signature = inspect.signature(_marker._marker_signature)
     spelled = ", ".join(f"{n}={p.default!r}" for n, p in signature.parameters.items())
     assert plugin.MARKER_HELP.startswith(f"chaos(*, {spelled}): ")

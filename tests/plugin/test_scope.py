@@ -1,4 +1,4 @@
-"""``chaos._fixture.scope``: the fixture's thin scope over a running harness (STYLE §1, §7).
+"""``chaos.plugin._fixture.scope``: the fixture's thin scope over a running harness (STYLE §1, §7).
 
 Through a real :class:`chaos.Harness` (embedded Toxiproxy, real sockets, the real
 ``anthropic`` SDK): what the scope puts in on the way in, and that the way out
@@ -15,7 +15,7 @@ import anthropic
 import pytest
 
 from chaos import ChaosError, Harness
-from chaos._fixture import ChaosFixture, scope
+from chaos.plugin._fixture import ChaosFixture, scope
 
 CLAUDE = {
     "model": "claude-opus-4-6",

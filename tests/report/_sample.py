@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chaos._journal import JournalRecord
+from chaos.common._journal import JournalRecord
 
 T0 = 1_700_000_000.0
 

@@ -19,7 +19,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from chaos._journal import JournalRecord
+from chaos.common._journal import JournalRecord
 from chaos.report import make_reporter
 
 T = time.time()

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from chaos._guard import is_provider_host
-from chaos._routing import uses_chaos
+from chaos.routing._env import uses_chaos
+from chaos.routing._guard import is_provider_host
 
 
 @pytest.mark.parametrize(

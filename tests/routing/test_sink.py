@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from chaos._sink import PROXY_VARIABLES, Sink
+from chaos.routing._sink import PROXY_VARIABLES, Sink
 from tests.gate._util import FLAKY, llm_chaos
 from tests.routing.test_node import serving
 

@@ -24,7 +24,7 @@ import httpx
 import pytest
 
 from chaos import VerdictError
-from chaos._journal import JournalRecord
+from chaos.common._journal import JournalRecord
 from chaos.verdict import Verdict
 from tests.routing.test_node import install_node_clients, serving
 

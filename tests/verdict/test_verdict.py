@@ -11,7 +11,7 @@ import itertools
 import pytest
 
 from chaos import FaultNotTriggered, VerdictError
-from chaos._journal import JournalRecord
+from chaos.common._journal import JournalRecord
 from chaos.verdict import Verdict
 
 T0 = 1_700_000_000.0

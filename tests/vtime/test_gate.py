@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 SUITE = """\
 import time
 import pytest
-from chaos import _vtime
+from chaos.common import _vtime
 
 
 @pytest.mark.chaos(time="virtual")

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from chaos import _vtime
+from chaos.common import _vtime
 
 anthropic = pytest.importorskip("anthropic")
 

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.slow
 TESTS = """
 import time
 import pytest
-from chaos import _vtime
+from chaos.common import _vtime
 
 
 def test_default(chaos):

@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from chaos import VerdictError, _vtime
+from chaos import VerdictError
+from chaos.common import _vtime
 from chaos.verdict import Verdict
 
 anthropic = pytest.importorskip("anthropic")

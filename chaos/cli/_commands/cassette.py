@@ -17,9 +17,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chaos import _options as opts
 from chaos._errors import ConfigError
-from chaos._target import Target
+from chaos.common._target import Target
+from chaos.harness import _settings as opts
 
 if TYPE_CHECKING:
     from chaos.providers._cassette import Cassette
@@ -139,9 +139,9 @@ def run(args: argparse.Namespace) -> int:
             f"cassette {path} does not exist; record it first: llm-chaos cassette record "
             f"--cassette {path} --target {name}=URL -- COMMAND"
         )
-    from chaos._harness import Harness
     from chaos.cli.gate.command import run_command
     from chaos.cli.gate.runner import with_profile_targets
+    from chaos.harness._harness import Harness
 
     targets: tuple[Target, ...] = (dataclasses.replace(given, cassette=path, record=record),)
     profile = None
@@ -177,7 +177,7 @@ def _command_env(harness: Any, *, record: bool) -> dict[str, str]:
     """The command's environment: the SDKs pointed at the harness. Recording, the API keys
     the caller has set pass through to the real provider (the cassette never stores
     request headers); otherwise they are replaced by dummies."""
-    from chaos._redact import is_secret_name
+    from chaos.common._redact import is_secret_name
 
     def kept(name: str) -> bool:
         return record and is_secret_name(name) and name in os.environ

@@ -10,7 +10,7 @@ from typing import Any
 
 def register(subparsers: Any) -> None:
     """Add the ``demo`` verb."""
-    from chaos import _options as opts
+    from chaos.harness import _settings as opts
 
     parser = subparsers.add_parser(
         "demo",
@@ -53,8 +53,8 @@ def run(args: argparse.Namespace) -> int:
     Exit 0 when the resilient app answered every question (the expected story),
     1 when it did not (something is broken), 2 when the SDKs are missing.
     """
-    from chaos import _options as opts
     from chaos.cli.demo import APPS, LEGEND, require_sdks, run_demo, why, write_reports
+    from chaos.harness import _settings as opts
     from chaos.profiles import load_profile
 
     started = time.monotonic()

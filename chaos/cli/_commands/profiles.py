@@ -9,8 +9,8 @@ from typing import Any
 
 import yaml
 
-from chaos import _options as opts
 from chaos._errors import ProfileError
+from chaos.harness import _settings as opts
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2

@@ -33,7 +33,7 @@ example: llm-chaos run -p claude-2026-03-02 -p provider-down --report chaos-repo
 
 def register(subparsers: Any) -> None:
     """Add the ``run`` verb."""
-    from chaos import _options as opts
+    from chaos.harness import _settings as opts
 
     parser = subparsers.add_parser(
         "run",
@@ -111,8 +111,8 @@ def _positive(text: str) -> float:
 
 def run(args: argparse.Namespace) -> int:
     """Load every profile, run the gate, print the matrix, write the files."""
-    from chaos import _options as opts
     from chaos.cli.gate import load_profiles, run_gate, write_reports
+    from chaos.harness import _settings as opts
 
     command = list(args.command)
     if command[:1] == ["--"]:

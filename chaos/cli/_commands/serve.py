@@ -31,7 +31,7 @@ __all__ = ["register", "run"]
 
 def register(subparsers: Any) -> None:
     """Add the ``serve`` verb."""
-    from chaos import _options as opts
+    from chaos.harness import _settings as opts
 
     parser = subparsers.add_parser(
         "serve",
@@ -83,9 +83,9 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Start the harness, print the ready line, wait for a signal, stop."""
-    from chaos import _options as opts
-    from chaos._harness import Harness
-    from chaos._sink import Sink, Stray
+    from chaos.harness import _settings as opts
+    from chaos.harness._harness import Harness
+    from chaos.routing._sink import Sink, Stray
 
     settings = opts.settings_from_args(
         args, name_prefix=args.name_prefix, admin_port=args.admin_port

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from chaos.cli.demo.apps import DemoApp
 
 if TYPE_CHECKING:
-    from chaos._journal import JournalRecord
+    from chaos.common._journal import JournalRecord
     from chaos.verdict import Verdict
 
 __all__ = ["ROUTES", "AppRun", "DemoCounts", "Question"]

@@ -26,14 +26,14 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from chaos._errors import ConfigError, HarnessStartError
-from chaos._options import Settings
-from chaos._target import Target
 from chaos.cli.demo.apps import APPS, DemoApp, require_sdks
 from chaos.cli.demo.model import AppRun, Question
 from chaos.cli.demo.report import MARKS, DemoResult, incident_clock
+from chaos.common._target import Target
+from chaos.harness._settings import Settings
 
 if TYPE_CHECKING:
-    from chaos._harness import Harness
+    from chaos.harness._harness import Harness
     from chaos.profiles import Profile, Timeline
 
 __all__ = ["DEFAULT_PROFILE", "DEMO_TIME_SCALE", "replay", "run_demo"]
@@ -102,7 +102,7 @@ def replay(
     :param progress: receives one line per app and phase, as each phase ends.
     :param ready_timeout: seconds an app may take to import its SDKs and start.
     """
-    from chaos._harness import Harness
+    from chaos.harness._harness import Harness
     from chaos.profiles import Timeline
 
     say = progress or (lambda _text: None)

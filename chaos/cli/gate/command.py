@@ -15,7 +15,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from chaos._reaper import Reaper
+from chaos.common._reaper import Reaper
 
 __all__ = ["EXIT_NOT_EXECUTABLE", "EXIT_NOT_FOUND", "CommandResult", "run_command", "shown"]
 

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from chaos.cli.gate.command import CommandResult
 
 if TYPE_CHECKING:
-    from chaos._journal import JournalRecord
-    from chaos._sink import Stray
+    from chaos.common._journal import JournalRecord
     from chaos.profiles import Profile
+    from chaos.routing._sink import Stray
     from chaos.verdict import Verdict
 
 __all__ = ["Outcome", "ProfileRun", "judge", "judge_bypass", "silent_faults", "tally"]
@@ -57,7 +57,7 @@ class ProfileRun:
         for a ``wall`` clock profile with ``start: first_request``; else when it was applied).
     :param files: report files written for this profile (kind -> path).
     :param strays: requests of the command that went to the stray-request sink
-        instead of the harness (:mod:`chaos._sink`): refused, or let through.
+        instead of the harness (:mod:`chaos.routing._sink`): refused, or let through.
     """
 
     profile: str

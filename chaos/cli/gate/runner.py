@@ -17,15 +17,15 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from chaos._errors import ConfigError
-from chaos._options import Settings
-from chaos._sink import Sink, Stray
-from chaos._target import Target
 from chaos.cli.gate.command import run_command, shown
 from chaos.cli.gate.outcome import ProfileRun, judge, judge_bypass, silent_faults, tally
 from chaos.cli.gate.report import GateReport
+from chaos.common._target import Target
+from chaos.harness._settings import Settings
+from chaos.routing._sink import Sink, Stray
 
 if TYPE_CHECKING:
-    from chaos._harness import Harness
+    from chaos.harness._harness import Harness
     from chaos.profiles import Profile
 
 __all__ = [
@@ -73,7 +73,7 @@ def run_profile(
     """Run ``command`` once under ``profile`` with a fresh harness built from
     ``settings`` (its targets, the profile's added; its seed, else the profile's);
     see :func:`run_gate`."""
-    from chaos._harness import Harness
+    from chaos.harness._harness import Harness
     from chaos.verdict import Verdict
 
     given = settings or Settings()

@@ -39,5 +39,5 @@ __all__ = [
 ]
 
 # every http action kind has its applier and every applier an action kind (the
-# registries meet only by the kind string); network kinds are chaos._plane's
+# registries meet only by the kind string); network kinds are chaos.harness._executors'
 check_executors("http", APPLIERS, __name__)

@@ -13,7 +13,7 @@ Desktop with host networking enabled).
 Every container carries the label ``llm-chaos.backend=docker`` and its owner
 (``llm-chaos.owner=<hostname>:<pid>``). It is removed on stop; if the process dies
 without stopping it (SIGKILL, ``os._exit``), a watchdog process
-(``chaos._reaper``) removes it; one left anyway (owner on this host, process
+(``chaos.common._reaper``) removes it; one left anyway (owner on this host, process
 gone) is swept when the next docker backend starts, or with :func:`sweep_leftovers`.
 
 ``auto`` picks docker only when a daemon answers and the image is present
@@ -29,7 +29,7 @@ import uuid
 from typing import Any
 
 from chaos._errors import BackendUnavailable
-from chaos._reaper import Reaper
+from chaos.common._reaper import Reaper
 from chaos.toxiproxy._backends._base import (
     Backend,
     BackendInfo,

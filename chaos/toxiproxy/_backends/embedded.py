@@ -25,7 +25,7 @@ class EmbeddedBackend(Backend):
         return None
 
     def start(self, options: BackendOptions, reason: str) -> RunningBackend:
-        from chaos import _vtime
+        from chaos.common import _vtime
         from chaos.toxiproxy import serve_in_thread
         from chaos.toxiproxy._toxics import use_clock
 

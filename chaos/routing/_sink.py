@@ -1,7 +1,7 @@
 """The stray-request sink: the guard's protection for an app in another process.
 
 ``llm-chaos run`` and ``serve`` cannot patch the app's sockets as the plugin's guard
-(:mod:`chaos._guard`) does in process. Instead they point the standard proxy
+(:mod:`chaos.routing._guard`) does in process. Instead they point the standard proxy
 variables (``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY`` and their lower-case
 twins) at this sink, a local HTTP proxy, with ``NO_PROXY`` covering loopback, where
 the harness listens. A client that honours the variables and still aims at a
@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from chaos._guard import _is_loopback, is_provider_host
+from chaos.routing._guard import _is_loopback, is_provider_host
 
 __all__ = ["PROXY_VARIABLES", "Sink", "Stray"]
 

@@ -15,9 +15,9 @@ latency, resets, ``network: down``) -> gateway listener (HTTP faults, the
 journal) -> the fake provider in process (or a forwarded upstream).
 
 This module is the lifecycle: start, stop, what is where. The faults in force,
-the profile and its clock are the fault plane's (:mod:`chaos._plane`); the
+the profile and its clock are the fault plane's (:mod:`chaos.harness._plane`); the
 Harness's fault methods hand over to it, and the admin API
-(:mod:`chaos.gateway._admin`) drives the same plane.
+(:mod:`chaos.harness._admin`) drives the same plane.
 """
 
 from __future__ import annotations
@@ -32,21 +32,22 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from chaos import _vtime
 from chaos._errors import ChaosError, ConfigError, HarnessStartError, VerdictError
-from chaos._journal import JournalRecord
-from chaos._options import Settings
-from chaos._plane import FaultPlane, NetworkFaults
-from chaos._reaper import Reaper
-from chaos._target import Target, as_targets
+from chaos.common import _vtime
+from chaos.common._journal import JournalRecord
+from chaos.common._reaper import Reaper
+from chaos.common._target import Target, as_targets
 from chaos.faults import Fault
+from chaos.harness._executors import NetworkFaults
+from chaos.harness._plane import FaultPlane
+from chaos.harness._settings import Settings
 from chaos.providers._replies import Delivered, Reply, reply_from_kwargs, reply_routes
 
 if TYPE_CHECKING:
-    from chaos._routing import Routing
     from chaos.gateway import Gateway
     from chaos.profiles import Profile
     from chaos.providers import Dialect
+    from chaos.routing._env import Routing
     from chaos.toxiproxy import BackendInfo, RunningBackend, ToxiproxyClient
 
 __all__ = ["Harness", "Target"]
@@ -170,7 +171,7 @@ class Harness:
             allow_network=self.allow_network,
             journal_size=self.journal_size,
         )
-        from chaos.gateway._admin import AdminAPI
+        from chaos.harness._admin import AdminAPI
 
         gateway.admin_routes.update(reply_routes(self.reply, self.clear_replies, self.replies))
         self.gateway = gateway
@@ -325,7 +326,7 @@ class Harness:
         return self._routing().unset
 
     def _routing(self) -> Routing:
-        from chaos._routing import routing_for
+        from chaos.routing._env import routing_for
 
         gateway = self._gw()
         return routing_for([t.name for t in self.targets], self._endpoints, gateway.dialect)

@@ -11,7 +11,9 @@ The same text names a target on every entry point: ``--target`` of the CLI verbs
 Spaces around ``=`` are allowed; ``fake`` as the URL is the built-in fake provider.
 Which dialects exist is the provider registry's business: an unknown one is
 reported, with the valid ones, when the harness starts its gateway.
-No heavy import here: the plugin and ``profiles`` use it.
+No heavy import here: the plugin, the settings and ``profiles`` use it. The one
+reach upward is lazy: a dialect's name alone is looked up in the provider
+registry when such a text is parsed.
 """
 
 from __future__ import annotations

@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from chaos._errors import ConfigError
-from chaos._target import TARGET_GRAMMAR, Target
-from chaos._target import parse_targets as _parse_target_texts
+from chaos.common._target import TARGET_GRAMMAR, Target
+from chaos.common._target import parse_targets as _parse_target_texts
 
 __all__ = [
     "ALLOW_NETWORK",
@@ -76,7 +76,7 @@ def backend_names() -> tuple[str, ...]:
     import pkgutil
     import sys
 
-    folder = Path(__file__).parent / "toxiproxy" / "_backends"
+    folder = Path(__file__).parents[1] / "toxiproxy" / "_backends"
     names = {m.name for m in pkgutil.iter_modules([str(folder)]) if not m.name.startswith("_")}
     registry = sys.modules.get("chaos.toxiproxy._backends._base")
     if registry is not None:
@@ -248,7 +248,7 @@ def _dirs(raw: object) -> tuple[str, ...]:
 
 
 def parse_targets(raw: object) -> tuple[Target, ...]:
-    """Targets in the one grammar (:mod:`chaos._target`): a list (ini lines, a
+    """Targets in the one grammar (:mod:`chaos.common._target`): a list (ini lines, a
     repeated option) or text with entries on lines or separated by ``;``."""
     return _parse_target_texts(_lines(raw, ";"))
 
@@ -436,7 +436,7 @@ class Settings:
     :param report: where reports are written.
     :param profiles_dirs: folders searched for profiles by name.
     :param time: the clock of chaos tests, ``real`` or ``virtual`` (the plugin switches
-        it per test; the harness always reads ``chaos._vtime``'s clock).
+        it per test; the harness always reads ``chaos.common._vtime``'s clock).
     :param name_prefix: Toxiproxy proxy names are ``<prefix>-<target>``.
     :param admin_port: the gateway admin API's port (0: a free one).
     :param journal_size: journal records kept (older ones are dropped and counted).
@@ -464,7 +464,7 @@ class Settings:
         """Settings from ``name -> value`` (names of :data:`SETTINGS` or fields);
         a setting without a field goes to :attr:`extra`."""
         from chaos._errors import did_you_mean
-        from chaos._target import as_targets
+        from chaos.common._target import as_targets
 
         fields = set(cls.__dataclass_fields__) - {"extra"}
         names = {s.name for s in SETTINGS}

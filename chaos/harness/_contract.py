@@ -3,8 +3,9 @@
 Two classes implement it: :class:`chaos.Harness` (a harness of this process) and
 ``chaos._gate_client.GateHarness`` (the harness of ``llm-chaos run``, shared over
 its admin API). The plugin and the fixture speak only this :class:`HarnessLike`,
-never ``isinstance`` or ``getattr``; mypy checks both classes against it
-(``tests/plugin/test_contract.py`` assigns one of each to a ``HarnessLike``).
+never ``isinstance`` or ``getattr``; mypy checks both classes against it where the
+plugin starts the session's harness (``chaos.plugin._session._start_harness`` returns
+either as a ``HarnessLike``), so this layer imports neither shell.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from chaos._journal import JournalRecord
+    from chaos.common._journal import JournalRecord
     from chaos.faults import Fault
     from chaos.profiles import Profile
     from chaos.providers import Dialect
@@ -82,6 +83,11 @@ class HarnessLike(Protocol):
     @property
     def endpoints(self) -> dict[str, str]:
         """Target -> the base URL the app should use."""
+        ...
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The variables that point the SDKs at the harness."""
         ...
 
     @property
@@ -186,12 +192,3 @@ class HarnessLike(Protocol):
     def phases_seen(self) -> list[str]:
         """The profile phases attempts saw, in order."""
         ...
-
-
-if TYPE_CHECKING:
-    from chaos._gate_client import GateHarness
-    from chaos._harness import Harness
-
-    def _both_implement_it(local: Harness, shared: GateHarness) -> list[HarnessLike]:
-        # mypy (strict, on chaos/) checks here that both classes keep to the contract
-        return [local, shared]

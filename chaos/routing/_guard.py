@@ -1,6 +1,6 @@
 """The guard: while a chaos test runs, no connection to a provider's API host leaves.
 
-Routing (:mod:`chaos._routing`) points every client that reads the environment at
+Routing (:mod:`chaos.routing._env`) points every client that reads the environment at
 the harness; the guard catches the others (a client built with an explicit URL,
 or before the environment was routed). Like pytest-socket, it patches the socket
 module: ``socket.getaddrinfo``, ``socket.create_connection`` and
@@ -75,7 +75,7 @@ _CLIENT_PACKAGES = frozenset(
     }
 )
 _LIBRARY_PARTS = ("site-packages", "dist-packages", f"{os.sep}lib{os.sep}python")
-_HERE = os.path.dirname(os.path.abspath(__file__))
+_HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the chaos package
 
 
 def is_provider_host(host: str) -> bool:

@@ -1,7 +1,7 @@
 """The ``chaos`` fixture's scope over a running harness, and the object it gives a test.
 
 The fixture is a thin scope (``with scope(harness, ...) as chaos: yield chaos``)
-over anything that keeps to the harness contract (:class:`~chaos._contract.HarnessLike`):
+over anything that keeps to the harness contract (:class:`~chaos.harness._contract.HarnessLike`):
 a harness of this process or the one ``llm-chaos run`` shares.
 """
 
@@ -11,12 +11,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from chaos._journal import JournalRecord
+from chaos.common import JournalRecord
 from chaos.verdict import Verdict
 
 if TYPE_CHECKING:
-    from chaos._contract import HarnessLike
     from chaos.faults import Fault
+    from chaos.harness import HarnessLike
     from chaos.profiles import Profile
     from chaos.providers._replies import Reply
 
