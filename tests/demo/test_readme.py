@@ -13,17 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.docs._markdown import MY_APPS, ROOT, example, fenced_block, route_example_apps
+
 pytestmark = pytest.mark.sdk
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def fenced_block(readme: str, marker: str) -> str:
-    """The text of the first fenced block after ``<!-- marker -->``."""
-    start = readme.index(f"<!-- {marker} -->")
-    block = re.search(r"^```[^\n]*\n(.*?)^```", readme[start:], re.S | re.M)
-    assert block is not None, f"README.md: no fenced block after <!-- {marker} -->"
-    return block.group(1)
 
 
 def main_command(readme: str) -> str:
@@ -74,52 +66,19 @@ def test_the_readme_main_command_works_in_a_fresh_clone(tmp_path):
         assert (reports / name).is_file(), name
 
 
-# `my_app` of the quick start, three ways: the example apps, and the naive one hiding its
-# errors behind an apology. A fresh resilient Assistant per question, so that a circuit
-# opened by one test does not leak into the next (its cool-down is 30 s).
-MY_APPS = {
-    "resilient": """
-        from resilient_app import Assistant
-
-        def answer(question):
-            return Assistant().answer(question)
-    """,
-    "naive": """
-        from naive_app import answer
-    """,
-    "apologising": """
-        from naive_app import Answer, answer as ask
-
-        def answer(question):
-            try:
-                return ask(question)
-            except Exception:
-                return Answer("Sorry, we cannot answer right now.")
-    """,
-}
-
-
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """No provider or harness settings from the outer run; the embedded Toxiproxy."""
-    for var in list(os.environ):
-        if var.startswith(("LLM_CHAOS_", "ANTHROPIC_", "OPENAI_", "GEMINI_", "GOOGLE_")):
-            monkeypatch.delenv(var)
-    monkeypatch.delenv("TOXIPROXY_URL", raising=False)
-    monkeypatch.setenv("LLM_CHAOS_BACKEND", "embedded")
-    monkeypatch.setenv("COLUMNS", "300")
-    examples = ROOT / "examples"
-    paths = [str(examples / "resilient_app"), str(examples / "naive_app")]
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([*paths, os.environ.get("PYTHONPATH", "")]))
+    route_example_apps(monkeypatch)
 
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("clean_env")
-@pytest.mark.parametrize("app", list(MY_APPS))
+@pytest.mark.parametrize("app", ["resilient", "naive", "apologising"])
 def test_the_readme_quick_start(pytester: pytest.Pytester, app: str) -> None:
     pytest.importorskip("anthropic")
     pytest.importorskip("openai")
-    code = fenced_block((ROOT / "README.md").read_text(), "quick-start")
+    code = example(ROOT / "README.md", "quick-start").code
     assert "import my_app" in code
     pytester.makepyfile(my_app=textwrap.dedent(MY_APPS[app]), test_quick_start=code)
 

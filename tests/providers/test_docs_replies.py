@@ -5,7 +5,6 @@ api.anthropic.com, the only text the test changes)."""
 from __future__ import annotations
 
 import json
-import re
 import shlex
 import sys
 from collections.abc import Iterator
@@ -21,21 +20,19 @@ from chaos.cli import main
 from chaos.gateway import Gateway, TargetConfig
 from chaos.providers import AnthropicDialect
 from chaos.providers._replies import parse_reply
+from tests.docs._markdown import example as marked_example
 
 anthropic = pytest.importorskip("anthropic")
 openai = pytest.importorskip("openai")
 
-DOC = (Path(__file__).resolve().parents[2] / "docs" / "replies.md").read_text()
+DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "replies.md"
 REAL = "https://api.anthropic.com"
 SECRET = "sk-ant-api03-REAL-LOOKING-SECRET-0123456789"
 
 
 def example(name: str) -> str:
-    """The fenced block after ``<!-- example: name -->``."""
-    start = DOC.index(f"<!-- example: {name} -->")
-    block = re.search(r"^```[^\n]*\n(.*?)^```", DOC[start:], re.S | re.M)
-    assert block is not None, f"docs/replies.md: no fenced block after example {name}"
-    return block.group(1)
+    """The fenced block after ``<!-- example: name ... -->``."""
+    return marked_example(DOCUMENT, name).code
 
 
 @pytest.fixture(scope="module")

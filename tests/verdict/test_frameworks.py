@@ -13,10 +13,11 @@ import sys
 import time
 import warnings
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.docs._markdown import ROOT, fenced_block
 
 pytest.importorskip("anthropic")
 pytest.importorskip("openai")
@@ -473,9 +474,7 @@ PRO, FLASH = "gemini-2.5-pro", "gemini-2.5-flash"
 # http-500-storm aimed at Gemini's pro model, the way docs/profiles.md says to aim a
 # built-in profile at other targets (extend it, redeclare its phases): the example of
 # docs/frameworks.md, read from the page so that the page's example is what runs
-_PAGE = Path(__file__).parents[2] / "docs" / "frameworks.md"
-_BLOCK = _PAGE.read_text().split("<!-- gemini-storm -->\n```yaml\n", 1)[1]
-GEMINI_STORM = _BLOCK.split("```", 1)[0]
+GEMINI_STORM = fenced_block((ROOT / "docs" / "frameworks.md").read_text(), "gemini-storm")
 
 
 @pytest.fixture
