@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import uuid
 from pathlib import Path
 
 import pytest
@@ -189,11 +190,13 @@ def test_binary_that_never_answers_is_killed_with_its_group(bare_env, monkeypatc
     from chaos.toxiproxy._backends import binary
 
     monkeypatch.setattr(binary, "READY_TIMEOUT", 1.0)
-    # A wrapper that does not exec: the sleeping child must die with the group.
-    fake_toxiproxy_server(bare_env, f"{SLEEP} 300 & wait")
+    # A wrapper that does not exec: the sleeping child must die with the group. Its
+    # argument is this run's own, so that another run's sleeper on the machine is not it.
+    seconds = f"{300 + uuid.uuid4().int % 10**6 / 10**7:.7f}"
+    fake_toxiproxy_server(bare_env, f"{SLEEP} {seconds} & wait")
     with pytest.raises(BackendUnavailable, match="not ready after"):
         start_backend("binary")
-    assert wait_until(lambda: pids_with_arg("sleep 300") == [], timeout=10)
+    assert wait_until(lambda: pids_with_arg(f"sleep {seconds}") == [], timeout=10)
 
 
 def test_binary_server_dies_with_its_parent(tmp_path):
