@@ -221,7 +221,7 @@ def _check_schedule(problems: Problems, schedule: Schedule, path: Path) -> None:
 def _check_vocabulary(
     problems: Problems, path: Path, word: str, vocabulary: str, dialect: str | None
 ) -> bool:
-    from chaos.profiles._vocabulary import lookup
+    from chaos.faults._vocabulary import lookup
 
     known = lookup(vocabulary, dialect)
     if known is None or word in known:

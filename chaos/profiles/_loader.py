@@ -367,7 +367,7 @@ class _Loader:
 
     def _targets(self, root: _File) -> tuple[dict[str, TargetSpec], tuple[str, ...]]:
         """The merged targets, and every declared target name (valid or not)."""
-        from chaos.profiles._vocabulary import dialect_names
+        from chaos.faults._vocabulary import dialect_names
 
         dialects = dialect_names()
         merged: dict[str, TargetSpec] = {}

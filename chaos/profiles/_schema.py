@@ -18,11 +18,11 @@ from typing import Any, Literal, Union
 
 from chaos.faults import ACTIONS, Action, Match, Schedule
 from chaos.faults._parse import ENVELOPE_KEYS
+from chaos.faults._vocabulary import lookup
 from chaos.faults.network import TOXICS
 from chaos.profiles._loader import TARGET_KEYS, TOP_KEYS
 from chaos.profiles._model import CLOCKS, COUNTS, STARTS, VERSION
 from chaos.profiles._phases import PHASE_KEYS, RAMP_KEYS
-from chaos.profiles._vocabulary import lookup
 from chaos.providers._replies import REPLY_KEYS, STOP_REASONS
 
 __all__ = ["SCHEMA_ID", "json_schema", "schema_text"]
