@@ -110,21 +110,27 @@ class Timeline:
         :data:`QUIET_S` after the last attempt, when no other came: the app went quiet."""
         with self._lock:
             index = self._wall_index(elapsed)
-            if index is None or not self._holds[index]:
-                self._last = elapsed
-                return index
             self._last = elapsed
+            if index is None or not self._holds[index]:
+                return index
             done = self._done(index)
             self._all[index] += 1
             if target in self._aimed[index]:
                 self._met[index] += 1
-            end = self._end(index)
-            if not done and self._done(index) and end is not None:
-                held_from = end / self.profile.time_scale + self._shift
-                if elapsed > held_from:
-                    self._frozen.append((held_from, elapsed, end, index))
-                    self._shift += elapsed - held_from
+            if not done and self._done(index):
+                self._held_until(index, elapsed)
             return index
+
+    def _held_until(self, index: int, moment: float) -> None:
+        # the held phase ends at ``moment`` (test time): if that is after its scaled end,
+        # incident time stood still until then and the phases after it start later
+        end = self._end(index)
+        if end is None:
+            return
+        held_from = end / self.profile.time_scale + self._shift
+        if moment > held_from:
+            self._frozen.append((held_from, moment, end, index))
+            self._shift += moment - held_from
 
     def incident_seconds(self, elapsed: float) -> float:
         """``wall`` clock: the incident time (seconds) at ``elapsed`` seconds of test time
@@ -177,9 +183,7 @@ class Timeline:
                 if elapsed < quiet:
                     return index
                 self._lapsed[index] = True
-                if quiet > held_from:
-                    self._frozen.append((held_from, quiet, end, index))
-                    self._shift += quiet - held_from
+                self._held_until(index, quiet)
                 break  # its end moved the phases after it: look again
             else:
                 return self._index(point)

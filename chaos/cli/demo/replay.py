@@ -103,16 +103,15 @@ def replay(
     :param ready_timeout: seconds an app may take to import its SDKs and start.
     """
     from chaos.harness._harness import Harness
-    from chaos.profiles import Timeline
+    from chaos.profiles._timeline import QUIET_S
 
     say = progress or (lambda _text: None)
     if settings.seed is None:
         raise ConfigError("the demo's replay needs a seed in its settings")
     seed = settings.seed
     settings = dataclasses.replace(settings, targets=(Target("anthropic"), Target("openai")))
-    timeline = Timeline(profile, seed=seed)
-    # at most: every held phase could wait for a quiet app (10 s each)
-    duration = _length(profile) + tail + 10.0 * sum(1 for p in profile.phases if p.hold)
+    # at most: every held phase could wait for an app gone quiet
+    duration = _length(profile) + tail + QUIET_S * sum(1 for p in profile.phases if p.hold)
     with contextlib.ExitStack() as stack:
         harnesses = [stack.enter_context(Harness(settings)) for _ in apps]
         drivers = [
@@ -123,11 +122,16 @@ def replay(
         for driver in drivers:
             driver.wait_ready(deadline)
         starts = []
+        timelines = []
         for harness, driver in zip(harnesses, drivers, strict=True):
             harness.apply(profile)  # wall clock: incident time starts at this app's first request
+            timeline = harness.plane.timeline if harness.plane is not None else None
+            if timeline is None:
+                raise HarnessStartError(f"the {driver.app.label}'s harness has no timeline")
+            timelines.append(timeline)
             starts.append(time.time())
             driver.go()
-        questions = _collect(apps, drivers, harnesses, timeline, profile, duration, tail, say)
+        questions = _collect(apps, drivers, harnesses, timelines, profile, duration, tail, say)
         runs = [
             _finish(app, harness, qs, profile, harness.clock_started or started_at)
             for app, harness, qs, started_at in zip(apps, harnesses, questions, starts, strict=True)
@@ -224,7 +228,7 @@ def _collect(
     apps: Sequence[DemoApp],
     drivers: Sequence[_Driver],
     harnesses: Sequence[Harness],
-    timeline: Timeline,
+    timelines: Sequence[Timeline],
     profile: Profile,
     duration: float,
     tail: float,
@@ -309,9 +313,7 @@ def _collect(
         elapsed = float(event["done"]) - clock if clock is not None else at + took
         # each app's own timeline: a phase held until attempts met it (hold) moves the
         # phases after it, differently for each app
-        plane = harnesses[i].plane
-        own = plane.timeline if plane is not None and plane.timeline is not None else timeline
-        phase = own.phase_at(elapsed=elapsed)
+        phase = timelines[i].phase_at(elapsed=elapsed)
         question = Question(
             index=int(event["index"]),
             phase=phase.name if phase is not None else "-",
@@ -325,7 +327,7 @@ def _collect(
         if pending[i] and pending[i][0].phase != question.phase:
             flush(i)
         if not pending[i]:
-            first[i] = own.incident_seconds(elapsed) / profile.time_scale
+            first[i] = timelines[i].incident_seconds(elapsed) / profile.time_scale
         current[i] = order.get(question.phase, -1)
         pending[i].append(question)
         questions[i].append(question)
