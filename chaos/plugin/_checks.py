@@ -93,11 +93,5 @@ def _strict_check(run: _TestRun) -> None:
 
 def _unreached_faults(run: _TestRun, harness: HarnessLike) -> set[str]:
     """Faults of profile phases the test never reached: not the test's to fire."""
-    seen = set(harness.phases_seen())
-    out: set[str] = set()
-    for profile in run.fixture.profiles:
-        for phase in getattr(profile, "phases", ()):
-            if phase.name in seen:
-                continue
-            out.update(f.name for f in phase.faults if f.name)
-    return out if seen or not run.fixture.profiles else set()
+    seen = harness.phases_seen()
+    return {name for p in run.fixture.profiles for name in p.unreached_faults(seen)}

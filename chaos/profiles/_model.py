@@ -8,7 +8,7 @@ phases, parameters are substituted, and every fault is a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -119,6 +119,16 @@ class Profile:
             if phase.name == name:
                 return phase
         raise UnknownPhase(self.name, name, (p.name for p in self.phases))
+
+    def unreached_faults(self, seen: Iterable[str]) -> frozenset[str]:
+        """The faults of phases not in ``seen`` (the phases a run met): not the run's to
+        fire. None when no phase was met: then the first phase was missed, and that is
+        the problem to report."""
+        reached = set(seen)
+        if not reached:
+            return frozenset()
+        missed = (f.name for p in self.phases if p.name not in reached for f in p.faults)
+        return frozenset(name for name in missed if name)
 
     def span(self) -> float:
         """Where the timeline's last phase starts or, if it has one, ends."""

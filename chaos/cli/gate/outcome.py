@@ -173,10 +173,7 @@ def judge(
 def silent_faults(profile: Profile, fired: Mapping[str, int], seen: Sequence[str]) -> list[str]:
     """Declared faults that never fired, leaving out those of phases never reached
     when some phase was (as the pytest plugin's strict check does)."""
-    reached = set(seen)
-    unreached = {f.name for p in profile.phases if p.name not in reached for f in p.faults}
-    if not reached:  # no request at all: the first phase was not reached, and that is the problem
-        unreached = set()
+    unreached = profile.unreached_faults(seen)
     return [name for name, n in fired.items() if not n and name not in unreached]
 
 
