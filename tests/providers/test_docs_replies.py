@@ -4,8 +4,10 @@ api.anthropic.com, the only text the test changes)."""
 
 from __future__ import annotations
 
+import ast
 import json
 import shlex
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +18,6 @@ import pytest
 import yaml
 
 from chaos import Harness
-from chaos.cli import main
 from chaos.gateway import Gateway, TargetConfig
 from chaos.providers import AnthropicDialect
 from chaos.providers._replies import parse_reply
@@ -122,26 +123,37 @@ def test_the_cassette_examples_record_and_replay(
     stand_in: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    capfd: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("ANTHROPIC_API_KEY", SECRET)
-    namespace: dict[str, Any] = {}
-    code = example("cassette-python").replace(REAL, stand_in)
-    exec(compile(code, "docs/replies.md#cassette-python", "exec"), namespace)
-    assert namespace["recorded"] == '{"label": "billing"}'
+    # the script runs as a program, as a user runs it (its own process, its own sockets)
+    code = example("cassette-python").replace(REAL, stand_in) + "\nprint(repr(recorded))\n"
+    ran = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ast.literal_eval(ran.stdout.splitlines()[-1]) == '{"label": "billing"}'
     cassette = tmp_path / "cassettes" / "triage.yaml"
     assert SECRET not in cassette.read_text()
     assert yaml.safe_load(cassette.read_text())["version"] == 1
 
     (tmp_path / "recorded-triage.yaml").write_text(example("cassette-profile"))
     (tmp_path / "triage.py").write_text(TRIAGE)
+    outs: list[str] = []
     for line in example("cassette-cli").splitlines():
         words = shlex.split(line.replace(REAL, stand_in))
         assert words[0] == "llm-chaos"
         words = [sys.executable if w == "python" else w for w in words]
-        assert main(words[1:]) == 0, line
-    out = capfd.readouterr().out
+        verb = subprocess.run(
+            [sys.executable, "-m", "chaos", *words[1:]],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert verb.returncode == 0, f"{line}\n{verb.stderr}"
+        outs.append(verb.stdout)
+    out = "".join(outs)
     assert out.count('{"label": "billing"}') == 2  # recorded, then replayed
     assert "cassettes/triage.yaml: version 1, 2 recordings" in out
 
